@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# One idempotent set-up for a fresh Debian machine (and a quick no-op on a prepared one):
+# Debian packages the tests and the demo need, then the npm dependencies, then code-server.
+# Called by `npm test`, `npm run demo` and .ci/run; safe to run again at any time.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+APT_PACKAGES=(
+  python3-torch python3-numpy           # the runner's only hard dependency (run with /usr/bin/python3)
+  openssh-server openssh-client         # a real sshd on loopback for the remote-run tests
+  chromium                              # webview and workbench tests through playwright-core
+  munge slurm-client slurmctld slurmd   # a real single-node Slurm for the scheduler path
+  ripgrep libkrb5-dev build-essential pkg-config  # code-server's native modules
+)
+
+missing=()
+for p in "${APT_PACKAGES[@]}"; do
+  [[ $p == \#* ]] && continue
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "setup: installing Debian packages: ${missing[*]}"
+  SUDO=""; [[ $(id -u) -ne 0 ]] && SUDO="sudo"
+  $SUDO apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+# npm ci only when the lock file changed since the last install.
+stamp=node_modules/.slayer-setup-stamp
+want=$(sha256sum package-lock.json | cut -d' ' -f1)
+if [[ ! -f $stamp || $(cat "$stamp") != "$want" ]]; then
+  echo "setup: npm ci"
+  npm ci --no-audit --no-fund
+  echo "$want" > "$stamp"
+fi
+
+if [[ -x scripts/install-code-server.sh ]]; then
+  scripts/install-code-server.sh
+fi

@@ -1,0 +1,89 @@
+#!/usr/bin/env node
+// The one test command (`npm test`): set-up, typecheck, lint, build, then every test suite —
+// TypeScript tests under node's test runner, the Python runner's tests under unittest — and a
+// closing line `N passed, N failed` that counts them all.
+// `npm test -- PATTERN…` runs only test files whose path contains one of the patterns.
+// SLAYER_SKIP_SETUP=1 skips scripts/setup.sh (for quick local loops).
+import { spawnSync } from 'node:child_process';
+import { readdirSync, statSync, existsSync } from 'node:fs';
+import { join, relative } from 'node:path';
+
+const root = new URL('..', import.meta.url).pathname;
+process.chdir(root);
+const patterns = process.argv.slice(2);
+const results = []; // { name, passed, failed }
+
+function run(name, cmd, args, opts = {}) {
+  console.log(`\n=== ${name}: ${[cmd, ...args].join(' ').slice(0, 200)}`);
+  const started = Date.now();
+  const r = spawnSync(cmd, args, { stdio: opts.capture ? ['ignore', 'pipe', 'pipe'] : 'inherit', encoding: 'utf8', maxBuffer: 1 << 30, env: { ...process.env, ...opts.env } });
+  if (opts.capture) {
+    process.stdout.write(r.stdout ?? '');
+    process.stderr.write(r.stderr ?? '');
+  }
+  console.log(`=== ${name}: exit ${r.status ?? r.signal} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  return r;
+}
+
+function step(name, cmd, args) {
+  const r = run(name, cmd, args);
+  results.push({ name, passed: r.status === 0 ? 1 : 0, failed: r.status === 0 ? 0 : 1 });
+  return r.status === 0;
+}
+
+function findFiles(dir, suffix, out = []) {
+  if (!existsSync(dir)) return out;
+  for (const name of readdirSync(dir).sort()) {
+    const p = join(dir, name);
+    if (name === 'node_modules' || name === 'fixtures-generated') continue;
+    if (statSync(p).isDirectory()) findFiles(p, suffix, out);
+    else if (name.endsWith(suffix)) out.push(relative(root, p));
+  }
+  return out;
+}
+const selected = (f) => patterns.length === 0 || patterns.some((p) => f.includes(p));
+
+if (process.env.SLAYER_SKIP_SETUP !== '1') {
+  const r = run('setup', 'bash', ['scripts/setup.sh']);
+  if (r.status !== 0) {
+    console.log('0 passed, 1 failed');
+    process.exit(1);
+  }
+}
+
+let buildOk = true;
+if (patterns.length === 0) {
+  step('typecheck', 'npx', ['tsc', '-p', 'tsconfig.json', '--noEmit']);
+  step('lint', 'npx', ['eslint', '.']);
+}
+buildOk = step('build', 'node', ['scripts/build.mjs']);
+
+const tsTests = findFiles('test', '.test.ts').filter(selected);
+if (tsTests.length && buildOk) {
+  const r = run('node tests', process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', ...tsTests], { capture: true });
+  const out = `${r.stdout}\n${r.stderr}`;
+  const pass = Number(/ℹ pass (\d+)/.exec(out)?.[1] ?? 0);
+  const fail = Number(/ℹ fail (\d+)/.exec(out)?.[1] ?? 0) + (r.status !== 0 && !/ℹ fail [1-9]/.test(out) ? 1 : 0);
+  results.push({ name: 'node tests', passed: pass, failed: fail });
+}
+
+const pyTests = findFiles('runner/tests', '.py').filter((f) => /test_[^/]*\.py$/.test(f)).filter(selected);
+if (pyTests.length) {
+  const modules = pyTests.map((f) => relative('runner', f).replace(/\.py$/, '').replaceAll('/', '.'));
+  const r = run('python tests', '/usr/bin/python3', ['-m', 'unittest', '-v', ...modules], {
+    capture: true, env: { PYTHONPATH: join(root, 'runner'), PYTHONDONTWRITEBYTECODE: '1' },
+  });
+  // unittest's summary goes to stderr: "Ran N tests" then "OK" or "FAILED (failures=a, errors=b)".
+  const err = r.stderr ?? '';
+  const ran = Number(/Ran (\d+) tests?/.exec(err)?.[1] ?? 0);
+  const bad = Number(/failures=(\d+)/.exec(err)?.[1] ?? 0) + Number(/errors=(\d+)/.exec(err)?.[1] ?? 0);
+  const failed = r.status !== 0 && bad === 0 ? 1 : bad;
+  results.push({ name: 'python tests', passed: ran - bad, failed });
+}
+
+console.log('\n=== summary');
+for (const r of results) console.log(`${r.name.padEnd(14)} ${r.passed} passed, ${r.failed} failed`);
+const passed = results.reduce((a, r) => a + r.passed, 0);
+const failed = results.reduce((a, r) => a + r.failed, 0);
+console.log(`${passed} passed, ${failed} failed`);
+process.exit(failed === 0 && passed > 0 ? 0 : 1);
