@@ -1,0 +1,222 @@
+// Dispatching and managing runs on hosts — the one implementation behind the editor's commands
+// and the `slayer run/runs/attach/cancel` CLI. Steps of a dispatch: pack, upload (tar over the
+// transport's stdin), doctor, launch detached (setsid nohup, or sbatch on Slurm hosts), register.
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { cpSync, mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import type { LayerMap } from '../protocol/layerMap';
+import { validateRunConfig, type RunConfig } from '../protocol/runConfig';
+import type { HostSettings } from './hostSettings';
+import { RunMonitor, type MonitorListener, type MonitorOptions } from './runMonitor';
+import {
+  cancelScript, checkRunId, deleteScript, doctorScript, fetchScript, launchDetachedScript, launchScript, listScript,
+  runDirPath, secretsStdin, slurmJobScript, statusScript, submitSlurmScript, uploadScript,
+} from './runScripts';
+import { parseStatusOutput, stateFromStatus, type RemoteRunStatus } from './runStatus';
+import type { RunRecord, RunStore } from './runStore';
+import { RemoteCommandError, run, type Transport } from './transport';
+
+export type DispatchStep = 'pack' | 'upload' | 'doctor' | 'launch';
+
+export interface DispatchRequest {
+  host: string;
+  layerMap: LayerMap;
+  /** run.json without run_id; the service assigns the id. */
+  runConfig: Omit<RunConfig, 'run_id'>;
+  label?: string;
+  planFile?: string | null;
+  /** Environment for the runner (e.g. HF_TOKEN): sent on stdin, never on argv or in a file. */
+  secrets?: Record<string, string>;
+  /** Skip the doctor pre-flight (tests of the transport with a fixture runner that has none). */
+  skipDoctor?: boolean;
+  onStep?(step: DispatchStep, detail: string): void;
+}
+
+export class DoctorError extends Error {
+  constructor(readonly host: string, readonly report: string) {
+    super(`the runner's doctor on ${host} says this plan cannot run:\n${report.trim()}`);
+    this.name = 'DoctorError';
+  }
+}
+
+export interface RunServiceOptions {
+  /** Directory holding the `slayer_runner` package to upload. */
+  runnerDir: string;
+  transportFor(host: string): Transport;
+  settingsFor(host: string): HostSettings;
+  monitor?: MonitorOptions;
+}
+
+export function newRunId(now = new Date()): string {
+  const p = (n: number) => String(n).padStart(2, '0');
+  const stamp = `${now.getUTCFullYear()}${p(now.getUTCMonth() + 1)}${p(now.getUTCDate())}-${p(now.getUTCHours())}${p(now.getUTCMinutes())}${p(now.getUTCSeconds())}`;
+  return `r-${stamp}-${randomBytes(3).toString('hex')}`;
+}
+
+export class RunService {
+  private monitors = new Map<string, RunMonitor>();
+
+  constructor(
+    readonly store: RunStore,
+    private readonly options: RunServiceOptions,
+  ) {}
+
+  async dispatch(req: DispatchRequest): Promise<RunRecord> {
+    const settings = this.options.settingsFor(req.host);
+    const transport = this.options.transportFor(req.host);
+    const id = newRunId();
+    const config = validateRunConfig({ ...req.runConfig, run_id: id });
+    const step = req.onStep ?? (() => undefined);
+
+    step('pack', 'packing runner, LayerMap and run config');
+    const tar = await this.pack(settings, config, req.layerMap, req.label ?? id);
+
+    step('upload', `uploading ${(tar.length / 1024).toFixed(0)} KiB to ${req.host}`);
+    const up = await run(transport, 'upload', uploadScript(settings, id), { stdin: tar, timeoutMs: 300_000 });
+    const record: RunRecord = {
+      id, label: req.label ?? id, host: req.host, planFile: req.planFile ?? null,
+      remoteDir: runDirPath(settings, id), scheduler: settings.scheduler, jobId: null, pid: null,
+      state: 'uploading', createdAt: Date.now(), startedAt: null, finishedAt: null, exitCode: null,
+      lastStep: null, lastLoss: null, etaS: null, message: `uploaded to ${up.stdout.toString('utf8').trim()}`,
+    };
+    this.store.put(record);
+
+    try {
+      if (!req.skipDoctor) {
+        step('doctor', `checking the host with the runner's doctor`);
+        const doc = await transport.exec(doctorScript(settings, id), { timeoutMs: 300_000 });
+        if (doc.code !== 0) throw new DoctorError(req.host, doc.stdout.toString('utf8') + doc.stderr);
+      }
+      step('launch', settings.scheduler === 'slurm' ? 'submitting with sbatch' : 'starting detached');
+      const stdin = secretsStdin(req.secrets ?? {});
+      if (settings.scheduler === 'slurm') {
+        const r = await run(transport, 'sbatch', submitSlurmScript(settings, id, { nnodes: config.nnodes, nprocPerNode: config.nproc_per_node }), { stdin, timeoutMs: 60_000 });
+        const jobId = r.stdout.toString('utf8').trim();
+        return this.store.update(id, { state: 'queued', jobId, message: `Slurm job ${jobId}` })!;
+      }
+      const r = await run(transport, 'launch', launchDetachedScript(settings, id), { stdin, timeoutMs: 60_000 });
+      const pid = Number(r.stdout.toString('utf8').trim());
+      return this.store.update(id, { state: 'running', pid: Number.isInteger(pid) ? pid : null, startedAt: Date.now(), message: null })!;
+    } catch (e) {
+      this.store.update(id, { state: 'failed', finishedAt: Date.now(), message: (e as Error).message });
+      throw e;
+    }
+  }
+
+  /** Builds the upload tarball in memory: runner/slayer_runner, layermap.json, run.json, launch/job script. */
+  private async pack(settings: HostSettings, config: RunConfig, layerMap: LayerMap, label: string): Promise<Buffer> {
+    const staging = mkdtempSync(join(tmpdir(), 'slayer-pack-'));
+    try {
+      mkdirSync(join(staging, 'runner'));
+      cpSync(this.options.runnerDir, join(staging, 'runner', basename(this.options.runnerDir)), {
+        recursive: true,
+        filter: (src) => !/(__pycache__|\.pyc$|\/tests?(\/|$))/.test(src.slice(this.options.runnerDir.length)),
+      });
+      writeFileSync(join(staging, 'layermap.json'), `${JSON.stringify(layerMap, null, 1)}\n`);
+      writeFileSync(join(staging, 'run.json'), `${JSON.stringify(config, null, 1)}\n`);
+      writeFileSync(join(staging, 'label'), `${label}\n`);
+      if (settings.scheduler === 'slurm') {
+        writeFileSync(join(staging, 'job.sh'), slurmJobScript(settings, { nnodes: config.nnodes, nprocPerNode: config.nproc_per_node }), { mode: 0o755 });
+      } else {
+        writeFileSync(join(staging, 'launch.sh'), launchScript(settings), { mode: 0o755 });
+      }
+      return await collect('tar', ['-czf', '-', '-C', staging, '.']);
+    } finally {
+      rmSync(staging, { recursive: true, force: true });
+    }
+  }
+
+  /** Starts (or returns) the monitor that streams a run into the store. */
+  attach(id: string, listener: MonitorListener): RunMonitor {
+    const existing = this.monitors.get(id);
+    if (existing) return existing;
+    const rec = this.requireRecord(id);
+    const m = new RunMonitor(this.options.transportFor(rec.host), this.options.settingsFor(rec.host), this.store, id, listener, this.options.monitor);
+    this.monitors.set(id, m);
+    void m.finished.then(() => {
+      if (this.monitors.get(id) === m) this.monitors.delete(id);
+    });
+    m.start();
+    return m;
+  }
+
+  detach(id: string): void {
+    this.monitors.get(id)?.stop();
+    this.monitors.delete(id);
+  }
+
+  async cancel(id: string, graceSeconds = 10): Promise<string> {
+    const rec = this.requireRecord(id);
+    const r = await run(this.options.transportFor(rec.host), 'cancel', cancelScript(this.options.settingsFor(rec.host), id, graceSeconds), { timeoutMs: (graceSeconds + 20) * 1000 });
+    return r.stdout.toString('utf8').trim();
+  }
+
+  async status(host: string, ids: string[]): Promise<RemoteRunStatus[]> {
+    const r = await run(this.options.transportFor(host), 'status', statusScript(this.options.settingsFor(host), ids), { timeoutMs: 30_000 });
+    return parseStatusOutput(r.stdout.toString('utf8'));
+  }
+
+  /** Run ids present in the host's work directory (also those started from another machine). */
+  async listRemote(host: string): Promise<string[]> {
+    const r = await run(this.options.transportFor(host), 'list', listScript(this.options.settingsFor(host)), { timeoutMs: 30_000 });
+    return r.stdout.toString('utf8').split('\n').filter((l) => l && (() => { try { checkRunId(l); return true; } catch { return false; } })());
+  }
+
+  /** Registers a run found on a host (e.g. after `listRemote`) so it can be attached. */
+  async adopt(host: string, id: string): Promise<RunRecord> {
+    const [s] = await this.status(host, [id]);
+    if (!s || s.missing) throw new Error(`no run ${id} on ${host}`);
+    const settings = this.options.settingsFor(host);
+    const record: RunRecord = {
+      id, label: id, host, planFile: null, remoteDir: runDirPath(settings, id), scheduler: settings.scheduler, jobId: null,
+      pid: s.pid, state: 'running', createdAt: (s.startedAt ?? Date.now() / 1000) * 1000, startedAt: s.startedAt ? s.startedAt * 1000 : null,
+      finishedAt: null, exitCode: null, lastStep: null, lastLoss: null, etaS: null, message: null,
+    };
+    const st = stateFromStatus(s, null);
+    if (st === 'queued') record.state = 'queued';
+    this.store.put(record);
+    return record;
+  }
+
+  /** Downloads out/, events.jsonl, run.json, layermap.json and runner.log into destDir. */
+  async fetchArtifacts(id: string, destDir: string): Promise<string> {
+    const rec = this.requireRecord(id);
+    const r = await run(this.options.transportFor(rec.host), 'fetch', fetchScript(this.options.settingsFor(rec.host), id), { timeoutMs: 600_000 });
+    mkdirSync(destDir, { recursive: true });
+    await collect('tar', ['-xzf', '-', '-C', destDir, '--no-same-owner'], r.stdout);
+    return destDir;
+  }
+
+  async deleteRun(id: string): Promise<void> {
+    const rec = this.requireRecord(id);
+    this.detach(id);
+    await run(this.options.transportFor(rec.host), 'delete', deleteScript(this.options.settingsFor(rec.host), id), { timeoutMs: 120_000 });
+    this.store.remove(id);
+  }
+
+  private requireRecord(id: string): RunRecord {
+    const rec = this.store.get(checkRunId(id));
+    if (!rec) throw new Error(`unknown run ${id}`);
+    return rec;
+  }
+
+  dispose(): void {
+    for (const m of this.monitors.values()) m.stop();
+    this.monitors.clear();
+  }
+}
+
+function collect(cmd: string, args: string[], stdin?: Buffer): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { stdio: [stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    let err = '';
+    child.stdout?.on('data', (b: Buffer) => out.push(b));
+    child.stderr?.on('data', (b: Buffer) => (err += b.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => (code === 0 ? resolve(Buffer.concat(out)) : reject(new RemoteCommandError('localhost', cmd, code ?? -1, err))));
+    if (stdin) child.stdin?.end(stdin);
+  });
+}
