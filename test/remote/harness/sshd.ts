@@ -33,11 +33,12 @@ export class TestSshd {
     this.controlDir = join(dir, 'cm');
   }
 
-  static async start(): Promise<TestSshd> {
+  /** `env` is set in every session (sshd SetEnv), e.g. SLURM_CONF for the Slurm clients. */
+  static async start(env: Record<string, string> = {}): Promise<TestSshd> {
     const dir = mkdtempSync('/tmp/slr-');
     const sshd = new TestSshd(dir, await freePort());
     try {
-      await sshd.init();
+      await sshd.init(env);
     } catch (e) {
       await sshd.stop();
       throw e;
@@ -45,9 +46,10 @@ export class TestSshd {
     return sshd;
   }
 
-  private async init(): Promise<void> {
+  private async init(env: Record<string, string>): Promise<void> {
     const d = this.dir;
     mkdirSync(this.controlDir, { mode: 0o700 });
+    mkdirSync(join(d, 'home'));
     keygen(join(d, 'host'));
     keygen(join(d, 'user'));
     writeFileSync(join(d, 'authorized_keys'), readFileSync(join(d, 'user.pub')));
@@ -57,6 +59,10 @@ export class TestSshd {
       `AuthorizedKeysFile ${d}/authorized_keys`, 'UsePAM no', 'StrictModes no', 'PasswordAuthentication no',
       'KbdInteractiveAuthentication no', 'PermitRootLogin prohibit-password', 'MaxStartups 100:30:200',
       'MaxSessions 20', 'LogLevel ERROR', 'ClientAliveInterval 0',
+      // A home of its own: the machine's shell rc files (e.g. a pyenv rehash that takes a lock, which
+      // a killed session can leave behind) must not run in, or be disturbed by, the tests' sessions.
+      // sshd honours only the first SetEnv line, so every variable goes on one.
+      `SetEnv ${Object.entries({ HOME: `${d}/home`, ...env }).map(([k, v]) => `${k}=${v}`).join(' ')}`,
       '',
     ].join('\n'));
     writeFileSync(this.knownHosts, '');
