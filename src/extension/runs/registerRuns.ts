@@ -1,0 +1,34 @@
+// The Runs feature: registry (persisted in global storage), tree view, status bar, output
+// channels, commands. Returns the registry so other features (live curves) can subscribe.
+import * as vscode from 'vscode';
+import { join } from 'node:path';
+import { RunService } from '../../remote/runService';
+import { RunStore } from '../../remote/runStore';
+import { TransportPool } from '../../remote/transportFactory';
+import { settingsFor, sshConfigFile } from './hostConfiguration';
+import { registerRunCommands } from './runCommands';
+import { RunOutputs } from './runOutputs';
+import { RunRegistry } from './runRegistry';
+import { RunStatusBar } from './runStatusBar';
+import { RunsTreeProvider } from './runsTreeView';
+
+export function registerRuns(context: vscode.ExtensionContext): RunRegistry {
+  const store = new RunStore(join(context.globalStorageUri.fsPath, 'runs'));
+  const pool = new TransportPool(settingsFor, sshConfigFile());
+  const service = new RunService(store, {
+    runnerDir: join(context.extensionPath, 'runner', 'slayer_runner'),
+    transportFor: (host) => pool.get(host),
+    settingsFor,
+  });
+  const registry = new RunRegistry(service);
+  const outputs = new RunOutputs(registry);
+  const tree = new RunsTreeProvider(registry);
+  context.subscriptions.push(
+    registry, outputs, tree, new RunStatusBar(registry),
+    vscode.window.createTreeView('slayer.runs', { treeDataProvider: tree, showCollapseAll: false }),
+    { dispose: () => void pool.closeAll() },
+  );
+  registerRunCommands(context, registry, outputs);
+  registry.attachUnfinished();
+  return registry;
+}

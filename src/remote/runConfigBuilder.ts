@@ -1,0 +1,41 @@
+// Builds run.json for a dispatch from the compiled plan and the host's settings.
+import type { LayerMap } from '../protocol/layerMap';
+import type { RunConfig } from '../protocol/runConfig';
+import type { HostSettings } from './hostSettings';
+
+export interface RunConfigChoices {
+  /** Build a random model of the plan's base shape instead of loading a checkpoint (demo, smoke runs). */
+  tinyModel?: boolean;
+  /** Cap optimizer steps per stage. */
+  maxSteps?: number | null;
+  /** Dataset name → path on the host. */
+  datasets?: Record<string, string>;
+  device?: RunConfig['device'];
+  seed?: number;
+}
+
+/** Strips a `host:` prefix from a model reference (`gpu1:/models/llama` → `/models/llama`). */
+export function modelPathOnHost(model: string): string {
+  const m = /^[A-Za-z0-9._-]+:(\/.*)$/.exec(model);
+  return m ? m[1]! : model;
+}
+
+export function buildRunConfig(layerMap: LayerMap, settings: HostSettings, choices: RunConfigChoices = {}): Omit<RunConfig, 'run_id'> {
+  const b = layerMap.base;
+  const tiny = choices.tinyModel ?? false;
+  return {
+    v: 1,
+    source_model: tiny ? null : modelPathOnHost(layerMap.plan.model),
+    tiny_model: tiny
+      ? { num_layers: b.numLayers, hidden_size: b.hiddenSize, intermediate_size: b.intermediateSize, num_heads: b.numHeads, num_kv_heads: b.numKvHeads, vocab_size: b.vocabSize, seed: choices.seed ?? 0 }
+      : null,
+    phases: ['doctor', 'surgery', 'train'],
+    datasets: choices.datasets ?? {},
+    calibration: null,
+    max_steps: choices.maxSteps ?? null,
+    device: choices.device ?? 'auto',
+    nproc_per_node: Math.max(1, settings.gpusPerNode),
+    nnodes: Math.max(1, layerMap.run?.nodes ?? 1),
+    seed: choices.seed ?? 0,
+  };
+}
