@@ -1,0 +1,81 @@
+// `slayer run PLAN --on HOST`, `slayer runs`, `slayer attach`, `slayer cancel` through the real
+// RunService: on localhost and over the test sshd.
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { runCommand, type CliIo } from '../../src/cli/commands/run';
+import { killLeftoverRuns } from './harness/remoteFixture';
+import { missingTools, SSHD, TestSshd } from './harness/sshd';
+import { FAKE_RUNNER_DIR, tinyLayerMap } from './fixtures/tinyPlan';
+
+class Capture implements CliIo {
+  stdout = '';
+  stderr = '';
+  isTty = false;
+  out(t: string): void {
+    this.stdout += t;
+  }
+  err(t: string): void {
+    this.stderr += t;
+  }
+}
+
+const skip = missingTools([SSHD, '/usr/bin/ssh', '/usr/bin/python3']);
+
+describe('slayer run / runs / attach / cancel', { timeout: 120_000 }, () => {
+  let dir: string;
+  let common: string[];
+  let plan: string;
+  let sshd: TestSshd | null = null;
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'slayer-cli-'));
+    plan = join(dir, 'plan.layermap.json');
+    writeFileSync(plan, JSON.stringify(tinyLayerMap()));
+    if (!skip) sshd = await TestSshd.start();
+    const hostSettings = { python: '/usr/bin/python3', workDir: join(dir, 'work') };
+    writeFileSync(join(dir, 'hosts.json'), JSON.stringify({ localhost: hostSettings, 'slayer-test': hostSettings }));
+    common = ['--hosts', join(dir, 'hosts.json'), '--store', join(dir, 'store'), '--runner', FAKE_RUNNER_DIR,
+      ...(sshd ? ['--ssh-config', sshd.clientConfig] : [])];
+  });
+  after(async () => {
+    killLeftoverRuns(join(dir, 'work'));
+    await sshd?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('run on localhost streams metrics to the terminal and exits 0', async () => {
+    const io = new Capture();
+    const code = await runCommand('run', [plan, '--on', 'localhost', '--tiny', '--max-steps', '5', ...common], io);
+    assert.equal(code, 0, io.stderr);
+    assert.match(io.stderr, /uploading .* to localhost/);
+    assert.match(io.stderr, /» succeeded \(exit 0\)/);
+    assert.equal((io.stdout.match(/\[cpt\] step \d+ loss/g) ?? []).length, 5);
+    const list = new Capture();
+    assert.equal(await runCommand('runs', common, list), 0);
+    assert.match(list.stdout, /r-\S+ {2}localhost {2}succeeded\(0\) loss/);
+  });
+
+  test('run --detach over SSH, then cancel and attach to the end', { skip: skip ?? false }, async () => {
+    const io = new Capture();
+    assert.equal(await runCommand('run', [plan, '--on', 'slayer-test', '--tiny', '--max-steps', '100000', '--detach', ...common], io), 0, io.stderr);
+    const id = io.stdout.trim();
+    assert.match(id, /^r-/);
+    const c = new Capture();
+    assert.equal(await runCommand('cancel', [id, ...common], c), 0, c.stderr);
+    assert.match(c.stdout, /stopped process group/);
+    const a = new Capture();
+    assert.equal(await runCommand('attach', [id, ...common], a), 130, a.stderr);
+    assert.match(a.stderr, /» cancelled/);
+  });
+
+  test('usage errors exit 2; a .slayer plan needs the compiler', async () => {
+    const io = new Capture();
+    assert.equal(await runCommand('run', ['--on'], io), 2);
+    const io2 = new Capture();
+    writeFileSync(join(dir, 'p.slayer'), 'model tiny\n');
+    assert.equal(await runCommand('run', [join(dir, 'p.slayer'), '--on', 'localhost', ...common], io2), 1);
+    assert.match(io2.stderr, /cannot compile \.slayer plans/);
+  });
+});
