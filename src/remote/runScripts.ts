@@ -257,5 +257,5 @@ cd / && rm -rf -- ${dir}`;
 export function followScript(settings: HostSettings, runId: string, file: string, offset: number): string {
   if (!Number.isSafeInteger(offset) || offset < 0) throw new Error(`bad offset ${offset}`);
   return `cd ${dirExpr(settings, runId)} || exit 96
-exec tail -c +${offset + 1} -F -s 0.2 ${shQuote(file)} 2>/dev/null`;
+exec tail -c +${offset + 1} -F -s 0.05 ${shQuote(file)} 2>/dev/null`;
 }
