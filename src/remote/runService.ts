@@ -16,6 +16,7 @@ import {
 } from './runScripts';
 import { parseStatusOutput, stateFromStatus, type RemoteRunStatus } from './runStatus';
 import type { RunRecord, RunStore } from './runStore';
+import { SshTransport } from './sshTransport';
 import { RemoteCommandError, run, type Transport } from './transport';
 
 export type DispatchStep = 'pack' | 'upload' | 'doctor' | 'launch';
@@ -73,7 +74,9 @@ export class RunService {
     step('pack', 'packing runner, LayerMap and run config');
     const tar = await this.pack(settings, config, req.layerMap, req.label ?? id);
 
-    step('upload', `uploading ${(tar.length / 1024).toFixed(0)} KiB to ${req.host}`);
+    // ssh -G first: a bad alias fails here with OpenSSH's own message, before any connection.
+    const where = transport instanceof SshTransport ? ` (${await transport.describe()})` : '';
+    step('upload', `uploading ${(tar.length / 1024).toFixed(0)} KiB to ${req.host}${where}`);
     const up = await run(transport, 'upload', uploadScript(settings, id), { stdin: tar, timeoutMs: 300_000 });
     const record: RunRecord = {
       id, label: req.label ?? id, host: req.host, planFile: req.planFile ?? null,

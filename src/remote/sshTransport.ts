@@ -7,6 +7,7 @@ import { mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnCollect, spawnStream } from './childProcessIo';
+import { resolveHost } from './hostConfig';
 import { shQuote } from './shellQuote';
 import type { ExecOptions, ExecResult, StreamHandle, Transport } from './transport';
 
@@ -101,6 +102,13 @@ export class SshTransport implements Transport {
       return r;
     });
     return { ended, stop: handle.stop };
+  }
+
+  /** Where this alias really goes, as OpenSSH resolves it (no network). */
+  describe(): Promise<string> {
+    return resolveHost(this.name, { configFile: this.options.configFile }).then(
+      (h) => `${h.user}@${h.hostname}:${h.port}${h.proxyJump ? ` via ${h.proxyJump}` : ''}`,
+    );
   }
 
   /** Opens (or reuses) the master connection; throws HostKeyError / connection errors early. */

@@ -44,10 +44,13 @@ describe('remote runs over SSH', { skip: skip ?? false, timeout: 180_000 }, () =
 
   test('dispatch streams every event live; secrets reach the runner only through its environment', async () => {
     const token = `hf_${createHash('sha1').update(String(Math.random())).digest('hex')}`;
+    const steps: string[] = [];
     const rec = await rig.service.dispatch({
       host: 'slayer-test', layerMap: tinyLayerMap(), runConfig: tinyRunConfig(30), label: 'tiny',
-      secrets: { HF_TOKEN: token, SLAYER_FAKE_INTERVAL: '0.01' },
+      secrets: { HF_TOKEN: token, SLAYER_FAKE_INTERVAL: '0.01' }, onStep: (s, d) => steps.push(`${s}: ${d}`),
     });
+    assert.deepEqual(steps.map((s) => s.split(':')[0]), ['pack', 'upload', 'doctor', 'launch']);
+    assert.match(steps[1]!, new RegExp(`to slayer-test \\(\\S+@127\\.0\\.0\\.1:${sshd.port}\\)`), 'ssh -G resolved the alias');
     assert.equal(rec.state, 'running');
     assert.ok(rec.pid && rec.pid > 1);
     const c = new Collector();
