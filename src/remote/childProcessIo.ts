@@ -32,26 +32,40 @@ function feedStdin(child: ChildProcess, stdin: ExecOptions['stdin']): void {
   else stdin.pipe(sink);
 }
 
+/**
+ * A long-lived command whose stdin stays open: closing it is the polite stop (the remote script
+ * ends itself, see followScript); the process group is killed if it does not end in time.
+ */
 export function spawnStream(cmd: string, args: string[], onData: (chunk: Buffer) => void, env?: NodeJS.ProcessEnv): StreamHandle {
-  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], env: env ?? process.env, detached: true });
+  const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'], env: env ?? process.env, detached: true });
   const err: Buffer[] = [];
+  child.stdin.on('error', () => undefined);
   child.stdout.on('data', onData);
   child.stderr.on('data', (b: Buffer) => {
     if (err.length < 64) err.push(b);
   });
+  let closed = false;
   const ended = new Promise<{ code: number | null; stderr: string }>((resolve) => {
     child.on('error', (e) => resolve({ code: null, stderr: e.message }));
-    child.on('close', (code) => resolve({ code, stderr: Buffer.concat(err).toString('utf8') }));
+    child.on('close', (code) => {
+      closed = true;
+      resolve({ code, stderr: Buffer.concat(err).toString('utf8') });
+    });
   });
+  const killGroup = (signal: NodeJS.Signals) => {
+    if (closed) return;
+    try {
+      if (child.pid) process.kill(-child.pid, signal);
+    } catch {
+      child.kill(signal);
+    }
+  };
   return {
     ended,
     stop: () => {
-      // The stream runs in its own process group (detached) so tail and its shell go together.
-      try {
-        if (child.pid) process.kill(-child.pid, 'SIGTERM');
-      } catch {
-        child.kill('SIGTERM');
-      }
+      child.stdin.end();
+      setTimeout(() => killGroup('SIGTERM'), 2000).unref();
+      setTimeout(() => killGroup('SIGKILL'), 5000).unref();
     },
   };
 }

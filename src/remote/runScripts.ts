@@ -253,9 +253,16 @@ if [ ! -f exit_code ] && [ -n "$jobid" ] && [ -n "$(squeue -h -j "$jobid" 2>/dev
 cd / && rm -rf -- ${dir}`;
 }
 
-/** Follows a file from a byte offset; survives the file not existing yet. */
+/**
+ * Follows a file from a byte offset; survives the file not existing yet. The script ends when its
+ * stdin closes (the reader stopped, or the ssh channel went away), so no `tail` is left behind on
+ * the host: an idle tail would otherwise only notice a dead channel on its next write.
+ */
 export function followScript(settings: HostSettings, runId: string, file: string, offset: number): string {
   if (!Number.isSafeInteger(offset) || offset < 0) throw new Error(`bad offset ${offset}`);
   return `cd ${dirExpr(settings, runId)} || exit 96
-exec tail -c +${offset + 1} -F -s 0.05 ${shQuote(file)} 2>/dev/null`;
+tail -c +${offset + 1} -F -s 0.05 ${shQuote(file)} 2>/dev/null &
+t=$!
+cat > /dev/null
+kill "$t" 2>/dev/null`;
 }

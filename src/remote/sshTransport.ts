@@ -41,8 +41,15 @@ export class HostKeyError extends Error {
   }
 }
 
+const MUX_RACE = /mux_client_request_session|master hello exchange failed|Control socket connect.*(refused|No such file)/;
+
+/** Long-lived sessions per control master; sshd refuses the 11th by default (MaxSessions 10). */
+const STREAMS_PER_MASTER = 8;
+
 export class SshTransport implements Transport {
   private readonly controlDir: string;
+  /** Open streams per master slot (index 0 unused: slot 0 is for short commands). */
+  private readonly streamsPerSlot: number[] = [0];
 
   constructor(
     readonly name: string,
@@ -54,7 +61,7 @@ export class SshTransport implements Transport {
   }
 
   /** The ssh options every command uses; exported for the CLI's `--print-ssh` and the tests. */
-  sshArgs(extra: string[] = []): string[] {
+  sshArgs(extra: string[] = [], slot = 0): string[] {
     const o = this.options;
     // ssh keeps the first value it sees for an option, so overrides (`extra`) go first.
     return [
@@ -63,7 +70,7 @@ export class SshTransport implements Transport {
       '-o', 'BatchMode=yes',
       '-o', `StrictHostKeyChecking=${o.hostKeyPolicy === 'accept-new' ? 'accept-new' : 'yes'}`,
       '-o', 'ControlMaster=auto',
-      '-o', `ControlPath=${this.controlPath()}`,
+      '-o', `ControlPath=${this.controlPath(slot)}`,
       '-o', `ControlPersist=${o.controlPersist ?? 120}`,
       '-o', `ServerAliveInterval=${o.serverAliveInterval ?? 5}`,
       '-o', `ServerAliveCountMax=${o.serverAliveCountMax ?? 3}`,
@@ -76,12 +83,14 @@ export class SshTransport implements Transport {
   /**
    * ssh's %C hashes host, port and user only, so two aliases for one server (with different
    * known_hosts or policies) would share a master and skip each other's host-key check. The
-   * prefix keeps one master per alias + config + policy.
+   * prefix keeps one master per alias + config + policy. `slot` picks one of several masters:
+   * slot 0 serves short commands, slots 1… serve long-lived streams, at most STREAMS_PER_MASTER
+   * each, so many attached runs never hit sshd's MaxSessions (default 10) on one connection.
    */
-  private controlPath(): string {
+  private controlPath(slot = 0): string {
     const o = this.options;
     const key = createHash('sha256').update(`${this.name}\0${o.configFile ?? ''}\0${o.hostKeyPolicy ?? 'strict'}`).digest('hex').slice(0, 10);
-    return join(this.controlDir, `${key}-%C`);
+    return join(this.controlDir, `${key}${slot ? `.${slot}` : ''}-%C`);
   }
 
   private remote(script: string): string {
@@ -90,14 +99,26 @@ export class SshTransport implements Transport {
   }
 
   async exec(script: string, options?: ExecOptions): Promise<ExecResult> {
-    const r = await spawnCollect('ssh', [...this.sshArgs(), this.remote(script)], options);
+    let r = await spawnCollect('ssh', [...this.sshArgs(), this.remote(script)], options);
+    // A master that is just shutting down (ControlPersist expiry, `-O exit` from another process)
+    // drops new sessions before they start; nothing ran remotely, so one retry is safe. Not with
+    // a stream as stdin: it may have been partly consumed.
+    const replayable = options?.stdin === undefined || typeof options.stdin === 'string' || Buffer.isBuffer(options.stdin);
+    if (r.code === 255 && replayable && MUX_RACE.test(r.stderr)) {
+      await new Promise((res) => setTimeout(res, 200));
+      r = await spawnCollect('ssh', [...this.sshArgs(), this.remote(script)], options);
+    }
     if (r.code === 255) await this.throwIfHostKey(r.stderr);
     return r;
   }
 
   stream(script: string, onData: (chunk: Buffer) => void): StreamHandle {
-    const handle = spawnStream('ssh', [...this.sshArgs(), this.remote(script)], onData);
+    let slot = this.streamsPerSlot.findIndex((n, i) => i > 0 && n < STREAMS_PER_MASTER);
+    if (slot < 0) slot = this.streamsPerSlot.push(0) - 1;
+    this.streamsPerSlot[slot]!++;
+    const handle = spawnStream('ssh', [...this.sshArgs([], slot), this.remote(script)], onData);
     const ended = handle.ended.then(async (r) => {
+      this.streamsPerSlot[slot]!--;
       if (r.code === 255) await this.throwIfHostKey(r.stderr);
       return r;
     });
@@ -118,7 +139,8 @@ export class SshTransport implements Transport {
   }
 
   async close(): Promise<void> {
-    await spawnCollect('ssh', [...this.sshArgs(['-O', 'exit'])], { timeoutMs: 10_000 }).catch(() => undefined);
+    await Promise.all(this.streamsPerSlot.map((_, slot) =>
+      spawnCollect('ssh', this.sshArgs(['-O', 'exit'], slot), { timeoutMs: 10_000 }).catch(() => undefined)));
   }
 
   private async throwIfHostKey(stderr: string): Promise<void> {

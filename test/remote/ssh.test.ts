@@ -73,6 +73,8 @@ describe('remote runs over SSH', { skip: skip ?? false, timeout: 180_000 }, () =
     }
     assert.equal(readFileSync(join(runDir, 'exit_code'), 'utf8').trim(), '0');
     assert.ok(!existsSync(join(runDir, 'exit_code.tmp')));
+    // Once finished, the followers end on the host too: no tail (or anything else) stays in the run dir.
+    await waitFor(() => processesMatching(runDir).length === 0, 10_000, 'the host-side followers to end');
   });
 
   test("the runner's doctor stops a plan that cannot run, with its message", async () => {
@@ -208,6 +210,21 @@ describe('remote runs over SSH', { skip: skip ?? false, timeout: 180_000 }, () =
     } finally {
       await evilRig.dispose();
       rmSync(marker, { force: true });
+    }
+  });
+
+  test("more streams than sshd's MaxSessions (10) all flow, through extra control masters", async () => {
+    const t = new SshTransport('slayer-test', { configFile: sshd.clientConfig, controlDir: sshd.controlDir });
+    try {
+      const got = Array.from({ length: 14 }, () => '');
+      const handles = got.map((_, i) => t.stream(`echo start ${i}; cat > /dev/null`, (b) => (got[i] += b.toString())));
+      await waitFor(() => got.every((g, i) => g === `start ${i}\n`), 20_000, `all streams to start: ${JSON.stringify(got)}`);
+      const r = await Promise.all(Array.from({ length: 6 }, (_, i) => t.exec(`echo ${i}`)));
+      assert.deepEqual(r.map((x) => x.stdout.toString().trim()), ['0', '1', '2', '3', '4', '5']);
+      for (const h of handles) h.stop();
+      await Promise.all(handles.map((h) => h.ended));
+    } finally {
+      await t.close();
     }
   });
 

@@ -73,19 +73,17 @@ function findRunner(): string {
   throw new Error('cannot find runner/slayer_runner; pass --runner DIR');
 }
 
-function makeService(args: Args): { service: RunService; settingsFor: (host: string) => HostSettings } {
+function makeService(args: Args): { service: RunService; settingsFor: (host: string) => HostSettings; close(): Promise<void> } {
   const hostsFile = str(args, '--hosts') ?? join(homedir(), '.config', 'slayer', 'hosts.json');
   const hosts = existsSync(hostsFile) ? (JSON.parse(readFileSync(hostsFile, 'utf8')) as Record<string, unknown>) : {};
   const settingsFor = (host: string): HostSettings => hostSettingsFrom(host, hosts[host]);
   const pool = new TransportPool(settingsFor, str(args, '--ssh-config'));
   const store = new RunStore(str(args, '--store') ?? join(process.env.XDG_DATA_HOME ?? join(homedir(), '.local', 'share'), 'slayer'));
   const service = new RunService(store, { runnerDir: str(args, '--runner') ?? findRunner(), transportFor: (h) => pool.get(h), settingsFor });
-  const dispose = service.dispose.bind(service);
-  service.dispose = () => {
-    dispose();
-    void pool.closeAll();
-  };
-  return { service, settingsFor };
+  return { service, settingsFor, close: async () => {
+    service.dispose();
+    await pool.closeAll();
+  } };
 }
 
 export async function runCommand(command: 'run' | 'runs' | 'attach' | 'cancel', argv: string[], io: CliIo, deps: RunCommandDeps = {}): Promise<number> {
@@ -100,7 +98,7 @@ export async function runCommand(command: 'run' | 'runs' | 'attach' | 'cancel', 
     io.out(`${USAGE}\n`);
     return 0;
   }
-  const { service, settingsFor } = makeService(args);
+  const { service, settingsFor, close } = makeService(args);
   try {
     switch (command) {
       case 'run':
@@ -128,7 +126,7 @@ export async function runCommand(command: 'run' | 'runs' | 'attach' | 'cancel', 
     io.err(`slayer ${command}: ${(e as Error).message}\n`);
     return 1;
   } finally {
-    service.dispose();
+    await close();
   }
 }
 

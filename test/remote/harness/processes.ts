@@ -1,5 +1,5 @@
 // Process helpers for the test harness: find descendants through /proc, wait for ports and pids.
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 
 export function parentOf(pid: number): number | null {
@@ -81,14 +81,20 @@ export function portOpen(port: number): Promise<boolean> {
   });
 }
 
-/** Pids of processes whose command line contains `needle` (to prove nothing is left behind). */
+/** Pids of processes whose command line or working directory contains `needle` (nothing left behind). */
 export function processesMatching(needle: string): number[] {
   const out: number[] = [];
   for (const name of readdirSync('/proc')) {
     if (!/^\d+$/.test(name) || Number(name) === process.pid) continue;
     try {
       const cmd = readFileSync(`/proc/${name}/cmdline`, 'utf8').replace(/\0/g, ' ');
-      if (cmd.includes(needle) && alive(Number(name))) out.push(Number(name));
+      let cwd = '';
+      try {
+        cwd = readlinkSync(`/proc/${name}/cwd`);
+      } catch {
+        // not ours to read
+      }
+      if ((cmd.includes(needle) || cwd.startsWith(needle)) && alive(Number(name))) out.push(Number(name));
     } catch {
       // exited meanwhile
     }

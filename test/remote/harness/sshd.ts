@@ -58,7 +58,7 @@ export class TestSshd {
       `Port ${this.port}`, 'ListenAddress 127.0.0.1', `HostKey ${d}/host`, `PidFile ${d}/sshd.pid`,
       `AuthorizedKeysFile ${d}/authorized_keys`, 'UsePAM no', 'StrictModes no', 'PasswordAuthentication no',
       'KbdInteractiveAuthentication no', 'PermitRootLogin prohibit-password', 'MaxStartups 100:30:200',
-      'MaxSessions 20', 'LogLevel ERROR', 'ClientAliveInterval 0',
+      'LogLevel ERROR', 'ClientAliveInterval 0',
       // A home of its own: the machine's shell rc files (e.g. a pyenv rehash that takes a lock, which
       // a killed session can leave behind) must not run in, or be disturbed by, the tests' sessions.
       // sshd honours only the first SetEnv line, so every variable goes on one.
