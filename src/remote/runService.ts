@@ -3,7 +3,7 @@
 // transport's stdin), doctor, launch detached (setsid nohup, or sbatch on Slurm hosts), register.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { cpSync, mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import type { LayerMap } from '../protocol/layerMap';
@@ -110,6 +110,9 @@ export class RunService {
 
   /** Builds the upload tarball in memory: runner/slayer_runner, layermap.json, run.json, launch/job script. */
   private async pack(settings: HostSettings, config: RunConfig, layerMap: LayerMap, label: string): Promise<Buffer> {
+    if (!existsSync(join(this.options.runnerDir, '__main__.py'))) {
+      throw new Error(`the runner package is missing: ${this.options.runnerDir} has no __main__.py`);
+    }
     const staging = mkdtempSync(join(tmpdir(), 'slayer-pack-'));
     try {
       mkdirSync(join(staging, 'runner'));

@@ -78,7 +78,30 @@ export function registerRunCommands(context: vscode.ExtensionContext, registry: 
   });
 
   reg('slayer.reattachRun', async (arg: RunArg) => {
-    const r = await pickRun(arg, () => true, 'Re-attach to which run?');
+    let r: RunRecord | undefined;
+    if (arg) r = await pickRun(arg, () => true, 'Re-attach to which run?');
+    else {
+      // Known runs, or runs found in a host's work directory (started from another machine).
+      const FIND = '$(search) Find runs on a host…';
+      const pick = await vscode.window.showQuickPick(
+        [...registry.list().map((x) => ({ label: x.label, description: `${x.host} · ${x.state}`, detail: x.id })), { label: FIND, description: '', detail: '' }],
+        { placeHolder: 'Re-attach to which run?' });
+      if (!pick) return;
+      if (pick.label !== FIND) r = registry.get(pick.detail);
+      else {
+        if (!vscode.workspace.isTrusted) return;
+        const host = await vscode.window.showQuickPick(configuredHosts(), { placeHolder: 'Which host?' });
+        if (!host) return;
+        try {
+          const ids = (await registry.service.listRemote(host)).filter((id) => !registry.get(id));
+          const id = await vscode.window.showQuickPick(ids, { placeHolder: ids.length ? `Runs in ${settingsFor(host).workDir} on ${host}` : 'no other runs there' });
+          if (id) r = await registry.service.adopt(host, id);
+        } catch (e) {
+          fail(e);
+          return;
+        }
+      }
+    }
     if (r) {
       registry.reattach(r.id);
       outputs.show(r.id);
