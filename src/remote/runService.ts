@@ -126,7 +126,7 @@ export class RunService {
       if (settings.scheduler === 'slurm') {
         writeFileSync(join(staging, 'job.sh'), slurmJobScript(settings, { nnodes: config.nnodes, nprocPerNode: config.nproc_per_node }), { mode: 0o755 });
       } else {
-        writeFileSync(join(staging, 'launch.sh'), launchScript(settings), { mode: 0o755 });
+        writeFileSync(join(staging, 'launch.sh'), launchScript(settings, config.nproc_per_node), { mode: 0o755 });
       }
       return await collect('tar', ['-czf', '-', '-C', staging, '.']);
     } finally {

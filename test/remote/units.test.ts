@@ -9,7 +9,7 @@ import { describe, test } from 'node:test';
 import { FileFollower } from '../../src/remote/fileFollower';
 import { resolveHost } from '../../src/remote/hostConfig';
 import { hostSettingsFrom } from '../../src/remote/hostSettings';
-import { checkRunId, sbatchArgs } from '../../src/remote/runScripts';
+import { checkRunId, launchScript, sbatchArgs, slurmJobScript } from '../../src/remote/runScripts';
 import { parseStatusOutput, stateFromStatus } from '../../src/remote/runStatus';
 import { RunStore } from '../../src/remote/runStore';
 import { shPath, shQuote, UnquotableError } from '../../src/remote/shellQuote';
@@ -121,6 +121,22 @@ describe('status and state', () => {
     const s = hostSettingsFrom('h', { scheduler: 'slurm', gpusPerNode: 8, slurm: { partition: 'gpu', time: '1:00:00' } });
     assert.deepEqual(sbatchArgs(s, 'r1', { nnodes: 2, nprocPerNode: 8 }).slice(4),
       ['--nodes=2', '--ntasks-per-node=1', '--gres=gpu:8', '--partition=gpu', '--time=1:00:00']);
+  });
+});
+
+describe('generated launch scripts', () => {
+  const settings = hostSettingsFrom('h', { python: '/opt/py $(x)/bin/python', activate: '~/venv a/bin/activate' });
+  test('python and activate are quoted; several processes per node go through torchrun', () => {
+    const one = launchScript(settings, 1);
+    assert.match(one, /^PY='\/opt\/py \$\(x\)\/bin\/python'$/m);
+    assert.match(one, /^\. "\$HOME"\/'venv a\/bin\/activate' \|\|/m);
+    assert.match(one, /^"\$PY" -m slayer_runner run --run-dir "\$PWD" >> runner.log 2>&1 &$/m);
+    assert.match(launchScript(settings, 8), /-m torch\.distributed\.run --standalone --nproc_per_node=8 -m slayer_runner run/);
+    assert.match(slurmJobScript(settings, { nnodes: 4, nprocPerNode: 8 }), /srun --kill-on-bad-exit=1 "\$PY" -m torch\.distributed\.run --nnodes="\$SLURM_NTASKS" --nproc_per_node=8/);
+    for (const script of [one, launchScript(settings, 8), slurmJobScript(settings, { nnodes: 2, nprocPerNode: 1 })]) {
+      const r = spawnSync('/bin/sh', ['-n', '-c', script]);
+      assert.equal(r.status, 0, `sh -n: ${r.stderr.toString()}`);
+    }
   });
 });
 
