@@ -1,5 +1,5 @@
 // Process helpers for the test harness: find descendants through /proc, wait for ports and pids.
-import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 
 export function parentOf(pid: number): number | null {
@@ -100,4 +100,27 @@ export function processesMatching(needle: string): number[] {
     }
   }
   return out;
+}
+
+/**
+ * Kills `pids()` and removes `tempDirs` when this test process exits for any reason (a failed before(), an uncaught
+ * error, SIGTERM from a timeout), so no daemon outlives its test file. Returns the unregister.
+ */
+export function killOnExit(pids: () => number[], tempDirs: string[] = []): () => void {
+  const kill = () => {
+    for (const pid of pids()) killQuietly(pid, 'SIGKILL');
+    for (const d of tempDirs) rmSync(d, { recursive: true, force: true });
+  };
+  const onSignal = (signal: NodeJS.Signals) => {
+    kill();
+    process.exit(128 + (signal === 'SIGINT' ? 2 : 15));
+  };
+  process.once('exit', kill);
+  process.once('SIGTERM', onSignal);
+  process.once('SIGINT', onSignal);
+  return () => {
+    process.removeListener('exit', kill);
+    process.removeListener('SIGTERM', onSignal);
+    process.removeListener('SIGINT', onSignal);
+  };
 }

@@ -9,6 +9,7 @@ import { RunStore } from '../../../src/remote/runStore';
 import { SshTransport, type SshTransportOptions } from '../../../src/remote/sshTransport';
 import type { Transport } from '../../../src/remote/transport';
 import { FAKE_RUNNER_DIR } from '../fixtures/tinyPlan';
+import { killOnExit } from './processes';
 import type { TestSshd } from './sshd';
 
 export interface Rig {
@@ -25,6 +26,7 @@ export function makeRig(sshd: TestSshd | null, hostOverrides: Record<string, Par
   const dir = storeDir ?? mkdtempSync(join(tmpdir(), 'slayer-store-'));
   const workDir = mkdtempSync('/tmp/slw-');
   const store = new RunStore(dir);
+  const unregister = killOnExit(() => [], storeDir ? [workDir] : [dir, workDir]);
   const settings = new Map<string, HostSettings>();
   const transports = new Map<string, Transport>();
   const settingsFor = (host: string): HostSettings => {
@@ -54,6 +56,7 @@ export function makeRig(sshd: TestSshd | null, hostOverrides: Record<string, Par
       for (const t of transports.values()) await t.close();
       if (!storeDir) rmSync(dir, { recursive: true, force: true });
       rmSync(workDir, { recursive: true, force: true });
+      unregister();
     },
   };
 }

@@ -1,18 +1,20 @@
 // A real single-node Slurm on loopback (munge + slurmctld + slurmd from Debian), all state under
 // one temp directory, found by clients through SLURM_CONF (the test sshd passes it with SetEnv).
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { alive, freePort, killQuietly, waitFor } from './processes';
+import { alive, freePort, killOnExit, killQuietly, waitFor } from './processes';
 
 export const SLURM_TOOLS = ['/usr/sbin/slurmctld', '/usr/sbin/slurmd', '/usr/sbin/munged', '/usr/sbin/mungekey', '/usr/bin/sbatch'];
 
 export class TestSlurm {
   readonly conf: string;
   private pids: number[] = [];
+  private readonly unregister: () => void;
 
   private constructor(readonly dir: string) {
     this.conf = join(dir, 'slurm.conf');
+    this.unregister = killOnExit(() => this.pids, [dir]);
   }
 
   get env(): NodeJS.ProcessEnv {
@@ -87,10 +89,7 @@ export class TestSlurm {
       killQuietly(pid, 'SIGTERM');
       await waitFor(() => !alive(pid), 10_000, `pid ${pid} to exit`).catch(() => killQuietly(pid, 'SIGKILL'));
     }
+    this.unregister();
     rmSync(this.dir, { recursive: true, force: true });
   }
-}
-
-export function spawnDetached(cmd: string, args: string[], env: NodeJS.ProcessEnv): void {
-  spawn(cmd, args, { env, detached: true, stdio: 'ignore' }).unref();
 }

@@ -4,7 +4,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
-import { descendants, freePort, killQuietly, portOpen, waitFor } from './processes';
+import { descendants, freePort, killOnExit, killQuietly, portOpen, waitFor } from './processes';
 
 export const SSHD = '/usr/sbin/sshd';
 
@@ -23,6 +23,7 @@ export class TestSshd {
   readonly knownHosts: string;
   readonly controlDir: string;
   hostPublicKey = '';
+  private readonly unregister: () => void;
 
   private constructor(
     readonly dir: string,
@@ -31,6 +32,7 @@ export class TestSshd {
     this.clientConfig = join(dir, 'ssh_config');
     this.knownHosts = join(dir, 'known_hosts');
     this.controlDir = join(dir, 'cm');
+    this.unregister = killOnExit(() => (this.child?.pid ? [this.child.pid, ...descendants(this.child.pid)] : []), [dir]);
   }
 
   /** `env` is set in every session (sshd SetEnv), e.g. SLURM_CONF for the Slurm clients. */
@@ -119,6 +121,7 @@ export class TestSshd {
     spawnSync('ssh', ['-F', this.clientConfig, '-o', `ControlPath=${this.controlDir}/%C`, '-O', 'exit', 'slayer-test'], { stdio: 'ignore', timeout: 5000 });
     for (const pid of sshProcessesUsing(this.controlDir)) killQuietly(pid);
     this.kill();
+    this.unregister();
     rmSync(this.dir, { recursive: true, force: true });
   }
 }
