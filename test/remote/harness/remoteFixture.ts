@@ -22,7 +22,7 @@ export interface Rig {
   dispose(): Promise<void>;
 }
 
-export function makeRig(sshd: TestSshd | null, hostOverrides: Record<string, Partial<HostSettings>> = {}, ssh: SshTransportOptions = {}, storeDir?: string): Rig {
+export function makeRig(sshd: TestSshd | null, hostOverrides: Record<string, Partial<HostSettings>> = {}, ssh: SshTransportOptions = {}, storeDir?: string, runnerDir = FAKE_RUNNER_DIR): Rig {
   const dir = storeDir ?? mkdtempSync(join(tmpdir(), 'slayer-store-'));
   const workDir = mkdtempSync('/tmp/slw-');
   const store = new RunStore(dir);
@@ -47,7 +47,7 @@ export function makeRig(sshd: TestSshd | null, hostOverrides: Record<string, Par
     }
     return t;
   };
-  const service = new RunService(store, { runnerDir: FAKE_RUNNER_DIR, transportFor, settingsFor, monitor: { pollMs: 300 } });
+  const service = new RunService(store, { runnerDir, transportFor, settingsFor, monitor: { pollMs: 300 } });
   return {
     service, store, storeDir: dir, workDir, settings, transports,
     async dispose() {
