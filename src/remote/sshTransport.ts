@@ -43,6 +43,9 @@ export class HostKeyError extends Error {
 
 const MUX_RACE = /mux_client_request_session|master hello exchange failed|Control socket connect.*(refused|No such file)/;
 
+/** Short commands in flight on slot 0 (status polls of many runs, cancel, upload). */
+const EXECS_AT_ONCE = 6;
+
 /** Long-lived sessions per control master; sshd refuses the 11th by default (MaxSessions 10). */
 const STREAMS_PER_MASTER = 8;
 
@@ -98,7 +101,22 @@ export class SshTransport implements Transport {
     return `exec sh -c ${shQuote(script)}`;
   }
 
+  /** At most EXECS_AT_ONCE short commands share slot 0's master; the rest wait their turn. */
+  private execsRunning = 0;
+  private readonly execQueue: (() => void)[] = [];
+
   async exec(script: string, options?: ExecOptions): Promise<ExecResult> {
+    if (this.execsRunning >= EXECS_AT_ONCE) await new Promise<void>((resolve) => this.execQueue.push(resolve));
+    this.execsRunning++;
+    try {
+      return await this.execNow(script, options);
+    } finally {
+      this.execsRunning--;
+      this.execQueue.shift()?.();
+    }
+  }
+
+  private async execNow(script: string, options?: ExecOptions): Promise<ExecResult> {
     let r = await spawnCollect('ssh', [...this.sshArgs(), this.remote(script)], options);
     // A master that is just shutting down (ControlPersist expiry, `-O exit` from another process)
     // drops new sessions before they start; nothing ran remotely, so one retry is safe. Not with
