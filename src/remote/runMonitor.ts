@@ -159,7 +159,7 @@ export class RunMonitor {
     }
     const rec = this.store.get(this.runId);
     if (rec && (rec.state === 'queued' || rec.state === 'uploading')) patch.state = 'running';
-    this.emitRecord(this.store.update(this.runId, patch));
+    this.emitRecord(this.store.update(this.runId, patch, patch.state === undefined));
   }
 
   private emitRecord(rec: RunRecord | undefined): void {

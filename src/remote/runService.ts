@@ -42,6 +42,13 @@ export class DoctorError extends Error {
   }
 }
 
+export class RunBusyError extends Error {
+  constructor(readonly runId: string) {
+    super(`run ${runId} is already being followed by another window or process`);
+    this.name = 'RunBusyError';
+  }
+}
+
 export interface RunServiceOptions {
   /** Directory holding the `slayer_runner` package to upload. */
   runnerDir: string;
@@ -134,23 +141,43 @@ export class RunService {
     }
   }
 
-  /** Starts (or returns) the monitor that streams a run into the store. */
+  /**
+   * Starts (or returns) the monitor that streams a run into the store. Throws RunBusyError when
+   * another live process (another editor window, a CLI) already streams it.
+   */
   attach(id: string, listener: MonitorListener): RunMonitor {
+    const m = this.tryAttach(id, listener);
+    if (!m) throw new RunBusyError(id);
+    return m;
+  }
+
+  /** attach() that returns null when another process streams the run. */
+  tryAttach(id: string, listener: MonitorListener): RunMonitor | null {
     const existing = this.monitors.get(id);
     if (existing) return existing;
     const rec = this.requireRecord(id);
+    if (!this.store.acquireMonitorLock(id)) return null;
     const m = new RunMonitor(this.options.transportFor(rec.host), this.options.settingsFor(rec.host), this.store, id, listener, this.options.monitor);
     this.monitors.set(id, m);
     void m.finished.then(() => {
-      if (this.monitors.get(id) === m) this.monitors.delete(id);
+      if (this.monitors.get(id) === m) {
+        this.monitors.delete(id);
+        this.store.releaseMonitorLock(id);
+      }
     });
     m.start();
     return m;
   }
 
+  /** True when this process streams the run. */
+  isAttached(id: string): boolean {
+    return this.monitors.has(id);
+  }
+
   detach(id: string): void {
     this.monitors.get(id)?.stop();
     this.monitors.delete(id);
+    this.store.releaseMonitorLock(id);
   }
 
   async cancel(id: string, graceSeconds = 10): Promise<string> {
@@ -209,8 +236,8 @@ export class RunService {
   }
 
   dispose(): void {
-    for (const m of this.monitors.values()) m.stop();
-    this.monitors.clear();
+    for (const id of [...this.monitors.keys()]) this.detach(id);
+    this.store.flush();
   }
 }
 

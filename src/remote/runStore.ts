@@ -1,11 +1,16 @@
-// Persistence of the run registry, free of `vscode` so the CLI shares it: runs.json (records,
-// written atomically) and, per run, local mirrors of events.jsonl and runner.log. A mirror's
-// length IS the resume offset, so offsets can never disagree with what was kept: after an editor
-// restart streaming resumes from the mirror's end, with no gap and no duplicate.
-import { appendFileSync, existsSync, mkdirSync, openSync, closeSync, readFileSync, renameSync, rmSync, statSync, ftruncateSync, writeFileSync } from 'node:fs';
+// Persistence of the run registry, free of `vscode` so the CLI shares it. Per run, in
+// DIR/runs/ID/: record.json (written atomically), local mirrors of events.jsonl and runner.log,
+// and monitor.lock. A mirror's length IS the resume offset, so offsets can never disagree with
+// what was kept: after an editor restart streaming resumes from the mirror's end, with no gap and
+// no duplicate. Several editor windows share one store: each writes only the records it changes,
+// and only the holder of a run's monitor.lock streams that run (others read its mirror).
+import {
+  appendFileSync, closeSync, existsSync, ftruncateSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync,
+  statSync, unlinkSync, writeFileSync, writeSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import type { RunState } from './runStatus';
-import { checkRunId } from './runScripts';
+import { checkRunId, RUN_ID_PATTERN } from './runScripts';
 
 export interface RunRecord {
   id: string;
@@ -29,18 +34,44 @@ export interface RunRecord {
   message: string | null;
 }
 
-const STORE_VERSION = 1;
+export type MirrorFile = 'events.jsonl' | 'runner.log';
+
+const RECORD_VERSION = 1;
 
 export class RunStore {
   private records = new Map<string, RunRecord>();
+  private dirty = new Set<string>();
+  private saveTimer: NodeJS.Timeout | null = null;
+  private locks = new Set<string>();
 
   constructor(readonly dir: string) {
     mkdirSync(join(dir, 'runs'), { recursive: true });
-    const file = join(dir, 'runs.json');
-    if (existsSync(file)) {
-      const parsed = JSON.parse(readFileSync(file, 'utf8')) as { v: number; runs: RunRecord[] };
-      if (parsed.v === STORE_VERSION) for (const r of parsed.runs) this.records.set(r.id, r);
+    this.reload();
+  }
+
+  /**
+   * Re-reads every record from disk (records other windows or processes wrote), keeping our own
+   * unsaved lazy patches. Returns true when anything changed.
+   */
+  reload(): boolean {
+    const next = new Map<string, RunRecord>();
+    for (const id of readdirSync(join(this.dir, 'runs'))) {
+      if (!RUN_ID_PATTERN.test(id)) continue;
+      if (this.dirty.has(id) && this.records.has(id)) {
+        next.set(id, this.records.get(id)!);
+        continue;
+      }
+      try {
+        const parsed = JSON.parse(readFileSync(join(this.runDir(id), 'record.json'), 'utf8')) as { v: number; record: RunRecord };
+        if (parsed.v === RECORD_VERSION && parsed.record.id === id) next.set(id, parsed.record);
+      } catch {
+        // a run directory without a readable record (being created or removed)
+      }
     }
+    const changed = next.size !== this.records.size
+      || [...next].some(([id, r]) => JSON.stringify(r) !== JSON.stringify(this.records.get(id)));
+    this.records = next;
+    return changed;
   }
 
   list(): RunRecord[] {
@@ -54,44 +85,107 @@ export class RunStore {
   put(record: RunRecord): void {
     checkRunId(record.id);
     this.records.set(record.id, { ...record });
-    this.save();
+    this.save(record.id);
   }
 
-  update(id: string, patch: Partial<RunRecord>): RunRecord | undefined {
+  /**
+   * Patches a record. `lazy` patches (last step/loss/ETA, many per second on a fast run) are
+   * written within a second; anything else is written at once. Losing a lazy patch in a crash
+   * costs nothing: the events that carried it are in the mirror.
+   */
+  update(id: string, patch: Partial<RunRecord>, lazy = false): RunRecord | undefined {
     const r = this.records.get(id);
     if (!r) return undefined;
     const next = { ...r, ...patch };
     this.records.set(id, next);
-    this.save();
+    if (!lazy) this.save(id);
+    else {
+      this.dirty.add(id);
+      if (!this.saveTimer) {
+        this.saveTimer = setTimeout(() => this.flush(), 1000);
+        this.saveTimer.unref?.();
+      }
+    }
     return next;
   }
 
-  remove(id: string): void {
-    this.records.delete(id);
-    rmSync(this.runDir(id), { recursive: true, force: true });
-    this.save();
+  /** Writes pending lazy patches now. */
+  flush(): void {
+    if (this.saveTimer) clearTimeout(this.saveTimer);
+    this.saveTimer = null;
+    for (const id of [...this.dirty]) this.save(id);
   }
 
-  private save(): void {
-    const file = join(this.dir, 'runs.json');
+  remove(id: string): void {
+    this.releaseMonitorLock(id);
+    this.records.delete(id);
+    this.dirty.delete(id);
+    rmSync(this.runDir(id), { recursive: true, force: true });
+  }
+
+  private save(id: string): void {
+    this.dirty.delete(id);
+    const r = this.records.get(id);
+    if (!r) return;
+    mkdirSync(this.runDir(id), { recursive: true });
+    const file = join(this.runDir(id), 'record.json');
     const tmp = `${file}.${process.pid}.tmp`;
-    writeFileSync(tmp, JSON.stringify({ v: STORE_VERSION, runs: [...this.records.values()] }, null, 1));
+    writeFileSync(tmp, JSON.stringify({ v: RECORD_VERSION, record: r }, null, 1));
     renameSync(tmp, file);
+  }
+
+  /**
+   * Takes the right to stream a run (and append to its mirrors). Held by a live process → false.
+   * A lock left by a dead process is taken over, so a crashed window's runs are picked up.
+   */
+  acquireMonitorLock(id: string): boolean {
+    if (this.locks.has(id)) return true;
+    mkdirSync(this.runDir(id), { recursive: true });
+    const lock = join(this.runDir(id), 'monitor.lock');
+    for (let attempt = 0; attempt < 2; attempt++) {
+      try {
+        const fd = openSync(lock, 'wx');
+        writeSync(fd, String(process.pid));
+        closeSync(fd);
+        this.locks.add(id);
+        return true;
+      } catch {
+        const holder = Number(readFileSafe(lock));
+        if (holder > 0 && holder !== process.pid && processAlive(holder)) return false;
+        try {
+          unlinkSync(lock);
+        } catch {
+          // another process took it over first; the next attempt sees its lock
+        }
+      }
+    }
+    return false;
+  }
+
+  releaseMonitorLock(id: string): void {
+    if (!this.locks.delete(id)) return;
+    const lock = join(this.runDir(id), 'monitor.lock');
+    if (Number(readFileSafe(lock)) === process.pid) rmSync(lock, { force: true });
   }
 
   runDir(id: string): string {
     return join(this.dir, 'runs', checkRunId(id));
   }
 
-  mirrorPath(id: string, file: 'events.jsonl' | 'runner.log'): string {
+  mirrorPath(id: string, file: MirrorFile): string {
     return join(this.runDir(id), file);
+  }
+
+  mirrorSize(id: string, file: MirrorFile): number {
+    const p = this.mirrorPath(id, file);
+    return existsSync(p) ? statSync(p).size : 0;
   }
 
   /**
    * The resume offset of a mirror: its length after cutting any incomplete last line (left by a
    * crash in the middle of an append).
    */
-  mirrorOffset(id: string, file: 'events.jsonl' | 'runner.log'): number {
+  mirrorOffset(id: string, file: MirrorFile): number {
     const p = this.mirrorPath(id, file);
     if (!existsSync(p)) return 0;
     const size = statSync(p).size;
@@ -109,13 +203,32 @@ export class RunStore {
     return end;
   }
 
-  appendMirror(id: string, file: 'events.jsonl' | 'runner.log', lines: string[]): void {
+  appendMirror(id: string, file: MirrorFile, lines: string[]): void {
     mkdirSync(this.runDir(id), { recursive: true });
     appendFileSync(this.mirrorPath(id, file), lines.map((l) => `${l}\n`).join(''));
   }
 
-  readMirror(id: string, file: 'events.jsonl' | 'runner.log'): string {
+  readMirror(id: string, file: MirrorFile, from = 0): string {
     const p = this.mirrorPath(id, file);
-    return existsSync(p) ? readFileSync(p, 'utf8') : '';
+    if (!existsSync(p)) return '';
+    const data = readFileSync(p);
+    return data.subarray(Math.min(from, data.length)).toString('utf8');
+  }
+}
+
+function readFileSafe(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }

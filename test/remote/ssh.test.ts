@@ -5,8 +5,8 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { spawnSync } from 'node:child_process';
-import { DoctorError } from '../../src/remote/runService';
+import { spawn, spawnSync } from 'node:child_process';
+import { DoctorError, RunBusyError } from '../../src/remote/runService';
 import { HostKeyError, SshTransport } from '../../src/remote/sshTransport';
 import { shQuote } from '../../src/remote/shellQuote';
 import { Collector } from './harness/collect';
@@ -245,6 +245,33 @@ describe('remote runs over SSH', { skip: skip ?? false, timeout: 180_000 }, () =
 });
 
 describe('the localhost target runs the same protocol without SSH', { timeout: 60_000 }, () => {
+  test('only one process streams a run; a dead holder is taken over (editor windows share a store)', async () => {
+    const rig = makeRig(null);
+    try {
+      const rec = await rig.service.dispatch({ host: 'localhost', layerMap: tinyLayerMap(), runConfig: tinyRunConfig(5) });
+      // Another process (a second editor window) takes the run's monitor lock and stays alive.
+      const holder = spawn(process.execPath, ['--import', 'tsx', '-e',
+        `const { RunStore } = require(${JSON.stringify(join(__dirname, '../../src/remote/runStore.ts'))});
+         if (!new RunStore(${JSON.stringify(rig.storeDir)}).acquireMonitorLock(${JSON.stringify(rec.id)})) process.exit(3);
+         console.log('locked'); setInterval(() => {}, 1000);`], { stdio: ['ignore', 'pipe', 'inherit'] });
+      await new Promise<void>((resolve, reject) => {
+        holder.stdout.once('data', () => resolve());
+        holder.once('exit', (c) => reject(new Error(`lock holder exited ${c}`)));
+      });
+      assert.equal(rig.service.tryAttach(rec.id, new Collector()), null);
+      assert.throws(() => rig.service.attach(rec.id, new Collector()), RunBusyError);
+      holder.kill('SIGKILL');
+      await new Promise((r) => holder.once('exit', r));
+      const c = new Collector();
+      const final = await rig.service.attach(rec.id, c).finished;
+      assert.equal(final.state, 'succeeded');
+      assert.equal(c.events.length, expectedEvents(5));
+      assert.ok(!existsSync(join(rig.store.runDir(rec.id), 'monitor.lock')), 'released once finished');
+    } finally {
+      await rig.dispose();
+    }
+  });
+
   test('dispatch, stream and finish on localhost', async () => {
     const rig = makeRig(null);
     try {

@@ -12,13 +12,19 @@ export class RunRegistry implements vscode.Disposable {
   private readonly logged = new vscode.EventEmitter<{ runId: string; lines: string[] }>();
   private readonly noticed = new vscode.EventEmitter<{ runId: string; message: string }>();
   private readonly cache = new Map<string, RunnerEvent[]>();
+  private changeTimer: NodeJS.Timeout | null = null;
+  /** Mirror bytes already in the cache (events) or already shown (log), per run. */
+  private readonly seen = new Map<string, { events: number; log: number }>();
+  private readonly syncTimer: NodeJS.Timeout;
 
   readonly onDidChangeRuns: vscode.Event<void> = this.changed.event;
   readonly onDidReceiveEvents: vscode.Event<{ runId: string; events: RunnerEvent[] }> = this.received.event;
   readonly onDidReceiveLog: vscode.Event<{ runId: string; lines: string[] }> = this.logged.event;
   readonly onDidNotice: vscode.Event<{ runId: string; message: string }> = this.noticed.event;
 
-  constructor(readonly service: RunService) {}
+  constructor(readonly service: RunService) {
+    this.syncTimer = setInterval(() => this.sync(), 2000);
+  }
 
   list(): RunRecord[] {
     return this.service.store.list();
@@ -33,38 +39,86 @@ export class RunRegistry implements vscode.Disposable {
     let evs = this.cache.get(runId);
     if (!evs) {
       evs = [];
-      if (this.get(runId)) {
-        for (const line of this.service.store.readMirror(runId, 'events.jsonl').split('\n')) {
-          if (!line.trim()) continue;
-          try {
-            evs.push(parseEventLine(line));
-          } catch {
-            // a bad line was already reported when it streamed in
-          }
-        }
-      }
       this.cache.set(runId, evs);
+      this.seen.set(runId, { events: 0, log: 0 });
+      if (this.get(runId)) this.catchUp(runId, false);
     }
     return evs;
+  }
+
+  /**
+   * Reads what the mirrors gained since we last looked, for runs another window streams (or that
+   * we are about to take over); `fire` announces it like freshly streamed data.
+   */
+  private catchUp(runId: string, fire: boolean): void {
+    const evs = this.cache.get(runId);
+    const seen = this.seen.get(runId);
+    if (!evs || !seen) return;
+    const store = this.service.store;
+    const eventsSize = store.mirrorSize(runId, 'events.jsonl');
+    if (eventsSize > seen.events) {
+      const text = store.readMirror(runId, 'events.jsonl', seen.events);
+      const complete = text.slice(0, text.lastIndexOf('\n') + 1);
+      seen.events += Buffer.byteLength(complete);
+      const fresh: RunnerEvent[] = [];
+      for (const line of complete.split('\n')) {
+        if (!line.trim()) continue;
+        try {
+          fresh.push(parseEventLine(line));
+        } catch {
+          // reported by the window that streamed it
+        }
+      }
+      evs.push(...fresh);
+      if (fire && fresh.length) this.received.fire({ runId, events: fresh });
+    }
+    const logSize = store.mirrorSize(runId, 'runner.log');
+    if (logSize > seen.log) {
+      const text = store.readMirror(runId, 'runner.log', seen.log);
+      const complete = text.slice(0, text.lastIndexOf('\n') + 1);
+      seen.log += Buffer.byteLength(complete);
+      if (fire && complete) this.logged.fire({ runId, lines: complete.slice(0, -1).split('\n') });
+    }
+  }
+
+  /**
+   * Every few seconds: pick up records written by other windows, take over unfinished runs whose
+   * window went away, and relay what other windows stream into the shared mirrors.
+   */
+  private sync(): void {
+    if (this.service.store.reload()) this.changed.fire();
+    for (const r of this.list()) {
+      if (isFinal(r.state) && !this.cache.has(r.id)) continue;
+      if (this.service.isAttached(r.id)) continue;
+      if (this.cache.has(r.id)) this.catchUp(r.id, true);
+      if (!isFinal(r.state)) this.attach(r.id);
+    }
   }
 
   logText(runId: string): string {
     return this.service.store.readMirror(runId, 'runner.log');
   }
 
-  /** Starts streaming a run (idempotent). */
+  /** Starts streaming a run (idempotent); leaves it to the window that already streams it. */
   attach(runId: string): void {
     this.events(runId); // load the mirror before new events append to the cache
-    this.service.attach(runId, {
+    this.catchUp(runId, true);
+    const m = this.service.tryAttach(runId, {
       onEvents: (id, events) => {
         this.events(id).push(...events);
+        const seen = this.seen.get(id);
+        if (seen) seen.events = this.service.store.mirrorSize(id, 'events.jsonl');
         this.received.fire({ runId: id, events });
       },
-      onLog: (id, lines) => this.logged.fire({ runId: id, lines }),
-      onRecord: () => this.changed.fire(),
+      onLog: (id, lines) => {
+        const seen = this.seen.get(id);
+        if (seen) seen.log = this.service.store.mirrorSize(id, 'runner.log');
+        this.logged.fire({ runId: id, lines });
+      },
+      onRecord: () => this.changedSoon(),
       onNotice: (id, message) => this.noticed.fire({ runId: id, message }),
     });
-    this.changed.fire();
+    if (m) this.changed.fire();
   }
 
   /** Re-attaches every run that was not finished when the editor last closed. */
@@ -80,11 +134,21 @@ export class RunRegistry implements vscode.Disposable {
   async remove(runId: string): Promise<void> {
     await this.service.deleteRun(runId);
     this.cache.delete(runId);
+    this.seen.delete(runId);
     this.changed.fire();
   }
 
   fireChanged(): void {
     this.changed.fire();
+  }
+
+  /** Record updates arrive with every batch of events; views need them a few times a second at most. */
+  private changedSoon(): void {
+    if (this.changeTimer) return;
+    this.changeTimer = setTimeout(() => {
+      this.changeTimer = null;
+      this.changed.fire();
+    }, 250);
   }
 
   /** The most recent run that is still going, for the status bar. */
@@ -93,6 +157,8 @@ export class RunRegistry implements vscode.Disposable {
   }
 
   dispose(): void {
+    clearInterval(this.syncTimer);
+    if (this.changeTimer) clearTimeout(this.changeTimer);
     this.service.dispose();
     this.changed.dispose();
     this.received.dispose();
