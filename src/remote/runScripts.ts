@@ -181,11 +181,20 @@ export function statusScript(settings: HostSettings, runIds: readonly string[]):
   echo "run=$1"
   if ! cd "$2" 2>/dev/null; then echo "missing=1"; echo "end"; return; fi
   jobid=$(cat jobid 2>/dev/null)
+  echo "jobid=$jobid"
   if [ -n "$jobid" ] && command -v squeue >/dev/null 2>&1; then
-    st=$(squeue -h -t all -j "$jobid" -o %T 2>/dev/null | head -n 1)
-    echo "slurm_state=$st"
+    # squeue answers rc 0 with no line for a job the controller forgot; rc != 0 means it could
+    # not ask (controller down), which must not be mistaken for a vanished job.
+    if out=$(squeue -h -t all -j "$jobid" -o %T 2>/dev/null); then echo "slurm_ok=1"; fi
+    st=$(printf '%s\\n' "$out" | head -n 1)
     line=$(scontrol -o show job "$jobid" 2>/dev/null)
     ec=$(printf '%s' "$line" | sed -n 's/.* ExitCode=\\([0-9]*\\):\\([0-9]*\\).*/\\1 \\2/p')
+    if [ -z "$st" ] && command -v sacct >/dev/null 2>&1; then
+      # Purged from the controller (MinJobAge): accounting still knows, where slurmdbd runs.
+      acct=$(sacct -n -X -P -j "$jobid" -o State,ExitCode 2>/dev/null | head -n 1)
+      if [ -n "$acct" ]; then st=\${acct%%|*}; st=\${st%% *}; ec=$(printf '%s' "\${acct#*|}" | tr ':' ' '); fi
+    fi
+    echo "slurm_state=$st"
     echo "slurm_exit=$ec"
     case "$st" in COMPLETED|FAILED|CANCELLED|TIMEOUT|NODE_FAIL|OUT_OF_MEMORY|PREEMPTED|BOOT_FAIL|DEADLINE)
       if [ ! -f exit_code ] && [ -n "$ec" ]; then

@@ -17,6 +17,9 @@ export interface RemoteRunStatus {
   exitCode: number | null;
   slurmState: string | null;
   slurmExit: string | null;
+  jobId: string | null;
+  /** squeue could be asked (false: controller unreachable, so an empty state means nothing). */
+  slurmOk: boolean;
 }
 
 /** Parses statusScript output (blocks of key=value lines ending with `end`). */
@@ -42,6 +45,8 @@ export function parseStatusOutput(text: string): RemoteRunStatus[] {
         exitCode: int('exit_code'),
         slurmState: cur.get('slurm_state') || null,
         slurmExit: cur.get('slurm_exit') || null,
+        jobId: cur.get('jobid') || null,
+        slurmOk: cur.get('slurm_ok') === '1',
       });
       cur = null;
     } else if (cur) {
@@ -68,6 +73,8 @@ export function stateFromStatus(s: RemoteRunStatus, doneStatus: 'succeeded' | 'f
     return 'running';
   }
   if (s.alive) return 'running';
+  // A Slurm job we could not ask about is not lost: the controller may be restarting.
+  if (s.jobId && !s.slurmOk) return s.startedAt !== null ? 'running' : 'queued';
   // Slurm jobs that aged out of squeue and never wrote exit_code, or a wrapper killed with SIGKILL.
   if (s.pid !== null || s.startedAt !== null) return 'lost';
   return 'queued';

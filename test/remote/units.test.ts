@@ -113,7 +113,8 @@ describe('status and state', () => {
     const [s] = parseStatusOutput(base.replace('alive=1\n', 'slurm_state=PENDING\n'));
     assert.equal(stateFromStatus(s!, null), 'queued');
     assert.equal(stateFromStatus({ ...s!, slurmState: 'RUNNING' }, null), 'running');
-    assert.equal(stateFromStatus({ ...s!, slurmState: null }, null), 'lost');
+    assert.equal(stateFromStatus({ ...s!, slurmState: null, jobId: '7', slurmOk: true }, null), 'lost');
+    assert.equal(stateFromStatus({ ...s!, slurmState: null, jobId: '7', slurmOk: false }, null), 'running', 'controller unreachable ≠ job gone');
   });
   test('host settings are type-checked', () => {
     assert.throws(() => hostSettingsFrom('h', { scheduler: 'pbs' }), /scheduler/);
