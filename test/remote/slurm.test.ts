@@ -23,7 +23,7 @@ describe('remote runs on Slurm over SSH', { skip: skip ?? false, timeout: 240_00
     sshd = await TestSshd.start({ SLURM_CONF: slurm.conf });
     rig = makeRig(sshd, {
       'slayer-test': { scheduler: 'slurm', gpusPerNode: 1, slurm: { partition: 'debug', account: null, time: '00:10:00', packTasksOnOneNode: true } },
-    });
+    }, {}, undefined, undefined, { pollMs: 300, lostAfterPolls: 1 }); // one poll suffices to call a run lost: outages show at once
   });
   after(async () => {
     await rig?.dispose();
@@ -81,6 +81,26 @@ describe('remote runs on Slurm over SSH', { skip: skip ?? false, timeout: 240_00
     const final = await mon.finished;
     assert.equal(final.state, 'cancelled');
     await waitFor(() => processesMatching(runDir).length === 0, 20_000, 'every process of the job to exit');
+  });
+
+  test('a controller outage during a job is not taken for a lost job', async () => {
+    const rec = await rig.service.dispatch({
+      host: 'slayer-test', layerMap: tinyLayerMap(), runConfig: tinyRunConfig(100), secrets: { SLAYER_FAKE_INTERVAL: '0.1' },
+    });
+    const c = new Collector();
+    const mon = rig.service.attach(rec.id, c);
+    await waitFor(() => c.events.length > 6, 60_000, 'the job to run');
+    await slurm.stopController();
+    try {
+      // More failed polls than it takes to call a run lost, then the job finishes meanwhile.
+      await new Promise((r) => setTimeout(r, 6000));
+      assert.ok(!c.states.includes('lost'), `states: ${c.states.join(',')}`);
+    } finally {
+      await slurm.startController();
+    }
+    const final = await mon.finished;
+    assert.equal(final.state, 'succeeded', slurm.logs());
+    assert.equal(c.events.length, 100 * 2 + 4);
   });
 
   test('two tasks through srun form one distributed world (RANK, WORLD_SIZE from Slurm)', async () => {

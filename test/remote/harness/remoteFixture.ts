@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defaultHostSettings, type HostSettings } from '../../../src/remote/hostSettings';
 import { LocalTransport } from '../../../src/remote/localTransport';
+import type { MonitorOptions } from '../../../src/remote/runMonitor';
 import { RunService } from '../../../src/remote/runService';
 import { RunStore } from '../../../src/remote/runStore';
 import { SshTransport, type SshTransportOptions } from '../../../src/remote/sshTransport';
@@ -22,7 +23,7 @@ export interface Rig {
   dispose(): Promise<void>;
 }
 
-export function makeRig(sshd: TestSshd | null, hostOverrides: Record<string, Partial<HostSettings>> = {}, ssh: SshTransportOptions = {}, storeDir?: string, runnerDir = FAKE_RUNNER_DIR): Rig {
+export function makeRig(sshd: TestSshd | null, hostOverrides: Record<string, Partial<HostSettings>> = {}, ssh: SshTransportOptions = {}, storeDir?: string, runnerDir = FAKE_RUNNER_DIR, monitor: MonitorOptions = { pollMs: 300 }): Rig {
   const dir = storeDir ?? mkdtempSync(join(tmpdir(), 'slayer-store-'));
   const workDir = mkdtempSync('/tmp/slw-');
   const store = new RunStore(dir);
@@ -47,7 +48,7 @@ export function makeRig(sshd: TestSshd | null, hostOverrides: Record<string, Par
     }
     return t;
   };
-  const service = new RunService(store, { runnerDir, transportFor, settingsFor, monitor: { pollMs: 300 } });
+  const service = new RunService(store, { runnerDir, transportFor, settingsFor, monitor });
   return {
     service, store, storeDir: dir, workDir, settings, transports,
     async dispose() {

@@ -54,7 +54,7 @@ export class TestSlurm {
       'CommunicationParameters=NoCtldInAddrAny,NoInAddrAny', 'ProctrackType=proctrack/linuxproc', 'TaskPlugin=task/none',
       'SelectType=select/cons_tres', 'SelectTypeParameters=CR_CPU', 'SchedulerParameters=batch_sched_delay=0',
       'AccountingStorageType=accounting_storage/none', 'JobCompType=jobcomp/filetxt', `JobCompLoc=${d}/jobcomp.txt`,
-      'MinJobAge=3600', 'KillWait=5', 'SlurmdParameters=config_overrides', 'MailProg=/bin/true', 'ReturnToService=2',
+      'MinJobAge=3600', 'KillWait=5', 'MessageTimeout=2', 'SlurmdParameters=config_overrides', 'MailProg=/bin/true', 'ReturnToService=2',
       'GresTypes=gpu',
       'NodeName=localhost NodeAddr=127.0.0.1 CPUs=2 RealMemory=1000 Gres=gpu:2 State=UNKNOWN',
       'PartitionName=debug Nodes=localhost Default=YES MaxTime=INFINITE State=UP', '',
@@ -66,6 +66,23 @@ export class TestSlurm {
     await waitFor(() => existsSync(`${d}/slurmd.pid`), 10_000, 'slurmd');
     this.trackPid(`${d}/slurmd.pid`);
     await waitFor(() => /idle/.test(spawnSync('sinfo', ['-h', '-o', '%T'], { env: this.env, encoding: 'utf8' }).stdout), 20_000, 'the node to be idle');
+  }
+
+  /** Stops slurmctld (jobs keep running on slurmd), as a controller restart on a cluster would. */
+  async stopController(): Promise<void> {
+    const file = join(this.dir, 'slurmctld.pid');
+    const pid = Number(readFileSync(file, 'utf8').trim());
+    killQuietly(pid, 'SIGTERM');
+    await waitFor(() => !alive(pid), 15_000, 'slurmctld to stop');
+    this.pids = this.pids.filter((p) => p !== pid);
+  }
+
+  async startController(): Promise<void> {
+    const file = join(this.dir, 'slurmctld.pid');
+    rmSync(file, { force: true });
+    this.daemon('/usr/sbin/slurmctld', ['-f', this.conf]);
+    await waitFor(() => existsSync(file), 10_000, 'slurmctld');
+    this.trackPid(file);
   }
 
   private daemon(cmd: string, args: string[]): void {
