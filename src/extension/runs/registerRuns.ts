@@ -29,6 +29,9 @@ export function registerRuns(context: vscode.ExtensionContext): RunRegistry {
     vscode.window.createTreeView('slayer.runs', { treeDataProvider: tree, showCollapseAll: false }),
     { dispose: () => void pool.closeAll() },
     vscode.languages.registerCodeLensProvider({ language: 'slayer' }, new RunCodeLensProvider()),
+    vscode.workspace.onDidChangeConfiguration((e) => {
+      if (e.affectsConfiguration('slayer.hosts')) registry.fireChanged();
+    }),
   );
   registerRunCommands(context, registry, outputs);
   registry.attachUnfinished();

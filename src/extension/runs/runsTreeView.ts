@@ -2,6 +2,7 @@
 import * as vscode from 'vscode';
 import { isFinal, type RunState } from '../../remote/runStatus';
 import type { RunRecord } from '../../remote/runStore';
+import { configuredHosts } from './hostConfiguration';
 import type { RunRegistry } from './runRegistry';
 
 type Node = { kind: 'host'; host: string } | { kind: 'run'; run: RunRecord };
@@ -45,14 +46,17 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<Node>, vscode.D
 
   getChildren(node?: Node): Node[] {
     const runs = this.registry.list();
-    if (!node) return [...new Set(runs.map((r) => r.host))].sort().map((host) => ({ kind: 'host', host }));
+    // Configured hosts show even before their first run, so the view lists every target.
+    if (!node) return [...new Set([...configuredHosts(), ...runs.map((r) => r.host)])].sort().map((host) => ({ kind: 'host', host }));
     if (node.kind === 'host') return runs.filter((r) => r.host === node.host).map((run) => ({ kind: 'run', run }));
     return [];
   }
 
   getTreeItem(node: Node): vscode.TreeItem {
     if (node.kind === 'host') {
-      const item = new vscode.TreeItem(node.host, vscode.TreeItemCollapsibleState.Expanded);
+      const count = this.registry.list().filter((r) => r.host === node.host).length;
+      const item = new vscode.TreeItem(node.host, count ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.None);
+      item.description = count ? `${count} run${count === 1 ? '' : 's'}` : 'no runs';
       item.iconPath = new vscode.ThemeIcon(node.host === 'localhost' ? 'vm' : 'remote');
       item.contextValue = 'host';
       return item;
