@@ -1,0 +1,100 @@
+// Parameter and training-memory accounting. Per block (Llama family):
+//   q,o: 2·h·(heads·d)   k,v: 2·h·(kv·d)   gate,up,down: 3·h·i   two RMSNorms: 2·h   (+ biases)
+// Reproduces the paper's Table 4 exactly (see docs/plan-language.md, "What is trained").
+import type { ExtraTensor, ModelShape, ParamCounts } from '../protocol/layerMap';
+
+export function paramsPerBlock(s: ModelShape): number {
+  const q = s.numHeads * s.headDim;
+  const kv = s.numKvHeads * s.headDim;
+  let n = 2 * s.hiddenSize * q + 2 * s.hiddenSize * kv + 3 * s.hiddenSize * s.intermediateSize + 2 * s.hiddenSize;
+  if (s.qkvBias) n += q + 2 * kv;
+  if (s.oBias) n += s.hiddenSize;
+  if (s.mlpBias) n += 2 * s.intermediateSize + s.hiddenSize;
+  return n;
+}
+
+export function embedParams(s: ModelShape): number {
+  return s.vocabSize * s.hiddenSize;
+}
+
+/** 0 when the output head shares the embedding matrix. */
+export function headParams(s: ModelShape): number {
+  return s.tieEmbeddings ? 0 : s.vocabSize * s.hiddenSize;
+}
+
+export function modelParams(s: ModelShape): number {
+  return s.numLayers * paramsPerBlock(s) + embedParams(s) + headParams(s) + s.hiddenSize;
+}
+
+/** Counts for a resulting model of `numLayers` blocks, `trainableBlocks` of which train, plus extras. */
+export function countParams(base: ModelShape, numLayers: number, trainableBlocks: number, extras: readonly ExtraTensor[]): ParamCounts {
+  const perBlock = paramsPerBlock(base);
+  const embed = embedParams(base);
+  const head = headParams(base);
+  const norm = base.hiddenSize;
+  let extra = 0;
+  // A tied head is the embedding matrix: training either trains that one matrix once.
+  const trainsSharedMatrix = extras.includes('embed') || (extras.includes('head') && base.tieEmbeddings);
+  if (trainsSharedMatrix) extra += embed;
+  if (extras.includes('head') && !base.tieEmbeddings) extra += head;
+  if (extras.includes('norm')) extra += norm;
+  return {
+    total: numLayers * perBlock + embed + head + norm,
+    trainable: trainableBlocks * perBlock + extra,
+    trainableBlocks: trainableBlocks * perBlock,
+    perBlock,
+    embed,
+    head,
+    norm,
+    base: modelParams(base),
+  };
+}
+
+export type ParallelStrategy = 'ddp' | 'fsdp';
+export type Precision = 'bf16' | 'fp16' | 'fp32';
+
+export interface MemoryEstimate {
+  strategy: ParallelStrategy;
+  gpus: number;
+  /** Bytes per GPU for each part, and their sum. Activations are not included (they depend on batch and checkpointing). */
+  weights: number;
+  gradients: number;
+  optimizer: number;
+  master: number;
+  total: number;
+}
+
+/**
+ * Training memory per GPU. Mixed precision (bf16/fp16): 2-byte weights for the whole model,
+ * 2-byte gradients, a 4-byte fp32 master copy and 8 bytes of AdamW moments per trainable parameter
+ * (16 bytes per trainable, 2 per frozen). fp32: 4-byte weights and gradients, 8 bytes of moments,
+ * no master copy. DDP replicates all of it on each GPU; fully sharded (FSDP) divides it by N.
+ */
+export function memoryPerGpu(params: Pick<ParamCounts, 'total' | 'trainable'>, gpus: number, strategy: ParallelStrategy, precision: Precision = 'bf16'): MemoryEstimate {
+  const wBytes = precision === 'fp32' ? 4 : 2;
+  const shard = strategy === 'fsdp' ? Math.max(1, gpus) : 1;
+  const weights = (params.total * wBytes) / shard;
+  const gradients = (params.trainable * wBytes) / shard;
+  const optimizer = (params.trainable * 8) / shard;
+  const master = precision === 'fp32' ? 0 : (params.trainable * 4) / shard;
+  return { strategy, gpus, weights, gradients, optimizer, master, total: weights + gradients + optimizer + master };
+}
+
+const GIB = 1024 ** 3;
+
+export function formatBytes(n: number): string {
+  if (n >= GIB) return `${(n / GIB).toFixed(1)} GiB`;
+  if (n >= 1024 ** 2) return `${(n / 1024 ** 2).toFixed(1)} MiB`;
+  if (n >= 1024) return `${(n / 1024).toFixed(1)} KiB`;
+  return `${n} B`;
+}
+
+/** 7,952,715,776 → "7.95B"; exact figures are shown beside it where space allows. */
+export function formatCount(n: number): string {
+  if (n >= 1e9) return `${(n / 1e9).toFixed(2)}B`;
+  if (n >= 1e6) return `${(n / 1e6).toFixed(1)}M`;
+  if (n >= 1e3) return `${(n / 1e3).toFixed(1)}K`;
+  return String(n);
+}
+
+export const withThousands = (n: number): string => n.toLocaleString('en-US');

@@ -1,0 +1,27 @@
+// The plan core's public API. Pure: no `vscode`, no I/O (file reading is passed in), so the
+// language server, the extension and the CLI share one implementation.
+//
+//   analyzePlan(text, options)  → diagnostics, model, layout, params, memory, stages, LayerMap
+//   parsePlan(text)             → syntax tree with exact spans, and syntax diagnostics
+//   formatPlan(text)            → canonical aligned text (comments kept)
+//   parseHfConfig(json)         → ModelShape;  lookupCatalogue(id), CATALOGUE
+//   countParams / paramsPerBlock / memoryPerGpu → accounting
+export { analyzePlan, DEFAULT_GPU_MEMORY, FINAL_METHODS, INIT_METHODS, TRAIN_ITEMS, ZERO_TARGETS } from './analyze';
+export type { AnalyzeOptions, ModelResolution, ModelSource, PlanAnalysis, RemoteModelAnswer, TrainItem } from './analyze';
+export { parsePlan } from './parser';
+export type { ParseResult } from './parser';
+export { STAGE_KEYS, TOP_LEVEL_KEYS, findStatement } from './ast';
+export type { LineInfo, PlanAst, Setting, StageBlock, Statement, Word } from './ast';
+export { parseExpansion, formatExpansion } from './expansion';
+export type { ExpansionExpr, Segment } from './expansion';
+export { computeLayout, finalSegmentIndex } from './layout';
+export type { Layout, SegmentLayout, Range } from './layout';
+export { DIAGNOSTIC_CODES, nearest } from './diagnostics';
+export type { DiagnosticCode, PlanDiagnostic, PlanFix, Severity, TextEdit } from './diagnostics';
+export { CATALOGUE, catalogueIds, lookupCatalogue, parseHfConfig, shapeToHfConfig, ModelConfigError } from './models';
+export { countParams, embedParams, formatBytes, formatCount, headParams, memoryPerGpu, modelParams, paramsPerBlock, withThousands } from './accounting';
+export type { MemoryEstimate, ParallelStrategy } from './accounting';
+export { parseCount, parseFraction, parseMemorySize, SCHEDULES, PRECISIONS } from './stages';
+export { formatPlan } from './format';
+export { LineIndex } from './text';
+export type { Position, Span } from './text';

@@ -1,0 +1,136 @@
+// Line-oriented parser with error recovery: every line is parsed on its own, so a mistake on one
+// line never hides the next, and the tree is always usable.
+import { STAGE_KEYS, TOP_LEVEL_KEYS, type LineInfo, type PlanAst, type Setting, type StageBlock, type Statement, type Word } from './ast';
+import { diagnostic, nearest, type PlanDiagnostic } from './diagnostics';
+import { parseExpansion } from './expansion';
+import { LineIndex, type Span } from './text';
+
+const stageKeys: readonly string[] = STAGE_KEYS;
+const topKeys: readonly string[] = TOP_LEVEL_KEYS;
+
+export interface ParseResult {
+  ast: PlanAst;
+  diagnostics: PlanDiagnostic[];
+  lines: LineIndex;
+}
+
+function splitWords(text: string, from: number, to: number): Word[] {
+  const words: Word[] = [];
+  let i = from;
+  while (i < to) {
+    while (i < to && (text[i] === ' ' || text[i] === '\t')) i++;
+    const s = i;
+    while (i < to && text[i] !== ' ' && text[i] !== '\t') i++;
+    if (i > s) words.push({ text: text.slice(s, i), span: { start: s, end: i } });
+  }
+  return words;
+}
+
+function valueOf(text: string, key: Word, args: Word[]): Word {
+  if (args.length === 0) return { text: '', span: { start: key.span.end, end: key.span.end } };
+  const span = { start: args[0]!.span.start, end: args[args.length - 1]!.span.end };
+  return { text: text.slice(span.start, span.end), span };
+}
+
+function setting(text: string, key: Word, args: Word[]): Setting {
+  const value = valueOf(text, key, args);
+  return { key, args, value, span: { start: key.span.start, end: args.length ? value.span.end : key.span.end } };
+}
+
+/** `#` starts a comment at the start of a line or after white space (so `a#b` stays one word). */
+function commentStart(text: string, from: number, to: number): number {
+  for (let i = from; i < to; i++) {
+    if (text[i] === '#' && (i === from || text[i - 1] === ' ' || text[i - 1] === '\t')) return i;
+  }
+  return to;
+}
+
+/** Splits a stage line into settings at every known stage key; `data` takes the rest of the line. */
+function splitStageLine(text: string, words: Word[], diagnostics: PlanDiagnostic[]): Setting[] {
+  const out: Setting[] = [];
+  let i = 0;
+  while (i < words.length) {
+    const key = words[i]!;
+    if (!stageKeys.includes(key.text)) {
+      const guess = nearest(key.text, STAGE_KEYS);
+      diagnostics.push(diagnostic('SL002', 'error', key.span,
+        `unknown stage setting "${key.text}"${guess ? `; did you mean "${guess}"?` : `; stage settings are ${STAGE_KEYS.join(', ')}`}`,
+        { fixes: guess ? [{ title: `Change to "${guess}"`, edits: [{ span: key.span, newText: guess }], preferred: true }] : [] }));
+    }
+    let j = i + 1;
+    if (key.text !== 'data') while (j < words.length && !stageKeys.includes(words[j]!.text)) j++;
+    else j = words.length;
+    out.push(setting(text, key, words.slice(i + 1, j)));
+    i = j;
+  }
+  return out;
+}
+
+export function parsePlan(text: string): ParseResult {
+  const lines = new LineIndex(text);
+  const diagnostics: PlanDiagnostic[] = [];
+  const statements: Statement[] = [];
+  const stages: StageBlock[] = [];
+  const lineInfos: LineInfo[] = [];
+  let stage: StageBlock | null = null;
+  let expansion: PlanAst['expansion'] = null;
+
+  for (let ln = 0; ln < lines.lineCount; ln++) {
+    const start = lines.lineStart(ln);
+    let end = lines.lineEnd(ln);
+    if (end > start && text[end - 1] === '\r') end--;
+    const cStart = commentStart(text, start, end);
+    const comment: Span | null = cStart < end ? { start: cStart, end } : null;
+    const words = splitWords(text, start, cStart);
+    let indent = 0;
+    while (start + indent < cStart && (text[start + indent] === ' ' || text[start + indent] === '\t')) indent++;
+    const info: LineInfo = { line: ln, kind: words.length ? 'statement' : comment ? 'comment' : 'blank', indent, settings: [], comment, span: { start, end } };
+    lineInfos.push(info);
+    if (words.length === 0) continue;
+    const key = words[0]!;
+
+    if (indent > 0 && stage && key.text !== 'stage' && !(topKeys.includes(key.text) && !stageKeys.includes(key.text))) {
+      info.kind = 'setting';
+      info.settings = splitStageLine(text, words, diagnostics);
+      stage.settings.push(...info.settings);
+      stage.span = { start: stage.span.start, end: info.settings[info.settings.length - 1]!.span.end };
+      continue;
+    }
+    if (indent > 0 && !stage && stageKeys.includes(key.text)) {
+      diagnostics.push(diagnostic('SL005', 'error', key.span, `"${key.text}" is a stage setting, but no "stage" line comes before it`));
+    }
+    if (indent === 0 && stageKeys.includes(key.text)) {
+      const fixes = stage ? [{ title: `Indent "${key.text}" into stage ${stage.name?.text ?? ''}`.trimEnd(), edits: [{ span: { start, end: start }, newText: '  ' }], preferred: true }] : [];
+      diagnostics.push(diagnostic('SL005', 'error', key.span,
+        stage ? `"${key.text}" is a stage setting: indent it under "stage ${stage.name?.text ?? ''}"` : `"${key.text}" is a stage setting: put it in an indented block under "stage cpt" or "stage sft"`,
+        { fixes }));
+    }
+    const stmt: Statement = { ...setting(text, key, words.slice(1)), line: ln, indent };
+    info.settings = [stmt];
+    if (key.text === 'stage') {
+      info.kind = 'stage';
+      stage = { header: stmt, name: stmt.args[0] ?? null, kind: stmt.args[1] ?? null, settings: [], span: stmt.span };
+      stages.push(stage);
+      if (!stmt.args[0]) diagnostics.push(diagnostic('SL004', 'error', key.span, 'a stage needs a name: "stage cpt" or "stage sft" (or "stage NAME cpt")'));
+      for (const extra of stmt.args.slice(2)) diagnostics.push(diagnostic('SL004', 'error', extra.span, `unexpected "${extra.text}" after the stage name and kind`));
+      continue;
+    }
+    stage = null;
+    statements.push(stmt);
+    if (!topKeys.includes(key.text) && !stageKeys.includes(key.text)) {
+      const guess = nearest(key.text, [...TOP_LEVEL_KEYS]);
+      diagnostics.push(diagnostic('SL002', 'error', key.span,
+        `unknown key "${key.text}"${guess ? `; did you mean "${guess}"?` : `; plan keys are ${TOP_LEVEL_KEYS.join(', ')}`}`,
+        { fixes: guess ? [{ title: `Change to "${guess}"`, edits: [{ span: key.span, newText: guess }], preferred: true }] : [] }));
+    }
+    if (key.text === 'expand') {
+      const exprText = text.slice(stmt.value.span.start, stmt.value.span.end);
+      const parsed = parseExpansion(exprText, stmt.value.span.start);
+      if (!expansion) {
+        expansion = { statement: stmt, expr: parsed.expr };
+        diagnostics.push(...parsed.diagnostics);
+      }
+    }
+  }
+  return { ast: { statements, stages, lines: lineInfos, expansion, length: text.length }, diagnostics, lines };
+}
