@@ -245,26 +245,33 @@ export function analyzePlan(text: string, opts: AnalyzeOptions = {}): PlanAnalys
   if (expr && expr.segments.length && shape) {
     const L = shape.numLayers;
     const covered = expr.segments.reduce((a, s) => a + (s.kind === 'group' ? s.keep * s.repeat : s.count), 0);
-    if (covered > L) {
-      const kept = expr.segments.map((s, i) => ({ s, i })).filter(({ s }) => s.kind === 'keep');
-      const lastKeep = kept[kept.length - 1];
-      const fixes = lastKeep && (lastKeep.s as { count: number }).count > covered - L
-        ? [{ title: `Keep ${(lastKeep.s as { count: number }).count - (covered - L)} blocks instead of ${(lastKeep.s as { count: number }).count} so the plan covers ${L}`, edits: [{ span: { start: lastKeep.s.span.start, end: lastKeep.s.span.start + String((lastKeep.s as { count: number }).count).length }, newText: String((lastKeep.s as { count: number }).count - (covered - L)) }], preferred: false }]
+    // With a syntax error in the expression, counts of covered or deleted blocks would mislead.
+    if (covered > L && !expansionErrors) {
+      // Fix: shorten the last keep segment that can absorb the excess (never the final `1`).
+      const excess = covered - L;
+      const keeps = expr.segments.filter((s): s is Extract<typeof s, { kind: 'keep' }> => s.kind === 'keep' && s.count > excess);
+      const k = keeps[keeps.length - 1];
+      const fixes = k
+        ? [{ title: `Keep ${k.count - excess} blocks instead of ${k.count} so the plan covers ${L}`, edits: [{ span: { start: k.span.start, end: k.span.start + String(k.count).length }, newText: String(k.count - excess) }], preferred: false }]
         : [];
       diags.push(diagnostic('SL022', 'error', expr.span, `the segments cover ${covered} blocks but ${model!.id} has ${L} (0–${L - 1}): ${covered - L} too many`, { fixes }));
-    } else {
+    } else if (covered <= L) {
       const r = computeLayout(expr, L, { init, zero: zeroTargets.flatMap((t) => outputProjectionSuffixes(shape).filter((s) => s.includes(t))), final: finalMethod, train: new Set(train.filter((t): t is 'new' | 'final' | 'kept' => t === 'new' || t === 'final' || t === 'kept')) });
       layout = r.layout;
       diags.push(...r.diagnostics);
       const D = layout.deleted.length;
-      if (layout.implicitDeleted.length) {
+      if (expansionErrors) {
+        // Layout kept for hovers; its counts are not reported until the expression parses.
+      } else if (layout.implicitDeleted.length) {
         const a = layout.implicitDeleted[0]!;
         const b = layout.implicitDeleted[layout.implicitDeleted.length - 1]!;
         const n = layout.implicitDeleted.length;
         diags.push(diagnostic('SL023', 'hint', expr.span, `the segments cover ${layout.covered} of ${L} blocks, so the deepest ${n} (${a === b ? `block ${a}` : `blocks ${a}–${b}`}) are deleted`,
           { fixes: [{ title: `Make the deletion explicit (| -${n})`, edits: [{ span: { start: expr.span.end, end: expr.span.end }, newText: ` | -${n}` }], preferred: false }] }));
       }
-      if (D > L / 4) diags.push(diagnostic('SL025', 'error', expr.span, `${D} of ${L} blocks are deleted; more than a quarter of the model is gone`));
+      if (expansionErrors) {
+        // See above.
+      } else if (D > L / 4) diags.push(diagnostic('SL025', 'error', expr.span, `${D} of ${L} blocks are deleted; more than a quarter of the model is gone`));
       else if (D > 2) diags.push(diagnostic('SL024', 'warning', expr.span, `${D} blocks are deleted; the paper's Table 3 shows quality falling off beyond 2`));
       if (layout.newCount === 0) diags.push(diagnostic('SL029', 'warning', expr.span, 'the expansion inserts no new blocks; groups look like (2+1)x8'));
       if (train.includes('final') && !layout.final && trainStmt) {

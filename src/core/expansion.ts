@@ -45,7 +45,7 @@ export function parseExpansion(text: string, base: number): { expr: ExpansionExp
   let i = 0;
   const at = (s: number, e: number): Span => ({ start: base + s, end: base + e });
   const err = (s: number, e: number, msg: string): void => {
-    diagnostics.push(diagnostic('SL021', 'error', at(s, Math.max(e, s + 1)), msg));
+    diagnostics.push(diagnostic('SL021', 'error', at(Math.min(s, text.length), Math.min(Math.max(e, s + 1), text.length)), msg));
   };
   const readInt = (): { value: number; start: number; end: number } | null => {
     const start = i;
@@ -142,6 +142,7 @@ export function parseExpansion(text: string, base: number): { expr: ExpansionExp
       const s = i;
       recover();
       err(s, i, `unexpected "${text.slice(s, i)}" after the segment "${text.slice(start, s)}"`);
+      segments.pop(); // a malformed segment would only add confusing follow-on diagnostics
     }
     skipSpaces();
     expectSegment = false;
