@@ -1,0 +1,395 @@
+"""Safetensors files, with or without the ``safetensors`` package.
+
+The format: an 8-byte little-endian header length N, N bytes of JSON header
+``{name: {"dtype": "BF16", "shape": [..], "data_offsets": [begin, end]}, "__metadata__": {str: str}}``
+(offsets relative to the byte buffer after the header, contiguous, in order, covering it exactly),
+then the byte buffer (little-endian, row-major).
+
+Reading goes one tensor at a time (seek + readinto; nothing else is loaded), through the
+``safetensors`` package when it is importable and through our reader otherwise
+(``SLAYER_SAFETENSORS=builtin`` forces ours). Writing is streaming: the header is written first
+from the tensors' specs, then each tensor as it comes (or copied byte-for-byte from another file
+with ``copy_file_range``), so a writer never holds more than one tensor. The package has no
+streaming writer, so streaming writes always use ours; the bytes are the same format.
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable, Iterator, Mapping, Optional, Protocol
+
+import torch
+
+MAX_HEADER_BYTES = 100 * 1024 * 1024  # the reference implementation's limit
+
+DTYPES: dict[str, torch.dtype] = {
+    "F64": torch.float64, "F32": torch.float32, "F16": torch.float16, "BF16": torch.bfloat16,
+    "I64": torch.int64, "I32": torch.int32, "I16": torch.int16, "I8": torch.int8, "U8": torch.uint8,
+    "BOOL": torch.bool,
+}
+for _name, _attr in (("F8_E4M3", "float8_e4m3fn"), ("F8_E5M2", "float8_e5m2")):
+    if hasattr(torch, _attr):
+        DTYPES[_name] = getattr(torch, _attr)
+DTYPE_NAMES: dict[torch.dtype, str] = {v: k for k, v in DTYPES.items()}
+
+if sys.byteorder != "little":  # the format is little-endian and we copy bytes as they are
+    raise ImportError("slayer_runner.safetensors_io needs a little-endian machine")
+
+
+class SafetensorsError(ValueError):
+    """A file that is not valid safetensors, or a write that does not match its header."""
+
+
+def itemsize(dtype: torch.dtype) -> int:
+    return torch.empty((), dtype=dtype).element_size()
+
+
+@dataclass(frozen=True)
+class TensorSpec:
+    name: str
+    dtype: torch.dtype
+    shape: tuple[int, ...]
+
+    @property
+    def nbytes(self) -> int:
+        return math.prod(self.shape) * itemsize(self.dtype)
+
+
+@dataclass(frozen=True)
+class TensorInfo:
+    """A tensor's entry in a file's header; ``start`` is absolute (from the start of the file)."""
+    name: str
+    dtype: torch.dtype
+    shape: tuple[int, ...]
+    start: int
+    nbytes: int
+
+
+def backend() -> str:
+    """``"safetensors"`` when the package is importable and not overridden, else ``"builtin"``."""
+    if os.environ.get("SLAYER_SAFETENSORS", "").lower() == "builtin":
+        return "builtin"
+    try:
+        import safetensors  # noqa: F401
+    except ImportError:
+        return "builtin"
+    return "safetensors"
+
+
+# ---------------------------------------------------------------------------------------------
+# Header
+
+def read_header(path: str | os.PathLike[str]) -> tuple[dict[str, TensorInfo], dict[str, str], int]:
+    """Parses and checks a file's header: (tensors in file order, metadata, data start offset)."""
+    path = Path(path)
+    size = path.stat().st_size
+    with open(path, "rb") as f:
+        raw_len = f.read(8)
+        if len(raw_len) < 8:
+            raise SafetensorsError(f"{path}: too short for a safetensors file ({size} bytes)")
+        n = int.from_bytes(raw_len, "little")
+        if n > MAX_HEADER_BYTES:
+            raise SafetensorsError(f"{path}: header length {n} exceeds {MAX_HEADER_BYTES}")
+        if 8 + n > size:
+            raise SafetensorsError(f"{path}: header length {n} runs past the end of the file ({size} bytes)")
+        raw = f.read(n)
+    try:
+        header = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise SafetensorsError(f"{path}: header is not UTF-8 JSON ({err})") from None
+    if not isinstance(header, dict):
+        raise SafetensorsError(f"{path}: header is not a JSON object")
+    data_start = 8 + n
+    meta_raw = header.pop("__metadata__", {})
+    if not isinstance(meta_raw, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in meta_raw.items()):
+        raise SafetensorsError(f"{path}: __metadata__ must map strings to strings")
+    entries: list[TensorInfo] = []
+    for name, e in header.items():
+        where = f"{path}: tensor {name!r}"
+        if not isinstance(e, dict):
+            raise SafetensorsError(f"{where}: entry is not an object")
+        dtype = DTYPES.get(e.get("dtype"))  # type: ignore[arg-type]
+        if dtype is None:
+            raise SafetensorsError(f"{where}: unknown dtype {e.get('dtype')!r}")
+        shape = e.get("shape")
+        if not isinstance(shape, list) or not all(isinstance(d, int) and not isinstance(d, bool) and d >= 0 for d in shape):
+            raise SafetensorsError(f"{where}: shape must be a list of non-negative integers")
+        offs = e.get("data_offsets")
+        if (not isinstance(offs, list) or len(offs) != 2
+                or not all(isinstance(o, int) and not isinstance(o, bool) and o >= 0 for o in offs) or offs[0] > offs[1]):
+            raise SafetensorsError(f"{where}: data_offsets must be [begin, end] with 0 <= begin <= end")
+        nbytes = offs[1] - offs[0]
+        expected = math.prod(shape) * itemsize(dtype)
+        if nbytes != expected:
+            raise SafetensorsError(f"{where}: {nbytes} bytes for shape {shape} of {e['dtype']} (expected {expected})")
+        entries.append(TensorInfo(name, dtype, tuple(shape), data_start + offs[0], nbytes))
+    # The buffer must be covered exactly: no holes, no overlaps, nothing after the last tensor.
+    pos = data_start
+    for info in sorted(entries, key=lambda i: (i.start, i.nbytes)):
+        if info.start != pos:
+            raise SafetensorsError(f"{path}: tensor {info.name!r} starts at {info.start - data_start}, "
+                                   f"expected {pos - data_start} (offsets must be contiguous)")
+        pos += info.nbytes
+    if pos != size:
+        raise SafetensorsError(f"{path}: data ends at {pos} but the file has {size} bytes")
+    return {i.name: i for i in entries}, dict(meta_raw), data_start
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading
+
+class TensorReader(Protocol):
+    path: Path
+
+    def keys(self) -> list[str]: ...
+    def metadata(self) -> dict[str, str]: ...
+    def info(self, name: str) -> TensorInfo: ...
+    def get_tensor(self, name: str) -> torch.Tensor: ...
+    def close(self) -> None: ...
+
+
+class BuiltinReader:
+    """Our reader: the header is parsed once, each tensor is read on demand into its own buffer."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path)
+        self._infos, self._meta, self.data_start = read_header(self.path)
+        self._file = open(self.path, "rb", buffering=0)
+
+    def keys(self) -> list[str]:
+        return list(self._infos)
+
+    def metadata(self) -> dict[str, str]:
+        return dict(self._meta)
+
+    def info(self, name: str) -> TensorInfo:
+        try:
+            return self._infos[name]
+        except KeyError:
+            raise KeyError(f"{self.path}: no tensor {name!r}") from None
+
+    def get_tensor(self, name: str) -> torch.Tensor:
+        info = self.info(name)
+        if info.nbytes == 0:
+            return torch.empty(info.shape, dtype=info.dtype)
+        buf = bytearray(info.nbytes)
+        view = memoryview(buf)
+        self._file.seek(info.start)
+        got = 0
+        while got < info.nbytes:
+            n = self._file.readinto(view[got:])
+            if not n:
+                raise SafetensorsError(f"{self.path}: file ended inside tensor {name!r}")
+            got += n
+        return torch.frombuffer(buf, dtype=info.dtype).reshape(info.shape)
+
+    def close(self) -> None:
+        self._file.close()
+
+    def __enter__(self) -> "BuiltinReader":
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+
+class PackageReader:
+    """The ``safetensors`` package's lazy reader behind the same interface (header checks are ours too)."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        from safetensors import safe_open  # type: ignore[import-not-found]
+        self.path = Path(path)
+        self._infos, self._meta, self.data_start = read_header(self.path)
+        self._handle = safe_open(str(self.path), framework="pt")
+
+    def keys(self) -> list[str]:
+        return list(self._infos)
+
+    def metadata(self) -> dict[str, str]:
+        return dict(self._meta)
+
+    def info(self, name: str) -> TensorInfo:
+        try:
+            return self._infos[name]
+        except KeyError:
+            raise KeyError(f"{self.path}: no tensor {name!r}") from None
+
+    def get_tensor(self, name: str) -> torch.Tensor:
+        self.info(name)
+        # clone: the package may hand back a view of its mmap; callers own what they get.
+        return self._handle.get_tensor(name).clone()
+
+    def close(self) -> None:
+        self._handle = None
+
+    def __enter__(self) -> "PackageReader":
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+
+def open_reader(path: str | os.PathLike[str], which: Optional[str] = None) -> TensorReader:
+    """A lazy reader of one file, through the backend ``backend()`` picks (or ``which``)."""
+    return PackageReader(path) if (which or backend()) == "safetensors" else BuiltinReader(path)
+
+
+def load_file(path: str | os.PathLike[str]) -> dict[str, torch.Tensor]:
+    """All tensors of one file (for small files; large checkpoints go tensor by tensor)."""
+    r = open_reader(path)
+    try:
+        return {k: r.get_tensor(k) for k in r.keys()}
+    finally:
+        r.close()
+
+
+# ---------------------------------------------------------------------------------------------
+# Writing
+
+def tensor_bytes(t: torch.Tensor) -> memoryview:
+    """The little-endian row-major bytes of a tensor, without a copy when it is contiguous on CPU."""
+    t = t.detach().to("cpu").contiguous()
+    if t.numel() == 0:
+        return memoryview(b"")
+    flat = t.reshape(-1)
+    if flat.dtype == torch.bool:
+        flat = flat.to(torch.uint8)
+    return memoryview(flat.view(torch.uint8).numpy()).cast("B")
+
+
+def _copy_range(src_fd: int, src_offset: int, dst_fd: int, nbytes: int) -> None:
+    """Copies bytes file to file in the kernel when it can (no user-space buffer)."""
+    left, off = nbytes, src_offset
+    if hasattr(os, "copy_file_range"):
+        try:
+            while left > 0:
+                n = os.copy_file_range(src_fd, dst_fd, min(left, 1 << 30), off)
+                if n == 0:
+                    raise SafetensorsError("source file ended during a copy")
+                left -= n
+                off += n
+            return
+        except OSError:
+            pass  # e.g. across filesystems on old kernels: fall back to read/write
+    while left > 0:
+        chunk = os.pread(src_fd, min(left, 8 << 20), off)
+        if not chunk:
+            raise SafetensorsError("source file ended during a copy")
+        os.write(dst_fd, chunk)
+        left -= len(chunk)
+        off += len(chunk)
+
+
+class StreamWriter:
+    """Writes one safetensors file: the header from ``specs`` first, then each tensor in that order.
+
+    Memory: one tensor at a time. ``write`` takes a tensor; ``copy_from`` copies a tensor's bytes
+    from another safetensors file unchanged. ``close`` checks everything was written.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], specs: Iterable[TensorSpec],
+                 metadata: Optional[Mapping[str, str]] = None) -> None:
+        self.path = Path(path)
+        self.specs = list(specs)
+        names = [s.name for s in self.specs]
+        if len(set(names)) != len(names):
+            raise SafetensorsError(f"{self.path}: duplicate tensor names")
+        header: dict[str, Any] = {}
+        if metadata:
+            header["__metadata__"] = {str(k): str(v) for k, v in metadata.items()}
+        pos = 0
+        for s in self.specs:
+            if s.dtype not in DTYPE_NAMES:
+                raise SafetensorsError(f"{self.path}: dtype {s.dtype} cannot be stored")
+            header[s.name] = {"dtype": DTYPE_NAMES[s.dtype], "shape": list(s.shape), "data_offsets": [pos, pos + s.nbytes]}
+            pos += s.nbytes
+        raw = json.dumps(header, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+        raw += b" " * (-(8 + len(raw)) % 8)  # pad so the data starts 8-byte aligned
+        self.total_bytes = pos
+        self._fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        os.write(self._fd, len(raw).to_bytes(8, "little") + raw)
+        self._next = 0
+
+    def _expect(self, name: str) -> TensorSpec:
+        if self._next >= len(self.specs):
+            raise SafetensorsError(f"{self.path}: {name!r} written after the last tensor")
+        spec = self.specs[self._next]
+        if spec.name != name:
+            raise SafetensorsError(f"{self.path}: expected tensor {spec.name!r} next, got {name!r}")
+        self._next += 1
+        return spec
+
+    def write(self, name: str, tensor: torch.Tensor) -> None:
+        spec = self._expect(name)
+        if tensor.dtype != spec.dtype or tuple(tensor.shape) != spec.shape:
+            raise SafetensorsError(f"{self.path}: {name!r} is {tensor.dtype} {tuple(tensor.shape)}, "
+                                   f"the header says {spec.dtype} {spec.shape}")
+        view = tensor_bytes(tensor)
+        while len(view):
+            n = os.write(self._fd, view)
+            view = view[n:]
+
+    def copy_from(self, name: str, reader: TensorReader, source_name: Optional[str] = None) -> None:
+        spec = self._expect(name)
+        info = reader.info(source_name or name)
+        if info.dtype != spec.dtype or info.shape != spec.shape:
+            raise SafetensorsError(f"{self.path}: {name!r} source is {info.dtype} {info.shape}, "
+                                   f"the header says {spec.dtype} {spec.shape}")
+        src_fd = os.open(reader.path, os.O_RDONLY)
+        try:
+            _copy_range(src_fd, info.start, self._fd, info.nbytes)
+        finally:
+            os.close(src_fd)
+
+    def close(self) -> None:
+        if self._fd < 0:
+            return
+        fd, self._fd = self._fd, -1
+        os.close(fd)
+        if self._next != len(self.specs):
+            missing = self.specs[self._next].name
+            raise SafetensorsError(f"{self.path}: closed before tensor {missing!r} was written")
+
+    def abort(self) -> None:
+        if self._fd >= 0:
+            os.close(self._fd)
+            self._fd = -1
+
+    def __enter__(self) -> "StreamWriter":
+        return self
+
+    def __exit__(self, exc_type: object, *_rest: object) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self.abort()
+
+
+def spec_of(name: str, t: torch.Tensor) -> TensorSpec:
+    return TensorSpec(name, t.dtype, tuple(t.shape))
+
+
+def save_file(tensors: Mapping[str, torch.Tensor], path: str | os.PathLike[str],
+              metadata: Optional[Mapping[str, str]] = None) -> None:
+    """Writes a dict of tensors to one file, through the package when ``backend()`` picks it."""
+    if backend() == "safetensors":
+        from safetensors.torch import save_file as pkg_save  # type: ignore[import-not-found]
+        pkg_save({k: v.contiguous() for k, v in tensors.items()}, str(path), metadata=dict(metadata or {}))
+        return
+    with StreamWriter(path, [spec_of(k, v) for k, v in tensors.items()], metadata) as w:
+        for k, v in tensors.items():
+            w.write(k, v)
+
+
+def iter_file(path: str | os.PathLike[str]) -> Iterator[tuple[str, torch.Tensor]]:
+    """Yields (name, tensor) one at a time, in file order."""
+    r = open_reader(path)
+    try:
+        for k in r.keys():
+            yield k, r.get_tensor(k)
+    finally:
+        r.close()
