@@ -1,0 +1,102 @@
+// A checkpoint = one or more safetensors shards, tied together by model.safetensors.index.json
+// when sharded. Assembly is pure (headers in, checkpoint out) so the local reader and the remote
+// one-round-trip scan share it.
+import { SafetensorsError, type SafetensorsHeader, type TensorInfo } from './safetensors';
+
+export const INDEX_FILE = 'model.safetensors.index.json';
+export const SINGLE_FILE = 'model.safetensors';
+
+export interface CheckpointIndex {
+  weightMap: Record<string, string>;
+  /** `metadata.total_size` when present (bytes of tensor data over all shards). */
+  totalSize: number | null;
+}
+
+export interface ShardHeader {
+  /** File name relative to the checkpoint directory. */
+  file: string;
+  size: number;
+  header: SafetensorsHeader;
+}
+
+export interface CheckpointTensor extends TensorInfo {
+  shard: string;
+  /** Absolute byte offset of the tensor's data in its shard file. */
+  offset: number;
+  byteLength: number;
+}
+
+export interface Checkpoint {
+  /** Local directory or host:/path. */
+  dir: string;
+  index: CheckpointIndex | null;
+  shards: ShardHeader[];
+  /** Every tensor, in shard order then header order. */
+  tensors: CheckpointTensor[];
+  byName: Map<string, CheckpointTensor>;
+}
+
+/** Parses model.safetensors.index.json; shard names must stay inside the checkpoint directory. */
+export function parseIndex(text: string, file = INDEX_FILE): CheckpointIndex {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    throw new SafetensorsError('bad-index', file, `not valid JSON (${(e as Error).message})`);
+  }
+  const obj = typeof raw === 'object' && raw !== null && !Array.isArray(raw) ? (raw as Record<string, unknown>) : null;
+  const wm = obj?.weight_map;
+  if (typeof wm !== 'object' || wm === null || Array.isArray(wm)) throw new SafetensorsError('bad-index', file, 'has no "weight_map" object');
+  const weightMap: Record<string, string> = {};
+  for (const [name, shard] of Object.entries(wm as Record<string, unknown>)) {
+    if (typeof shard !== 'string' || shard === '' || shard.startsWith('/') || shard.split('/').includes('..')) {
+      throw new SafetensorsError('bad-index', file, `weight_map["${name}"] = ${JSON.stringify(shard)} is not a shard file name inside the checkpoint`);
+    }
+    weightMap[name] = shard;
+  }
+  const meta = obj?.metadata;
+  const total = typeof meta === 'object' && meta !== null ? (meta as Record<string, unknown>).total_size : undefined;
+  return { weightMap, totalSize: typeof total === 'number' && Number.isFinite(total) ? total : null };
+}
+
+/** The shard files an index names, in first-mention order. */
+export function indexShards(index: CheckpointIndex): string[] {
+  return [...new Set(Object.values(index.weightMap))];
+}
+
+/**
+ * Ties headers together. With an index: every shard it names must be present and every tensor
+ * it maps must be in the shard it names. A tensor name in two shards is an error.
+ */
+export function assembleCheckpoint(dir: string, index: CheckpointIndex | null, shards: readonly ShardHeader[]): Checkpoint {
+  const byFile = new Map(shards.map((s) => [s.file, s]));
+  if (index) {
+    for (const f of indexShards(index)) {
+      if (!byFile.has(f)) throw new SafetensorsError('missing-shard', `${dir}/${INDEX_FILE}`, `names shard "${f}", which does not exist in ${dir}`);
+    }
+  }
+  const used = index ? indexShards(index).map((f) => byFile.get(f)!) : [...shards];
+  const tensors: CheckpointTensor[] = [];
+  const byName = new Map<string, CheckpointTensor>();
+  for (const s of used) {
+    for (const t of s.header.tensors) {
+      const ct: CheckpointTensor = { ...t, shard: s.file, offset: s.header.dataStart + t.begin, byteLength: t.end - t.begin };
+      const dup = byName.get(t.name);
+      if (dup) throw new SafetensorsError('duplicate-tensor', `${dir}/${s.file}`, `tensor "${t.name}" is also in ${dup.shard}`);
+      byName.set(t.name, ct);
+      tensors.push(ct);
+    }
+  }
+  if (index) {
+    for (const [name, f] of Object.entries(index.weightMap)) {
+      const t = byName.get(name);
+      if (!t || t.shard !== f) throw new SafetensorsError('missing-tensor', `${dir}/${INDEX_FILE}`, `maps tensor "${name}" to ${f}, but ${f} has no such tensor`);
+    }
+  }
+  return { dir, index, shards: used, tensors, byName };
+}
+
+/** Total bytes of tensor data. */
+export function checkpointDataBytes(c: Checkpoint): number {
+  return c.tensors.reduce((n, t) => n + t.byteLength, 0);
+}

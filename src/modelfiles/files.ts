@@ -1,0 +1,140 @@
+// Local file access: headers read with two small positional reads (8 bytes, then N bytes) so a
+// 140 GB checkpoint costs a few hundred kilobytes of I/O; tensor data streamed only on request.
+import { createReadStream, promises as fsp } from 'node:fs';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { assembleCheckpoint, INDEX_FILE, indexShards, parseIndex, SINGLE_FILE, type Checkpoint, type CheckpointIndex, type CheckpointTensor, type ShardHeader } from './checkpoint';
+import { parseHeaderJson, parseHeaderPrefix, SafetensorsError, type SafetensorsHeader } from './safetensors';
+
+function ioError(file: string, e: unknown): SafetensorsError {
+  const err = e as NodeJS.ErrnoException;
+  if (err instanceof SafetensorsError) return err;
+  return new SafetensorsError(err.code === 'ENOENT' ? 'missing-shard' : 'io', file, err.code === 'ENOENT' ? 'no such file' : err.message);
+}
+
+async function readExactly(fh: fsp.FileHandle, length: number, position: number, file: string): Promise<Buffer> {
+  const buf = Buffer.allocUnsafe(length);
+  let got = 0;
+  while (got < length) {
+    const { bytesRead } = await fh.read(buf, got, length - got, position + got);
+    if (bytesRead === 0) throw new SafetensorsError('truncated', file, `truncated: expected ${length} bytes at offset ${position}, the file ended after ${got}`);
+    got += bytesRead;
+  }
+  return buf;
+}
+
+/** Reads and validates the header of one file, touching only its first 8 + N bytes. */
+export async function readSafetensorsHeader(path: string): Promise<{ size: number; header: SafetensorsHeader }> {
+  let fh: fsp.FileHandle;
+  try {
+    fh = await fsp.open(path, 'r');
+  } catch (e) {
+    throw ioError(path, e);
+  }
+  try {
+    const { size } = await fh.stat();
+    const first = await readExactly(fh, Math.min(8, size), 0, path);
+    const prefix = parseHeaderPrefix(first, size, path);
+    const json = await readExactly(fh, prefix.headerLength, 8, path);
+    return { size, header: parseHeaderJson(json, prefix, size, path) };
+  } catch (e) {
+    throw ioError(path, e);
+  } finally {
+    await fh.close();
+  }
+}
+
+async function readTextIfExists(path: string): Promise<string | null> {
+  try {
+    return await fsp.readFile(path, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw ioError(path, e);
+  }
+}
+
+/**
+ * The checkpoint in `dir`: through model.safetensors.index.json when present, else
+ * model.safetensors, else every *.safetensors file in the directory.
+ */
+export async function readCheckpoint(dir: string): Promise<Checkpoint> {
+  const indexText = await readTextIfExists(join(dir, INDEX_FILE));
+  let index: CheckpointIndex | null = null;
+  let files: string[];
+  if (indexText !== null) {
+    index = parseIndex(indexText, join(dir, INDEX_FILE));
+    files = indexShards(index);
+  } else {
+    let names: string[];
+    try {
+      names = await fsp.readdir(dir);
+    } catch (e) {
+      throw ioError(dir, e);
+    }
+    files = names.includes(SINGLE_FILE) ? [SINGLE_FILE] : names.filter((n) => n.endsWith('.safetensors')).sort();
+    if (files.length === 0) throw new SafetensorsError('no-checkpoint', dir, `no ${INDEX_FILE}, ${SINGLE_FILE} or *.safetensors file`);
+  }
+  const shards = await Promise.all(
+    files.map(async (file): Promise<ShardHeader> => {
+      try {
+        return { file, ...(await readSafetensorsHeader(join(dir, file))) };
+      } catch (e) {
+        if (e instanceof SafetensorsError && e.code === 'missing-shard' && index) {
+          throw new SafetensorsError('missing-shard', join(dir, INDEX_FILE), `names shard "${file}", which does not exist in ${dir}`);
+        }
+        throw e;
+      }
+    }),
+  );
+  return assembleCheckpoint(dir, index, shards);
+}
+
+/** A stream of a tensor's raw bytes (little-endian elements), read from its byte range only. */
+export function createTensorStream(c: Checkpoint, t: CheckpointTensor, highWaterMark = 1 << 20): Readable {
+  if (t.byteLength === 0) return Readable.from([]);
+  return createReadStream(join(c.dir, t.shard), { start: t.offset, end: t.offset + t.byteLength - 1, highWaterMark });
+}
+
+/** A tensor's raw bytes in one buffer (small tensors, tests). */
+export async function readTensorBytes(c: Checkpoint, t: CheckpointTensor): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of createTensorStream(c, t)) chunks.push(chunk as Buffer);
+  const out = Buffer.concat(chunks);
+  if (out.length !== t.byteLength) throw new SafetensorsError('truncated', join(c.dir, t.shard), `tensor "${t.name}": read ${out.length} of ${t.byteLength} bytes`);
+  return out;
+}
+
+/**
+ * Positional reads of tensor data with file handles kept open per shard (similarity reads many
+ * tensors chunk by chunk in lockstep). Call close() when done.
+ */
+export class ShardReader {
+  private handles = new Map<string, Promise<fsp.FileHandle>>();
+  bytesRead = 0;
+
+  constructor(private readonly c: Checkpoint) {}
+
+  /** Fills `into[0, length)` with tensor bytes from `byteOffset` within the tensor. */
+  async read(t: CheckpointTensor, byteOffset: number, into: Buffer, length: number): Promise<void> {
+    const path = join(this.c.dir, t.shard);
+    let h = this.handles.get(t.shard);
+    if (!h) {
+      h = fsp.open(path, 'r');
+      this.handles.set(t.shard, h);
+    }
+    const fh = await h;
+    let got = 0;
+    while (got < length) {
+      const { bytesRead } = await fh.read(into, got, length - got, t.offset + byteOffset + got);
+      if (bytesRead === 0) throw new SafetensorsError('truncated', path, `tensor "${t.name}": the file ends inside its data`);
+      got += bytesRead;
+    }
+    this.bytesRead += length;
+  }
+
+  async close(): Promise<void> {
+    const all = [...this.handles.values()];
+    this.handles.clear();
+    await Promise.all(all.map(async (h) => (await h.catch(() => null))?.close()));
+  }
+}

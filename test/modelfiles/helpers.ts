@@ -1,0 +1,81 @@
+// Shared fixtures for the model-file tests: hand-built bytes, temp dirs, a seeded PRNG, and
+// Llama-shaped tensor lists built from a config.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after } from 'node:test';
+import type { TensorToWrite } from '../../src/modelfiles/writer';
+
+/** 8-byte little-endian length + the given header text (no padding), + data bytes. */
+export function rawFile(header: string | Uint8Array, data: Uint8Array | number = 0, declaredLength?: bigint | number): Buffer {
+  const json = typeof header === 'string' ? Buffer.from(header, 'utf8') : Buffer.from(header);
+  const len = Buffer.alloc(8);
+  len.writeBigUInt64LE(BigInt(declaredLength ?? json.length));
+  const body = typeof data === 'number' ? Buffer.alloc(data) : Buffer.from(data);
+  return Buffer.concat([len, json, body]);
+}
+
+/** A temp dir removed when the test file finishes. */
+export function tempDir(prefix = 'slayer-mf-'): string {
+  const d = mkdtempSync(join(tmpdir(), prefix));
+  after(() => rmSync(d, { recursive: true, force: true }));
+  return d;
+}
+
+/** mulberry32: deterministic, so a failing fuzz case can be replayed from its seed. */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export interface LlamaDims {
+  layers: number;
+  hidden: number;
+  intermediate: number;
+  heads: number;
+  kvHeads: number;
+  vocab: number;
+  tied?: boolean;
+}
+
+export function llamaConfig(d: LlamaDims, dtype = 'bfloat16'): Record<string, unknown> {
+  return {
+    architectures: ['LlamaForCausalLM'], model_type: 'llama', hidden_size: d.hidden, intermediate_size: d.intermediate,
+    num_hidden_layers: d.layers, num_attention_heads: d.heads, num_key_value_heads: d.kvHeads, vocab_size: d.vocab,
+    tie_word_embeddings: d.tied ?? false, rms_norm_eps: 1e-5, torch_dtype: dtype,
+  };
+}
+
+/** The tensors of one Llama block `i`, in Hugging Face names; `data(n)` supplies bytes or null. */
+export function llamaBlock(d: LlamaDims, i: number, dtype: string, data: (numel: number, name: string) => Uint8Array | null): TensorToWrite[] {
+  const hd = d.hidden / d.heads;
+  const p = `model.layers.${i}.`;
+  const t = (name: string, shape: number[]): TensorToWrite => ({ name: p + name, dtype, shape, data: data(shape.reduce((a, b) => a * b, 1), p + name) });
+  return [
+    t('input_layernorm.weight', [d.hidden]),
+    t('self_attn.q_proj.weight', [d.heads * hd, d.hidden]),
+    t('self_attn.k_proj.weight', [d.kvHeads * hd, d.hidden]),
+    t('self_attn.v_proj.weight', [d.kvHeads * hd, d.hidden]),
+    t('self_attn.o_proj.weight', [d.hidden, d.heads * hd]),
+    t('post_attention_layernorm.weight', [d.hidden]),
+    t('mlp.gate_proj.weight', [d.intermediate, d.hidden]),
+    t('mlp.up_proj.weight', [d.intermediate, d.hidden]),
+    t('mlp.down_proj.weight', [d.hidden, d.intermediate]),
+  ];
+}
+
+/** Every tensor of a Llama model: embeddings, blocks, final norm, head (unless tied). */
+export function llamaTensors(d: LlamaDims, dtype: string, data: (numel: number, name: string) => Uint8Array | null): TensorToWrite[] {
+  const t = (name: string, shape: number[]): TensorToWrite => ({ name, dtype, shape, data: data(shape.reduce((a, b) => a * b, 1), name) });
+  const out = [t('model.embed_tokens.weight', [d.vocab, d.hidden])];
+  for (let i = 0; i < d.layers; i++) out.push(...llamaBlock(d, i, dtype, data));
+  out.push(t('model.norm.weight', [d.hidden]));
+  if (!d.tied) out.push(t('lm_head.weight', [d.vocab, d.hidden]));
+  return out;
+}
