@@ -2,6 +2,7 @@
 import { checkCommand } from './commands/check';
 import { compileCommand } from './commands/compile';
 import { explainCommand } from './commands/explain';
+import { reportCommand } from './commands/report';
 import { runCommand } from './commands/run';
 import { compilePlanFile } from './planFile';
 import type { CliCommand, CliIo } from './io';
@@ -20,6 +21,7 @@ export const COMMANDS: CliCommand[] = [
   runFamily('runs', 'list runs'),
   runFamily('attach', 'resume streaming a run'),
   runFamily('cancel', 'cancel a run'),
+  reportCommand,
 ];
 
 function usage(): string {

@@ -11,6 +11,10 @@ export interface RunConfigChoices {
   /** Dataset name → path on the host. */
   datasets?: Record<string, string>;
   device?: RunConfig['device'];
+  /** Phases in order (default doctor, surgery, train). */
+  phases?: RunConfig['phases'];
+  /** Calibration text or token file on the host for importance; null = the runner's bundled sample. */
+  calibration?: string | null;
   seed?: number;
 }
 
@@ -29,9 +33,9 @@ export function buildRunConfig(layerMap: LayerMap, settings: HostSettings, choic
     tiny_model: tiny
       ? { num_layers: b.numLayers, hidden_size: b.hiddenSize, intermediate_size: b.intermediateSize, num_heads: b.numHeads, num_kv_heads: b.numKvHeads, vocab_size: b.vocabSize, seed: choices.seed ?? 0 }
       : null,
-    phases: ['doctor', 'surgery', 'train'],
+    phases: choices.phases ?? ['doctor', 'surgery', 'train'],
     datasets: choices.datasets ?? {},
-    calibration: null,
+    calibration: choices.calibration ?? null,
     max_steps: choices.maxSteps ?? null,
     device: choices.device ?? 'auto',
     nproc_per_node: Math.max(1, settings.gpusPerNode),

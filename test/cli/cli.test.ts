@@ -75,3 +75,14 @@ test('usage errors and unknown commands exit 2', () => {
   assert.equal(slayer('compile').code, 2);
   assert.equal(slayer('--help').code, 0);
 });
+
+test('slayer run refuses bad phases, datasets and step caps before touching any host', () => {
+  const bad = (args: string[], message: RegExp): void => {
+    const r = slayer('run', 'examples/demo.slayer', '--on', 'localhost', ...args, '--store', mkdtempSync(join(tmpdir(), 'slayer-store-')));
+    assert.equal(r.code, 2, r.err);
+    assert.match(r.err, message);
+  };
+  bad(['--phases', 'doctor,fly'], /unknown phase "fly" \(phases: doctor, importance, surgery, train\)/);
+  bad(['--data', 'nopath'], /--data needs NAME=PATH, got "nopath"/);
+  bad(['--max-steps', '0'], /--max-steps takes a whole number ≥ 1, got "0"/);
+});

@@ -5,6 +5,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { validateLayerMap, type LayerMap } from '../../protocol/layerMap';
+import type { RunPhase } from '../../protocol/runConfig';
 import type { RunnerEvent } from '../../protocol/runnerEvents';
 import { hostSettingsFrom, type HostSettings } from '../../remote/hostSettings';
 import { buildRunConfig } from '../../remote/runConfigBuilder';
@@ -24,37 +25,74 @@ export interface RunCommandDeps {
 }
 
 const USAGE = `usage:
-  slayer run PLAN --on HOST [--tiny] [--max-steps N] [--detach] [--log]
+  slayer run PLAN --on HOST [--tiny] [--max-steps N] [--phases LIST] [--data NAME=PATH]…
+             [--calibration PATH] [--detach] [--log]
   slayer runs
   slayer attach RUN_ID [--log]
   slayer cancel RUN_ID
 common options: --hosts FILE (per-host settings JSON, default ~/.config/slayer/hosts.json)
   --ssh-config FILE   --store DIR (default ~/.local/share/slayer)   --runner DIR (slayer_runner package)
+--tiny: random weights of the plan's base shape instead of the checkpoint (demos, smoke runs).
+--phases: comma-separated, in order, from doctor,importance,surgery,train (default doctor,surgery,train).
+--data: where a dataset named in the plan lives on the host (repeatable); --calibration: the text
+  or token file for importance (default: the runner's bundled sample text).
 HOST is an SSH alias (resolved by OpenSSH: ~/.ssh/config, Include, ProxyJump) or localhost.
 Secrets: HF_TOKEN from the environment is passed to the runner through stdin, never argv.`;
 
 interface Args {
   positional: string[];
   flags: Map<string, string | true>;
+  /** Repeated `--data NAME=PATH` values, in order. */
+  data: string[];
+}
+
+const PHASES: readonly RunPhase[] = ['doctor', 'importance', 'surgery', 'train'];
+
+function parsePhases(value: string): RunPhase[] {
+  const phases = value.split(',').map((p) => p.trim()).filter((p) => p !== '');
+  for (const p of phases) {
+    if (!PHASES.includes(p as RunPhase)) throw new UsageError(`unknown phase "${p}" (phases: ${PHASES.join(', ')})`);
+  }
+  if (phases.length === 0) throw new UsageError('--phases needs at least one phase');
+  return phases as RunPhase[];
+}
+
+function parseDatasets(values: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const v of values) {
+    const eq = v.indexOf('=');
+    if (eq <= 0 || eq === v.length - 1) throw new UsageError(`--data needs NAME=PATH, got "${v}"`);
+    out[v.slice(0, eq)] = v.slice(eq + 1);
+  }
+  return out;
 }
 
 function parseArgs(argv: string[]): Args {
   const positional: string[] = [];
   const flags = new Map<string, string | true>();
-  const valued = new Set(['--on', '--max-steps', '--hosts', '--ssh-config', '--store', '--runner']);
+  const data: string[] = [];
+  const valued = new Set(['--on', '--max-steps', '--hosts', '--ssh-config', '--store', '--runner', '--phases', '--data', '--calibration']);
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a.startsWith('--')) {
       const eq = a.indexOf('=');
-      if (eq > 0) flags.set(a.slice(0, eq), a.slice(eq + 1));
-      else if (valued.has(a)) {
+      let name = a;
+      let value: string | true = true;
+      if (eq > 0) {
+        name = a.slice(0, eq);
+        value = a.slice(eq + 1);
+      } else if (valued.has(a)) {
         const v = argv[++i];
         if (v === undefined) throw new UsageError(`${a} needs a value`);
-        flags.set(a, v);
-      } else flags.set(a, true);
+        value = v;
+      }
+      if (name === '--data') {
+        if (typeof value !== 'string') throw new UsageError('--data needs NAME=PATH');
+        data.push(value);
+      } else flags.set(name, value);
     } else positional.push(a);
   }
-  return { positional, flags };
+  return { positional, flags, data };
 }
 
 class UsageError extends Error {}
@@ -144,9 +182,14 @@ async function dispatchAndStream(service: RunService, settingsFor: (host: string
   if (!plan || !host) throw new UsageError('run needs PLAN and --on HOST');
   const layerMap = await loadPlan(resolve(plan), deps);
   const maxSteps = str(args, '--max-steps');
+  if (maxSteps !== undefined && !/^[1-9]\d*$/.test(maxSteps)) throw new UsageError(`--max-steps takes a whole number ≥ 1, got "${maxSteps}"`);
+  const phases = str(args, '--phases');
   const runConfig = buildRunConfig(layerMap, settingsFor(host), {
     tinyModel: args.flags.has('--tiny'),
     maxSteps: maxSteps ? Number(maxSteps) : null,
+    datasets: parseDatasets(args.data),
+    ...(phases !== undefined ? { phases: parsePhases(phases) } : {}),
+    calibration: str(args, '--calibration') ?? null,
   });
   let rec: RunRecord;
   try {

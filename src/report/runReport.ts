@@ -1,0 +1,162 @@
+// A run's results as files: training curves and layer importance as SVG, one self-contained HTML
+// page holding both with a summary, and a few lines for the terminal. Reads what the runner wrote
+// into a run directory (events.jsonl, layermap.json, out/importance.json); validates each record
+// at the boundary and reports, rather than hides, lines it cannot read.
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { validateLayerMap, type LayerMap } from '../protocol/layerMap';
+import { parseEventLine, validateImportanceFile, type ImportanceFile, type MetricEvent, type RunnerEvent } from '../protocol/runnerEvents';
+import { barChartSvg, escapeXml, lineChartSvg, type BarGroup } from './svgChart';
+
+export interface RunData {
+  events: RunnerEvent[];
+  /** 1-based line numbers of events.jsonl that did not parse, with the reason. */
+  badLines: { line: number; reason: string }[];
+  layerMap: LayerMap | null;
+  importance: ImportanceFile | null;
+}
+
+export interface RunReport {
+  files: Record<string, string>;
+  summary: string[];
+}
+
+export function readRunDir(dir: string): RunData {
+  const eventsPath = join(dir, 'events.jsonl');
+  if (!existsSync(eventsPath)) throw new Error(`${dir}: no events.jsonl (is this a run directory?)`);
+  const events: RunnerEvent[] = [];
+  const badLines: RunData['badLines'] = [];
+  readFileSync(eventsPath, 'utf8').split('\n').forEach((text, i) => {
+    if (text.trim() === '') return;
+    try {
+      events.push(parseEventLine(text));
+    } catch (e) {
+      badLines.push({ line: i + 1, reason: (e as Error).message });
+    }
+  });
+  const lmPath = join(dir, 'layermap.json');
+  const layerMap = existsSync(lmPath) ? validateLayerMap(JSON.parse(readFileSync(lmPath, 'utf8'))) : null;
+  const impPath = join(dir, 'out', 'importance.json');
+  const importance = existsSync(impPath) ? validateImportanceFile(JSON.parse(readFileSync(impPath, 'utf8'))) : null;
+  return { events, badLines, layerMap, importance };
+}
+
+/** Metric events per stage, in step order; a step repeated after a resume replaces the earlier one. */
+export function metricsByStage(events: readonly RunnerEvent[]): Map<string, MetricEvent[]> {
+  const byStage = new Map<string, Map<number, MetricEvent>>();
+  for (const e of events) {
+    if (e.kind !== 'metric') continue;
+    let steps = byStage.get(e.stage);
+    if (!steps) byStage.set(e.stage, (steps = new Map()));
+    steps.set(e.step, e);
+  }
+  return new Map([...byStage].map(([stage, steps]) => [stage, [...steps.values()].sort((a, b) => a.step - b.step)]));
+}
+
+/** Exponential moving average with bias correction, so the first points are not pulled to 0. */
+export function ema(values: readonly number[], alpha: number): number[] {
+  let m = 0;
+  return values.map((v, i) => {
+    m = alpha * m + (1 - alpha) * v;
+    return m / (1 - alpha ** (i + 1));
+  });
+}
+
+const BARS = '▁▂▃▄▅▆▇█';
+
+/** A one-line sparkline of a series (resampled to `width` characters). */
+export function sparkline(values: readonly number[], width = 48): string {
+  if (values.length === 0) return '';
+  const lo = Math.min(...values);
+  const hi = Math.max(...values);
+  const out: string[] = [];
+  const n = Math.min(width, values.length);
+  for (let i = 0; i < n; i++) {
+    const v = values[Math.floor((i * values.length) / n)]!;
+    out.push(BARS[hi === lo ? 0 : Math.round(((v - lo) / (hi - lo)) * (BARS.length - 1))]!);
+  }
+  return out.join('');
+}
+
+const PALETTE = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b'];
+
+function importanceGroups(imp: ImportanceFile, layerMap: LayerMap | null): BarGroup[] {
+  const deleted = new Set(layerMap?.deleted ?? []);
+  const finalSources = new Set<number>();
+  const insertAfter = new Set<number>();
+  if (layerMap) {
+    let lastKept = -1;
+    for (const b of layerMap.blocks) {
+      if (b.role === 'kept') lastKept = b.sources[0]?.layer ?? lastKept;
+      else if (b.role === 'new') insertAfter.add(lastKept);
+      else if (b.role === 'final') for (const s of b.sources) if (!deleted.has(s.layer)) finalSources.add(s.layer);
+    }
+  }
+  return Array.from({ length: imp.num_layers }, (_, i) => ({
+    label: String(i),
+    values: [imp.angular_all[i] ?? null, imp.angular_last[i] ?? null, imp.removal_drop?.[i] ?? null],
+    mark: deleted.has(i) ? 'deleted' : finalSources.has(i) ? 'final' : null,
+    insertAfter: insertAfter.has(i),
+  }));
+}
+
+export function buildRunReport(data: RunData, title: string): RunReport {
+  const files: Record<string, string> = {};
+  const summary: string[] = [];
+  const stages = metricsByStage(data.events);
+  const svgs: string[] = [];
+  if (stages.size > 0) {
+    const loss = [...stages].flatMap(([stage, ms], i) => {
+      const raw = ms.map((m) => [m.step, m.loss] as const);
+      const smooth = ema(ms.map((m) => m.loss), 0.9).map((v, k) => [ms[k]!.step, v] as const);
+      const color = PALETTE[i % PALETTE.length]!;
+      return [
+        { name: `${stage} loss`, points: raw, color, faint: true },
+        { name: `${stage} loss (EMA 0.9)`, points: smooth, color },
+      ];
+    });
+    files['loss.svg'] = lineChartSvg({ title: `Training loss — ${title}`, xLabel: 'step', yLabel: 'loss', series: loss, logY: true });
+    files['lr.svg'] = lineChartSvg({
+      title: 'Learning rate', xLabel: 'step', yLabel: 'lr',
+      series: [...stages].map(([stage, ms], i) => ({ name: stage, points: ms.map((m) => [m.step, m.lr] as const), color: PALETTE[i % PALETTE.length]! })),
+    });
+    svgs.push(files['loss.svg'], files['lr.svg']);
+    for (const [stage, ms] of stages) {
+      const first = ms[0]!;
+      const last = ms[ms.length - 1]!;
+      const tps = ms.reduce((a, m) => a + m.tokens_per_s, 0) / ms.length;
+      summary.push(`${stage}: ${ms.length} steps, loss ${first.loss.toFixed(3)} → ${last.loss.toFixed(3)}, ${Math.round(tps).toLocaleString('en-US')} tokens/s mean`);
+      summary.push(`  loss ${sparkline(ms.map((m) => m.loss))}`);
+    }
+  } else {
+    summary.push('no training metrics in this run');
+  }
+  if (data.importance) {
+    const imp = data.importance;
+    files['importance.svg'] = barChartSvg({
+      title: `Layer importance — ${imp.model}`,
+      yLabel: 'angular distance / log-likelihood drop',
+      seriesNames: ['angular distance (all tokens)', 'angular distance (last token)', 'removal drop'],
+      colors: PALETTE,
+      groups: importanceGroups(imp, data.layerMap),
+    });
+    svgs.push(files['importance.svg']);
+    const order = imp.angular_all.map((v, i) => [v, i] as const).sort((a, b) => a[0] - b[0]);
+    summary.push(`importance: ${imp.num_layers} blocks on ${imp.calibration.tokens.toLocaleString('en-US')} calibration tokens; least changing blocks (angular distance): ${order.slice(0, 3).map(([v, i]) => `${i} (${v.toFixed(3)})`).join(', ')}`);
+    summary.push(`  angular ${sparkline(imp.angular_all, imp.num_layers)}`);
+  }
+  const done = [...data.events].reverse().find((e) => e.kind === 'done');
+  const status = done?.kind === 'done' ? `${done.status} (exit ${done.exit_code})` : 'not finished';
+  summary.unshift(`run status: ${status}; ${data.events.length} events${data.badLines.length ? `, ${data.badLines.length} unreadable lines (first: line ${data.badLines[0]!.line}: ${data.badLines[0]!.reason})` : ''}`);
+  const plan = data.layerMap ? `<p>Plan: <code>${escapeXml(data.layerMap.plan.expand)}</code> on <code>${escapeXml(data.layerMap.plan.model)}</code>, ${data.layerMap.base.numLayers} → ${data.layerMap.result.numLayers} blocks, ${data.layerMap.params.trainable.toLocaleString('en-US')} trainable of ${data.layerMap.params.total.toLocaleString('en-US')} parameters.</p>` : '';
+  files['report.html'] = `<!doctype html>
+<html><head><meta charset="utf-8"><title>${escapeXml(title)}</title>
+<style>body{font-family:sans-serif;max-width:760px;margin:2em auto;color:#222}pre{background:#f6f6f6;padding:.8em}</style></head>
+<body><h1>${escapeXml(title)}</h1>
+${plan}
+<pre>${escapeXml(summary.join('\n'))}</pre>
+${svgs.join('\n')}
+</body></html>
+`;
+  return { files, summary };
+}
