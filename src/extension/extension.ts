@@ -3,13 +3,20 @@
 import * as vscode from 'vscode';
 import { registerPlanCommands } from './planCommands';
 import { registerRuns } from './runs/registerRuns';
+import type { RunRegistry } from './runs/runRegistry';
 
-export async function activate(context: vscode.ExtensionContext): Promise<void> {
+/** What activate() returns: the live run registry, for other extensions and the in-editor tests. */
+export interface SlayerStudioApi {
+  readonly runs: RunRegistry;
+}
+
+export async function activate(context: vscode.ExtensionContext): Promise<SlayerStudioApi> {
   const output = vscode.window.createOutputChannel('SLayer Studio', { log: true });
   context.subscriptions.push(output);
   output.info(`SLayer Studio ${String(context.extension.packageJSON.version)} activated`);
   registerPlanCommands(context);
-  registerRuns(context);
+  const runs = registerRuns(context);
+  return { runs };
 }
 
 export function deactivate(): void {
