@@ -149,6 +149,7 @@ class TensorReader(Protocol):
     def metadata(self) -> dict[str, str]: ...
     def info(self, name: str) -> TensorInfo: ...
     def get_tensor(self, name: str) -> torch.Tensor: ...
+    def fileno(self) -> int: ...
     def close(self) -> None: ...
 
 
@@ -187,6 +188,9 @@ class BuiltinReader:
             got += n
         return torch.frombuffer(buf, dtype=info.dtype).reshape(info.shape)
 
+    def fileno(self) -> int:
+        return self._file.fileno()
+
     def close(self) -> None:
         self._file.close()
 
@@ -205,6 +209,7 @@ class PackageReader:
         self.path = Path(path)
         self._infos, self._meta, self.data_start = read_header(self.path)
         self._handle = safe_open(str(self.path), framework="pt")
+        self._fd = -1
 
     def keys(self) -> list[str]:
         return list(self._infos)
@@ -223,8 +228,17 @@ class PackageReader:
         # clone: the package may hand back a view of its mmap; callers own what they get.
         return self._handle.get_tensor(name).clone()
 
+    def fileno(self) -> int:
+        # Raw byte copies go through a plain descriptor: the format is the same either way.
+        if self._fd < 0:
+            self._fd = os.open(self.path, os.O_RDONLY)
+        return self._fd
+
     def close(self) -> None:
         self._handle = None
+        if self._fd >= 0:
+            os.close(self._fd)
+            self._fd = -1
 
     def __enter__(self) -> "PackageReader":
         return self
@@ -339,11 +353,7 @@ class StreamWriter:
         if info.dtype != spec.dtype or info.shape != spec.shape:
             raise SafetensorsError(f"{self.path}: {name!r} source is {info.dtype} {info.shape}, "
                                    f"the header says {spec.dtype} {spec.shape}")
-        src_fd = os.open(reader.path, os.O_RDONLY)
-        try:
-            _copy_range(src_fd, info.start, self._fd, info.nbytes)
-        finally:
-            os.close(src_fd)
+        _copy_range(reader.fileno(), info.start, self._fd, info.nbytes)
 
     def close(self) -> None:
         if self._fd < 0:

@@ -1,0 +1,197 @@
+"""``make-tiny``: a random Llama-format Hugging Face checkpoint (tests, the CPU demo, benchmarks).
+
+Tensor names and shapes are those of ``LlamaForCausalLM`` (``Qwen2ForCausalLM`` with q/k/v
+biases), grouped-query attention included. Weights are N(0, 0.02²), norms 1 + N(0, 0.1²) (not all
+ones, so averaging them is visible), biases N(0, 0.02²). Generation streams tensor by tensor, so
+checkpoints larger than memory can be made (the surgery benchmark makes one of over 1 GB).
+
+The tokenizer is a byte-level vocabulary described by ``slayer_tokenizer.json``
+(``{"type": "bytes", ...}``): token id = UTF-8 byte value (0–255); ids 256 and 257, when the
+vocabulary has room, are BOS and EOS. No tokenizer library is needed to use it.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from pathlib import Path
+from typing import Any, Iterator, Mapping, Optional
+
+import torch
+
+from .checkpoint import DEFAULT_MAX_SHARD, ShardWriter, parse_size, write_config
+from .safetensors_io import TensorSpec
+
+TOKENIZER_FILE = "slayer_tokenizer.json"
+DTYPE_ALIASES = {"bf16": torch.bfloat16, "bfloat16": torch.bfloat16, "fp16": torch.float16, "float16": torch.float16,
+                 "half": torch.float16, "fp32": torch.float32, "float32": torch.float32, "float": torch.float32}
+DTYPE_CONFIG_NAMES = {torch.bfloat16: "bfloat16", torch.float16: "float16", torch.float32: "float32"}
+
+DEFAULTS: dict[str, Any] = {
+    "num_layers": 8, "hidden_size": 64, "intermediate_size": 172, "num_heads": 4, "num_kv_heads": 2,
+    "vocab_size": 256, "seed": 0, "qkv_bias": False, "tie_embeddings": False, "dtype": "float32",
+    "max_position_embeddings": 256, "rope_theta": 10000.0, "rms_norm_eps": 1e-5,
+    "shards": None, "max_shard_bytes": DEFAULT_MAX_SHARD,
+}
+
+
+def resolve_dtype(name: str | torch.dtype) -> torch.dtype:
+    if isinstance(name, torch.dtype):
+        return name
+    try:
+        return DTYPE_ALIASES[name.lower()]
+    except KeyError:
+        raise ValueError(f"unsupported dtype {name!r} (bf16, fp16, fp32)") from None
+
+
+def full_spec(spec: Mapping[str, Any]) -> dict[str, Any]:
+    """The defaults, overridden by ``spec`` (run.json's tiny_model keys plus the optional ones above)."""
+    unknown = set(spec) - set(DEFAULTS) - {"head_dim"}
+    if unknown:
+        raise ValueError(f"unknown tiny model keys: {', '.join(sorted(unknown))}")
+    s = {**DEFAULTS, **spec}
+    if s["hidden_size"] % s["num_heads"] and "head_dim" not in spec:
+        raise ValueError("hidden_size must be a multiple of num_heads (or give head_dim)")
+    if s["num_heads"] % s["num_kv_heads"]:
+        raise ValueError("num_heads must be a multiple of num_kv_heads")
+    s.setdefault("head_dim", s["hidden_size"] // s["num_heads"])
+    s["dtype"] = DTYPE_CONFIG_NAMES[resolve_dtype(s["dtype"])]
+    return s
+
+
+def tensor_specs(s: Mapping[str, Any]) -> list[TensorSpec]:
+    """All tensors of the checkpoint, in storage order (embeddings, blocks, final norm, head)."""
+    dt = resolve_dtype(s["dtype"])
+    h, i, v, d = s["hidden_size"], s["intermediate_size"], s["vocab_size"], s["head_dim"]
+    q, kv = s["num_heads"] * d, s["num_kv_heads"] * d
+    out = [TensorSpec("model.embed_tokens.weight", dt, (v, h))]
+    for n in range(s["num_layers"]):
+        p = f"model.layers.{n}."
+        block = [("input_layernorm.weight", (h,)),
+                 ("self_attn.q_proj.weight", (q, h)), ("self_attn.k_proj.weight", (kv, h)),
+                 ("self_attn.v_proj.weight", (kv, h))]
+        if s["qkv_bias"]:
+            block += [("self_attn.q_proj.bias", (q,)), ("self_attn.k_proj.bias", (kv,)), ("self_attn.v_proj.bias", (kv,))]
+        block += [("self_attn.o_proj.weight", (h, q)), ("post_attention_layernorm.weight", (h,)),
+                  ("mlp.gate_proj.weight", (i, h)), ("mlp.up_proj.weight", (i, h)), ("mlp.down_proj.weight", (h, i))]
+        out += [TensorSpec(p + name, dt, shape) for name, shape in block]
+    out.append(TensorSpec("model.norm.weight", dt, (h,)))
+    if not s["tie_embeddings"]:
+        out.append(TensorSpec("lm_head.weight", dt, (v, h)))
+    return out
+
+
+def config_json(s: Mapping[str, Any]) -> dict[str, Any]:
+    qwen = bool(s["qkv_bias"])
+    cfg: dict[str, Any] = {
+        "architectures": ["Qwen2ForCausalLM" if qwen else "LlamaForCausalLM"],
+        "model_type": "qwen2" if qwen else "llama",
+        "hidden_size": s["hidden_size"], "intermediate_size": s["intermediate_size"],
+        "num_hidden_layers": s["num_layers"], "num_attention_heads": s["num_heads"],
+        "num_key_value_heads": s["num_kv_heads"], "head_dim": s["head_dim"], "vocab_size": s["vocab_size"],
+        "hidden_act": "silu", "max_position_embeddings": s["max_position_embeddings"],
+        "rms_norm_eps": s["rms_norm_eps"], "rope_theta": s["rope_theta"],
+        "tie_word_embeddings": bool(s["tie_embeddings"]), "torch_dtype": s["dtype"],
+        "initializer_range": 0.02, "use_cache": True,
+        "bos_token_id": 256 if s["vocab_size"] > 256 else None,
+        "eos_token_id": 257 if s["vocab_size"] > 257 else None,
+    }
+    if not qwen:
+        cfg.update({"attention_bias": False, "mlp_bias": False})
+    return cfg
+
+
+def random_tensors(s: Mapping[str, Any]) -> Iterator[tuple[TensorSpec, torch.Tensor]]:
+    """The tensors of ``tensor_specs(s)``, one at a time, deterministic in the seed."""
+    g = torch.Generator().manual_seed(int(s["seed"]))
+    for spec in tensor_specs(s):
+        t = torch.randn(spec.shape, generator=g, dtype=torch.float32)
+        if spec.name.endswith("norm.weight"):
+            t = 1.0 + 0.1 * t
+        else:
+            t = 0.02 * t
+        yield spec, t.to(spec.dtype)
+
+
+def make_tiny(spec: Mapping[str, Any], out: str | os.PathLike[str]) -> Path:
+    """Writes a random checkpoint directory at ``out`` (created; must not hold a checkpoint)."""
+    s = full_spec(spec)
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    if (out / "config.json").exists():
+        raise FileExistsError(f"{out} already holds a checkpoint")
+    specs = tensor_specs(s)
+    writer = ShardWriter.for_specs(out, specs, int(s["max_shard_bytes"]), s["shards"])
+    try:
+        for spec_, t in random_tensors(s):
+            writer.write(spec_.name, t)
+        writer.close()
+    except BaseException:
+        writer.abort()
+        raise
+    write_config(out, config_json(s))
+    (out / "generation_config.json").write_text(json.dumps(
+        {"bos_token_id": config_json(s)["bos_token_id"], "eos_token_id": config_json(s)["eos_token_id"],
+         "do_sample": False}, indent=2) + "\n", encoding="utf-8")
+    (out / TOKENIZER_FILE).write_text(json.dumps(tokenizer_description(s["vocab_size"]), indent=2) + "\n",
+                                      encoding="utf-8")
+    return out
+
+
+def tokenizer_description(vocab_size: int) -> dict[str, Any]:
+    if vocab_size < 256:
+        raise ValueError("the byte-level tokenizer needs vocab_size >= 256")
+    return {"type": "bytes", "version": 1, "vocab_size": vocab_size,
+            "bos_token_id": 256 if vocab_size > 256 else None,
+            "eos_token_id": 257 if vocab_size > 257 else None,
+            "doc": "token id = UTF-8 byte value (0-255); see docs/runner.md"}
+
+
+def main(argv: list[str]) -> int:
+    ap = argparse.ArgumentParser(prog="python -m slayer_runner make-tiny",
+                                 description="Write a random tiny Llama-format checkpoint.")
+    ap.add_argument("--output", required=True, type=Path)
+    ap.add_argument("--layers", type=int, default=DEFAULTS["num_layers"])
+    ap.add_argument("--hidden", type=int, default=DEFAULTS["hidden_size"])
+    ap.add_argument("--intermediate", type=int, default=DEFAULTS["intermediate_size"])
+    ap.add_argument("--heads", type=int, default=DEFAULTS["num_heads"])
+    ap.add_argument("--kv-heads", type=int, default=DEFAULTS["num_kv_heads"])
+    ap.add_argument("--vocab", type=int, default=DEFAULTS["vocab_size"])
+    ap.add_argument("--qkv-bias", action="store_true", help="q/k/v biases (writes a qwen2 config)")
+    ap.add_argument("--tie", action="store_true", help="tie the output head to the embeddings")
+    ap.add_argument("--dtype", default="fp32", choices=["bf16", "fp16", "fp32"])
+    group = ap.add_mutually_exclusive_group()
+    group.add_argument("--shards", type=int, default=None, help="exactly N shards")
+    group.add_argument("--max-shard-size", default=None, help="e.g. 5GB, 200MB (default 5GB)")
+    ap.add_argument("--seed", type=int, default=0)
+    a = ap.parse_args(argv)
+    spec: dict[str, Any] = {
+        "num_layers": a.layers, "hidden_size": a.hidden, "intermediate_size": a.intermediate, "num_heads": a.heads,
+        "num_kv_heads": a.kv_heads, "vocab_size": a.vocab, "seed": a.seed, "qkv_bias": a.qkv_bias,
+        "tie_embeddings": a.tie, "dtype": a.dtype, "shards": a.shards,
+    }
+    if a.max_shard_size:
+        spec["max_shard_bytes"] = parse_size(a.max_shard_size)
+    try:
+        out = make_tiny(spec, a.output)
+    except (ValueError, FileExistsError) as err:
+        print(f"make-tiny: {err}", flush=True)
+        return 1
+    print(f"make-tiny: wrote {out}")
+    return 0
+
+
+def spec_from_layer_map_shape(shape: Mapping[str, Any], seed: int = 0,
+                              overrides: Optional[Mapping[str, Any]] = None) -> dict[str, Any]:
+    """A tiny spec with a LayerMap ModelShape's dimensions (for runs with ``tiny_model``)."""
+    spec = {
+        "num_layers": shape["numLayers"], "hidden_size": shape["hiddenSize"],
+        "intermediate_size": shape["intermediateSize"], "num_heads": shape["numHeads"],
+        "num_kv_heads": shape["numKvHeads"], "vocab_size": shape["vocabSize"], "seed": seed,
+        "qkv_bias": bool(shape["qkvBias"]), "tie_embeddings": bool(shape["tieEmbeddings"]),
+        "dtype": shape["dtype"] if shape["dtype"] in DTYPE_ALIASES else "float32",
+        "head_dim": shape["headDim"], "rms_norm_eps": shape["rmsNormEps"], "rope_theta": shape["ropeTheta"],
+        "max_position_embeddings": shape["maxPositionEmbeddings"],
+    }
+    spec.update(overrides or {})
+    return spec
