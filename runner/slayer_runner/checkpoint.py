@@ -224,6 +224,7 @@ class ShardWriter:
         self.weight_map = {s.name: self.names[k] for k, shard in enumerate(self.shards) for s in shard}
         self.total_size = sum(s.nbytes for shard in self.shards for s in shard)
         self._order = [s.name for shard in self.shards for s in shard]
+        self._ends = [sum(len(sh) for sh in self.shards[: k + 1]) for k in range(n)]
         self._pos = 0
         self._shard = -1
         self._writer: Optional[StreamWriter] = None
@@ -239,21 +240,16 @@ class ShardWriter:
         if self._pos >= len(self._order) or self._order[self._pos] != name:
             expected = self._order[self._pos] if self._pos < len(self._order) else "nothing more"
             raise CheckpointError(f"expected tensor {expected!r} next, got {name!r}")
-        k = self._shard_of_pos(self._pos)
-        if k != self._shard:
-            self._finish_shard()
-            self._shard = k
-            self._writer = StreamWriter(self.dir / self.names[k], self.shards[k], self.metadata)
+        if self._writer is None:
+            self._shard += 1
+            self._writer = StreamWriter(self.dir / self.names[self._shard], self.shards[self._shard], self.metadata)
         self._pos += 1
-        assert self._writer is not None
         return self._writer
 
-    def _shard_of_pos(self, pos: int) -> int:
-        for k, shard in enumerate(self.shards):
-            if pos < len(shard):
-                return k
-            pos -= len(shard)
-        raise CheckpointError("past the last tensor")
+    def _after_write(self) -> None:
+        # A shard is closed as soon as its last tensor is in: it is complete on disk from then on.
+        if self._pos == self._ends[self._shard]:
+            self._finish_shard()
 
     def _finish_shard(self) -> None:
         if self._writer is not None:
@@ -263,14 +259,11 @@ class ShardWriter:
 
     def write(self, name: str, tensor: torch.Tensor) -> None:
         self._writer_for(name).write(name, tensor)
+        self._after_write()
 
     def copy_from(self, name: str, reader: TensorReader, source_name: Optional[str] = None) -> None:
         self._writer_for(name).copy_from(name, reader, source_name)
-
-    @property
-    def shard_just_finished(self) -> bool:
-        """True right after the last tensor of a shard was written."""
-        return self._pos > 0 and (self._pos == len(self._order) or self._shard_of_pos(self._pos) != self._shard)
+        self._after_write()
 
     def close(self) -> None:
         if self._pos != len(self._order):

@@ -1,0 +1,312 @@
+"""``surgery``: apply a LayerMap to a Hugging Face checkpoint directory and write a new one.
+
+Per output block b and per tensor suffix s of a block (``model.layers.N.<s>``):
+  * s in b.zero                      → zeros (dtype and shape of the source tensor);
+  * one source with weight 1          → the source tensor's bytes, copied unchanged;
+  * otherwise                         → Σ weight·θ_layer.s computed in float32, cast back to the dtype.
+Tensors outside the blocks (embeddings, final norm, head) are copied unchanged. Block numbers are
+matched with the anchored pattern ``^model\\.layers\\.(\\d+)\\.``, never a substring replace.
+
+Out of core: output tensors are streamed into shards as they are produced; the process holds one
+output tensor (plus its float32 sources while averaging), never a shard or the model. Unchanged
+tensors are copied file to file by the kernel. The source directory is only read. Everything is
+written into a hidden temporary directory next to the output, renamed into place at the end.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import sys
+import time
+import traceback
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Optional, Sequence
+
+import torch
+
+from .checkpoint import (DEFAULT_MAX_SHARD, Checkpoint, CheckpointError, ShardWriter, copy_extra_files,
+                         human_bytes, parse_size, plan_shards, split_shards, write_config)
+from .events import EventWriter, Progress
+from .layermap import LayerMap, LayerMapError, load_layer_map, validate_layer_map
+from .safetensors_io import SafetensorsError, TensorSpec
+
+BLOCK_RE = re.compile(r"^model\.layers\.(\d+)\.(.+)$")
+EMBED_PREFIX = "model.embed_tokens."
+
+
+class SurgeryError(RuntimeError):
+    """The plan cannot be applied to this checkpoint, or the output cannot be written."""
+
+
+@dataclass(frozen=True)
+class OutputTensor:
+    """How one output tensor is produced."""
+    name: str
+    spec: TensorSpec
+    op: str                                  # "copy" | "zero" | "mix"
+    sources: tuple[tuple[str, float], ...]   # (source tensor name, weight)
+
+
+def split_block_name(name: str) -> Optional[tuple[int, str]]:
+    m = BLOCK_RE.match(name)
+    return (int(m.group(1)), m.group(2)) if m else None
+
+
+def block_suffixes(ck: Checkpoint, num_layers: int) -> list[str]:
+    """The tensor suffixes every block has (in storage order of block 0); checks all blocks agree."""
+    per_layer: dict[int, list[str]] = {}
+    for name in ck.keys():
+        parts = split_block_name(name)
+        if parts is None:
+            continue
+        layer, suffix = parts
+        if layer >= num_layers:
+            raise SurgeryError(f"tensor {name} belongs to block {layer}, but config.json says "
+                               f"num_hidden_layers = {num_layers}")
+        per_layer.setdefault(layer, []).append(suffix)
+    if sorted(per_layer) != list(range(num_layers)):
+        missing = sorted(set(range(num_layers)) - set(per_layer))
+        raise SurgeryError(f"the checkpoint has no tensors for blocks {missing}")
+    first = per_layer[0]
+    for layer, suffixes in per_layer.items():
+        if set(suffixes) != set(first):
+            diff = sorted(set(suffixes).symmetric_difference(first))
+            raise SurgeryError(f"block {layer} does not have the same tensors as block 0 (differs in {diff})")
+    return first
+
+
+def plan_outputs(layer_map: LayerMap, ck: Checkpoint) -> list[OutputTensor]:
+    """Every output tensor, in output order: embeddings, blocks 0..M-1, then the other tensors."""
+    base_layers = int(layer_map["base"]["numLayers"])
+    cfg_layers = ck.config.get("num_hidden_layers")
+    if cfg_layers != base_layers:
+        raise SurgeryError(f"the plan is for a {base_layers}-block model, but {ck.dir}/config.json says "
+                           f"num_hidden_layers = {cfg_layers}")
+    hidden = ck.config.get("hidden_size")
+    if hidden is not None and hidden != layer_map["base"]["hiddenSize"]:
+        raise SurgeryError(f"the plan's base model has hidden size {layer_map['base']['hiddenSize']}, "
+                           f"the checkpoint {hidden}")
+    suffixes = block_suffixes(ck, base_layers)
+    outs: list[OutputTensor] = []
+    others = [n for n in ck.keys() if split_block_name(n) is None]
+    for name in others:
+        if name.startswith(EMBED_PREFIX):
+            outs.append(OutputTensor(name, ck.spec(name), "copy", ((name, 1.0),)))
+    for block in layer_map["blocks"]:
+        zero = set(block["zero"])
+        unknown = zero - set(suffixes)
+        if unknown:
+            raise SurgeryError(f"block {block['index']}: cannot zero {sorted(unknown)}: the checkpoint's blocks "
+                               f"have no such tensors")
+        for suffix in suffixes:
+            name = f"model.layers.{block['index']}.{suffix}"
+            srcs = tuple((f"model.layers.{s['layer']}.{suffix}", float(s["weight"])) for s in block["sources"])
+            first = ck.spec(srcs[0][0])
+            for src, _w in srcs[1:]:
+                other = ck.spec(src)
+                if other.shape != first.shape:
+                    raise SurgeryError(f"cannot average {srcs[0][0]} {first.shape} with {src} {other.shape}")
+            spec = TensorSpec(name, first.dtype, first.shape)
+            if suffix in zero:
+                op = "zero"
+            elif len(srcs) == 1 and srcs[0][1] == 1.0:
+                op = "copy"
+            else:
+                op = "mix"
+            outs.append(OutputTensor(name, spec, op, srcs))
+    for name in others:
+        if not name.startswith(EMBED_PREFIX):
+            outs.append(OutputTensor(name, ck.spec(name), "copy", ((name, 1.0),)))
+    return outs
+
+
+def mix(ck: Checkpoint, out: OutputTensor) -> torch.Tensor:
+    """Σ weight·θ in float32 (sources in the LayerMap's order), cast back to the output dtype."""
+    acc: Optional[torch.Tensor] = None
+    for src, w in out.sources:
+        term = ck.get_tensor(src).to(torch.float32) * w
+        acc = term if acc is None else acc.add_(term)
+        del term
+    assert acc is not None
+    return acc.to(out.spec.dtype)
+
+
+def updated_config(config: dict[str, Any], layer_map: LayerMap) -> dict[str, Any]:
+    """config.json of the result: new depth, per-layer lists remapped, the plan recorded under "slayer"."""
+    cfg = dict(config)
+    blocks = layer_map["blocks"]
+    base_layers = int(layer_map["base"]["numLayers"])
+    cfg["num_hidden_layers"] = len(blocks)
+    # Per-layer lists (e.g. Qwen2's layer_types) follow each block's first source.
+    for key, value in config.items():
+        if isinstance(value, list) and len(value) == base_layers and key.startswith("layer_"):
+            cfg[key] = [value[b["sources"][0]["layer"]] for b in blocks]
+    cfg["slayer"] = {
+        "version": 1,
+        "plan": layer_map["plan"],
+        "base_num_layers": base_layers,
+        "blocks": [{k: b[k] for k in ("index", "role", "init", "sources", "zero", "trainable")} for b in blocks],
+        "deleted": layer_map["deleted"],
+        "trainable_extras": layer_map["trainableExtras"],
+    }
+    return cfg
+
+
+def _temp_dir_for(output: Path) -> Path:
+    return output.parent / f".{output.name}.slayer-tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def remove_stale_temp_dirs(output: Path) -> list[Path]:
+    """Temp dirs left by a surgery to the same output that was killed (its pid is gone)."""
+    removed = []
+    pattern = re.compile(rf"^\.{re.escape(output.name)}\.slayer-tmp-(\d+)-[0-9a-f]{{8}}$")
+    if not output.parent.is_dir():
+        return removed
+    for p in output.parent.iterdir():
+        m = pattern.match(p.name)
+        if m and p.is_dir() and not _pid_alive(int(m.group(1))):
+            shutil.rmtree(p, ignore_errors=True)
+            removed.append(p)
+    return removed
+
+
+def _inside(child: Path, parent: Path) -> bool:
+    try:
+        child.relative_to(parent)
+        return True
+    except ValueError:
+        return False
+
+
+def apply_layer_map(layer_map: dict[str, Any], source: Path, output: Path, events: Optional[EventWriter] = None,
+                    overwrite: bool = False, max_shard_bytes: int = DEFAULT_MAX_SHARD,
+                    num_shards: Optional[int] = None) -> dict[str, Any]:
+    """Writes the result of ``layer_map`` applied to checkpoint ``source`` at ``output``.
+
+    Returns a summary (blocks, tensors, bytes, shards, seconds). Raises SurgeryError (or
+    LayerMapError / CheckpointError) with a message meant for the user; no partial output remains.
+    """
+    started = time.monotonic()
+    layer_map = validate_layer_map(layer_map)
+    source, output = Path(source).resolve(), Path(output).resolve()
+    if _inside(output, source) or _inside(source, output):
+        raise SurgeryError(f"the output {output} must be outside the source {source} (and not contain it)")
+    if output.exists() and not overwrite:
+        raise SurgeryError(f"{output} already exists (pass --overwrite to replace it)")
+    output.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale_temp_dirs(output)
+    if events:
+        events.phase("surgery", "start")
+    with Checkpoint(source) as ck:
+        outs = plan_outputs(layer_map, ck)
+        specs = [o.spec for o in outs]
+        tmp = _temp_dir_for(output)
+        tmp.mkdir()
+        try:
+            shards = split_shards(specs, num_shards) if num_shards else plan_shards(specs, max_shard_bytes)
+            writer = ShardWriter(tmp, shards)
+            total = sum(s.nbytes for s in specs)
+            progress = Progress(events, "surgery", total, "bytes")
+            done, shards_logged = 0, 0
+            for o in outs:
+                if o.op == "copy":
+                    src = o.sources[0][0]
+                    writer.copy_from(o.name, ck.reader(src), src)
+                elif o.op == "zero":
+                    writer.write(o.name, torch.zeros(o.spec.shape, dtype=o.spec.dtype))
+                else:
+                    writer.write(o.name, mix(ck, o))
+                done += o.spec.nbytes
+                progress.update(done)
+                if events and len(writer.written_files) > shards_logged:
+                    shards_logged = len(writer.written_files)
+                    events.log(f"wrote {writer.written_files[-1].name}")
+            writer.close()
+            write_config(tmp, updated_config(ck.config, layer_map))
+            extras = copy_extra_files(source, tmp)
+            _fsync_dir(tmp)
+            _move_into_place(tmp, output, overwrite)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+    summary = {
+        "output": str(output), "blocks": len(layer_map["blocks"]), "tensors": len(outs), "bytes": total,
+        "shards": len(writer.names), "files_copied": extras,
+        "new_tensors": sum(1 for o in outs if o.op == "mix"), "zeroed_tensors": sum(1 for o in outs if o.op == "zero"),
+        "seconds": round(time.monotonic() - started, 3),
+    }
+    if events:
+        events.artifact("checkpoint", str(output), total)
+        events.phase("surgery", "end", detail=f"{summary['blocks']} blocks, {summary['shards']} shard(s), "
+                                              f"{human_bytes(total)}")
+    return summary
+
+
+def _fsync_dir(directory: Path) -> None:
+    for p in directory.iterdir():
+        if p.is_file():
+            with open(p, "rb") as f:
+                os.fsync(f.fileno())
+
+
+def _move_into_place(tmp: Path, output: Path, overwrite: bool) -> None:
+    if output.exists():
+        if not overwrite:
+            raise SurgeryError(f"{output} appeared while surgery ran (pass --overwrite to replace it)")
+        trash = output.parent / f".{output.name}.slayer-old-{uuid.uuid4().hex[:8]}"
+        os.rename(output, trash)
+        os.rename(tmp, output)
+        if trash.is_dir() and not trash.is_symlink():
+            shutil.rmtree(trash, ignore_errors=True)
+        else:
+            trash.unlink()
+    else:
+        os.rename(tmp, output)
+
+
+def main(argv: Sequence[str]) -> int:
+    ap = argparse.ArgumentParser(prog="python -m slayer_runner surgery",
+                                 description="Apply a LayerMap (slayer compile) to a Hugging Face checkpoint directory.")
+    ap.add_argument("--layer-map", required=True, type=Path, help="LayerMap JSON (what `slayer compile` prints)")
+    ap.add_argument("--source", required=True, type=Path, help="base checkpoint directory (never modified)")
+    ap.add_argument("--output", required=True, type=Path, help="new checkpoint directory (must not exist)")
+    ap.add_argument("--overwrite", action="store_true", help="replace an existing output directory")
+    ap.add_argument("--max-shard-size", default="5GB", help="largest shard, e.g. 5GB, 500MB (default 5GB)")
+    ap.add_argument("--events", type=Path, default=None, help="append JSON-lines events to this file")
+    ap.add_argument("--run-id", default="surgery", help="run id written in the events")
+    a = ap.parse_args(list(argv))
+    events = EventWriter(a.events, a.run_id) if a.events else None
+    try:
+        layer_map = load_layer_map(a.layer_map)
+        summary = apply_layer_map(layer_map, a.source, a.output, events, overwrite=a.overwrite,
+                                  max_shard_bytes=parse_size(a.max_shard_size))
+    except (SurgeryError, LayerMapError, CheckpointError, SafetensorsError, OSError) as err:
+        print(f"surgery: {err}", file=sys.stderr, flush=True)
+        if events:
+            events.error(str(err), "surgery", traceback.format_exc())
+            events.done("failed", 1)
+            events.close()
+        return 1
+    print(f"surgery: wrote {summary['output']}: {summary['blocks']} blocks, {summary['tensors']} tensors "
+          f"({summary['new_tensors']} averaged, {summary['zeroed_tensors']} zeroed), {summary['shards']} shard(s), "
+          f"{human_bytes(summary['bytes'])} in {summary['seconds']:.2f} s")
+    if events:
+        events.done("succeeded", 0)
+        events.close()
+    print(json.dumps(summary))
+    return 0
