@@ -29,3 +29,44 @@ def random_model(seed: int = 0, **kw: Any) -> CausalLM:
 
 def random_ids(batch: int, length: int, vocab: int, seed: int = 1) -> torch.Tensor:
     return torch.randint(0, vocab, (batch, length), generator=torch.Generator().manual_seed(seed))
+
+
+def write_checkpoint(directory: str, model: CausalLM, config: Dict[str, Any]) -> str:
+    """Writes config.json + model.safetensors of `model` (its HF tensor names) into `directory`."""
+    import json
+    import os
+
+    from slayer_runner.model import tensor_names
+    from slayer_runner.safetensors_io import save_file
+
+    os.makedirs(directory, exist_ok=True)
+    with open(os.path.join(directory, "config.json"), "w", encoding="utf-8") as f:
+        json.dump(config, f)
+    sd = model.state_dict()
+    save_file({n: sd[n].contiguous() for n in tensor_names(model)}, os.path.join(directory, "model.safetensors"),
+              {"format": "pt"})
+    return directory
+
+
+REPO = __import__("pathlib").Path(__file__).resolve().parents[2]
+
+
+def node_validate(kind: str, path: str) -> str:
+    """Runs the TypeScript validator (src/protocol) on a JSON/JSONL file; returns '' or the error.
+
+    kind: 'importance' (validateImportanceFile on a JSON file) or 'events' (parseEventLine per line).
+    """
+    import subprocess
+
+    script = {
+        "importance": "validateImportanceFile(JSON.parse(fs.readFileSync(process.argv[1], 'utf8')));",
+        "events": "for (const l of fs.readFileSync(process.argv[1], 'utf8').split('\\n')) if (l) parseEventLine(l);",
+    }[kind]
+    script = ("const {validateImportanceFile, parseEventLine} = require('./src/protocol/runnerEvents.ts');"
+              "const fs = require('node:fs');" + script)
+    p = subprocess.run(["node", "--import", "tsx", "-e", script, path], cwd=REPO,
+                       capture_output=True, text=True, timeout=120)
+    if p.returncode == 0:
+        return ""
+    errors = [ln for ln in p.stderr.splitlines() if "Error" in ln]
+    return (errors or p.stderr.strip().splitlines() or ["node failed"])[-1]
