@@ -1,0 +1,96 @@
+// One run-and-stage's metrics, held column-wise in growable typed arrays (a million points cost
+// ~40 MB, not the ~100 MB that objects would). Steps only grow; a step that comes again (the run
+// resumed from a checkpoint and repeats what it had done since) replaces everything from that step
+// on, so a resumed run never shows two points for one step.
+import type { MetricColumns } from '../../src/protocol/webviewMessages';
+
+export const METRIC_KEYS = ['loss', 'lr', 'gradNorm', 'tokensPerS'] as const;
+export type MetricKey = (typeof METRIC_KEYS)[number];
+export type XKey = 'step' | 'tokens';
+
+class Column<A extends Float64Array | Float32Array> {
+  constructor(public data: A, private readonly make: (n: number) => A) {}
+  ensure(n: number): void {
+    if (n <= this.data.length) return;
+    const next = this.make(Math.max(n, this.data.length * 2));
+    next.set(this.data);
+    this.data = next;
+  }
+}
+
+const f64 = (n: number): Float64Array => new Float64Array(n);
+const f32 = (n: number): Float32Array => new Float32Array(n);
+
+export class MetricSeries {
+  length = 0;
+  /** Smallest index changed since the last `takeChangedFrom` (views redraw from there). */
+  private changedFrom = Infinity;
+  readonly step = new Column(f64(1024), f64);
+  readonly tokens = new Column(f64(1024), f64);
+  // Metric values in float32: plenty for plotting, half the memory.
+  readonly metrics: Record<MetricKey, Column<Float32Array>> = {
+    loss: new Column(f32(1024), f32), lr: new Column(f32(1024), f32),
+    gradNorm: new Column(f32(1024), f32), tokensPerS: new Column(f32(1024), f32),
+  };
+
+  constructor(readonly runId: string, readonly stage: string) {}
+
+  /** First index whose step is ≥ `step` (binary search; steps ascend). */
+  indexOfStep(step: number): number {
+    let lo = 0;
+    let hi = this.length;
+    const s = this.step.data;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (s[mid]! < step) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  truncate(n: number): void {
+    if (n < this.length) {
+      this.length = n;
+      this.changedFrom = Math.min(this.changedFrom, n);
+    }
+  }
+
+  clear(): void {
+    this.truncate(0);
+  }
+
+  /** Appends a batch; a batch whose steps go back replaces from the first repeated step. */
+  append(p: MetricColumns): void {
+    const n = p.step.length;
+    for (let i = 0; i < n; i++) {
+      const step = p.step[i]!;
+      if (this.length > 0 && step <= this.step.data[this.length - 1]!) this.truncate(this.indexOfStep(step));
+      const at = this.length;
+      this.step.ensure(at + 1);
+      this.tokens.ensure(at + 1);
+      this.step.data[at] = step;
+      this.tokens.data[at] = p.tokens[i]!;
+      for (const k of METRIC_KEYS) {
+        const c = this.metrics[k];
+        c.ensure(at + 1);
+        c.data[at] = p[k][i]!;
+      }
+      this.length = at + 1;
+      this.changedFrom = Math.min(this.changedFrom, at);
+    }
+  }
+
+  x(key: XKey): Float64Array {
+    return key === 'step' ? this.step.data : this.tokens.data;
+  }
+
+  y(key: MetricKey): Float32Array {
+    return this.metrics[key].data;
+  }
+
+  takeChangedFrom(): number {
+    const c = this.changedFrom;
+    this.changedFrom = Infinity;
+    return c;
+  }
+}
