@@ -69,7 +69,8 @@ export async function readCheckpoint(dir: string): Promise<Checkpoint> {
     try {
       names = await fsp.readdir(dir);
     } catch (e) {
-      throw ioError(dir, e);
+      const code = (e as NodeJS.ErrnoException).code;
+      throw new SafetensorsError('no-checkpoint', dir, code === 'ENOENT' ? 'no such directory' : code === 'ENOTDIR' ? 'not a directory' : (e as Error).message);
     }
     files = names.includes(SINGLE_FILE) ? [SINGLE_FILE] : names.filter((n) => n.endsWith('.safetensors')).sort();
     if (files.length === 0) throw new SafetensorsError('no-checkpoint', dir, `no ${INDEX_FILE}, ${SINGLE_FILE} or *.safetensors file`);

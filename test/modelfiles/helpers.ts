@@ -1,6 +1,6 @@
 // Shared fixtures for the model-file tests: hand-built bytes, temp dirs, a seeded PRNG, and
 // Llama-shaped tensor lists built from a config.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after } from 'node:test';
@@ -78,4 +78,33 @@ export function llamaTensors(d: LlamaDims, dtype: string, data: (numel: number, 
   out.push(t('model.norm.weight', [d.hidden]));
   if (!d.tied) out.push(t('lm_head.weight', [d.vocab, d.hidden]));
   return out;
+}
+
+/** Greedy split in tensor order at `maxBytes` per shard, as Hugging Face's max_shard_size does. */
+export function shardBySize(tensors: readonly TensorToWrite[], maxBytes: number, elementBytes = 2): TensorToWrite[][] {
+  const shards: TensorToWrite[][] = [[]];
+  let size = 0;
+  for (const t of tensors) {
+    const n = t.shape.reduce((a, b) => a * b, 1) * elementBytes;
+    if (size + n > maxBytes && shards[shards.length - 1]!.length) {
+      shards.push([]);
+      size = 0;
+    }
+    shards[shards.length - 1]!.push(t);
+    size += n;
+  }
+  return shards;
+}
+
+/** Llama-2-70B: 80 blocks, hidden 8192, GQA 64/8, MLP 28672, vocab 32000. */
+export const LLAMA2_70B: LlamaDims = { layers: 80, hidden: 8192, intermediate: 28672, heads: 64, kvHeads: 8, vocab: 32000 };
+
+/** Bytes this process has read through read(2)-like calls so far (Linux /proc/self/io). */
+export function bytesReadByProcess(): number | null {
+  try {
+    const m = /^rchar: (\d+)$/m.exec(readFileSync('/proc/self/io', 'utf8'));
+    return m ? Number(m[1]) : null;
+  } catch {
+    return null;
+  }
 }

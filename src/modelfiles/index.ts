@@ -1,0 +1,24 @@
+// Model files: safetensors headers and tensors (our own reader and writer), checkpoint inspection,
+// weight-space similarity, and the one-round-trip remote header scan. No `vscode` here.
+//
+//   inspectCheckpoint(dir)        → CheckpointReport (the language server's hook; never throws on bad files)
+//   loadAndInspect(dir)           → report + the Checkpoint for further reads
+//   readCheckpoint(dir)           → Checkpoint (headers only); readSafetensorsHeader(file)
+//   blockSimilarity(checkpoint)   → cosine of adjacent blocks, streamed
+//   checkpointScan                → the RemoteScan for src/remote/remoteModelCache.ts
+export { DTYPE_SIZES, MAX_HEADER_BYTES, parseSafetensors, parseHeaderPrefix, parseHeaderJson, SafetensorsError } from './safetensors';
+export type { SafetensorsErrorCode, SafetensorsHeader, TensorInfo } from './safetensors';
+export { assembleCheckpoint, checkpointDataBytes, INDEX_FILE, parseIndex, SINGLE_FILE } from './checkpoint';
+export type { Checkpoint, CheckpointIndex, CheckpointTensor, ShardHeader } from './checkpoint';
+export { createTensorStream, readCheckpoint, readSafetensorsHeader, readTensorBytes, ShardReader } from './files';
+export { decodeToFloat32, encodeFromFloat32 } from './dtype';
+export { encodeSafetensors, layoutSafetensors, writeCheckpoint, writeSafetensors } from './writer';
+export type { TensorToWrite } from './writer';
+export { expectedBlockTensors, formatIndices, inspect } from './inspect';
+export type { AttentionLayout, CheckpointDiagnostic, CheckpointReport, CheckpointSeverity, DtypeSummary, LayerReport } from './inspect';
+export { inspectCheckpoint, loadAndInspect } from './inspectDir';
+export type { InspectedCheckpoint } from './inspectDir';
+export { blockSimilarity } from './similarity';
+export type { BlockPairSimilarity, SimilarityOptions, SimilarityReport, TensorSimilarity } from './similarity';
+export { checkpointFromScan, checkpointScan, inspectScan, parseScanOutput, scanCommand } from './remoteScan';
+export type { RemoteCheckpoint, RemoteScanOutput } from './remoteScan';

@@ -1,0 +1,139 @@
+// Weight-space similarity of adjacent blocks: for blocks i and i+1, the cosine of each pair of
+// corresponding weight matrices, and a per-block summary. No GPU, no whole-model buffer: for one
+// tensor name at a time, chunk k of that tensor is read from every block in turn, decoded to
+// float32, and folded into running float64 sums (‖w_i‖², w_i·w_{i+1}). Each byte is read once and
+// memory stays at one raw chunk plus two float32 chunks, whatever the model size.
+import type { Checkpoint, CheckpointTensor } from './checkpoint';
+import { decodeToFloat32 } from './dtype';
+import { ShardReader } from './files';
+import { DTYPE_SIZES } from './safetensors';
+
+const LAYER_RE = /^model\.layers\.(\d+)\.(.+)$/;
+
+export interface TensorSimilarity {
+  /** Name inside the block, e.g. `self_attn.q_proj.weight`. */
+  suffix: string;
+  /** cos(w_a, w_b); null when a tensor is all zeros or holds inf/NaN. */
+  cosine: number | null;
+  params: number;
+}
+
+export interface BlockPairSimilarity {
+  /** Adjacent blocks a and b = a + 1 (0-based). */
+  a: number;
+  b: number;
+  tensors: TensorSimilarity[];
+  /** Mean of the matrices' cosines. */
+  meanCosine: number | null;
+  /** Cosine of the two blocks as whole flattened vectors (parameter-weighted). */
+  blockCosine: number | null;
+}
+
+export interface SimilarityReport {
+  numLayers: number;
+  pairs: BlockPairSimilarity[];
+  /** Tensor names left out, and why (not in every block, or shapes differ between blocks). */
+  skipped: { suffix: string; reason: string }[];
+  bytesRead: number;
+  elapsedMs: number;
+}
+
+export interface SimilarityOptions {
+  /** Elements per chunk (memory ≈ 16 bytes × this). Default 1 Mi. */
+  chunkElements?: number;
+  /** Also compare 1-D tensors (norm gains, biases). Default: weight matrices only. */
+  includeVectors?: boolean;
+  onProgress?: (bytesDone: number, bytesTotal: number) => void;
+  signal?: AbortSignal;
+}
+
+const cos = (dot: number, na: number, nb: number): number | null => {
+  const v = dot / Math.sqrt(na * nb);
+  return Number.isFinite(v) ? Math.max(-1, Math.min(1, v)) : null;
+};
+
+/** Groups block tensors by suffix; keeps those present in every block with one shape. */
+function plan(c: Checkpoint, includeVectors: boolean): { numLayers: number; groups: { suffix: string; tensors: CheckpointTensor[] }[]; skipped: SimilarityReport['skipped'] } {
+  const blocks = new Map<number, Map<string, CheckpointTensor>>();
+  for (const t of c.tensors) {
+    const m = LAYER_RE.exec(t.name);
+    if (!m) continue;
+    const i = Number(m[1]);
+    if (!blocks.has(i)) blocks.set(i, new Map());
+    blocks.get(i)!.set(m[2]!, t);
+  }
+  const numLayers = blocks.size;
+  const indices = [...blocks.keys()].sort((a, b) => a - b);
+  const skipped: SimilarityReport['skipped'] = [];
+  if (indices.some((x, k) => x !== k)) throw new Error(`blocks are not numbered 0…${numLayers - 1} without gaps`);
+  const suffixes = new Set(indices.flatMap((i) => [...blocks.get(i)!.keys()]));
+  const groups: { suffix: string; tensors: CheckpointTensor[] }[] = [];
+  for (const suffix of [...suffixes].sort()) {
+    const ts = indices.map((i) => blocks.get(i)!.get(suffix));
+    if (ts.some((t) => !t)) { skipped.push({ suffix, reason: 'not in every block' }); continue; }
+    const shape = ts[0]!.shape.join('×');
+    if (ts.some((t) => t!.shape.join('×') !== shape)) { skipped.push({ suffix, reason: 'shapes differ between blocks' }); continue; }
+    if (ts[0]!.shape.length < 2 && !includeVectors) continue;
+    if (ts.some((t) => DTYPE_SIZES[t!.dtype] === undefined)) { skipped.push({ suffix, reason: 'unknown dtype' }); continue; }
+    groups.push({ suffix, tensors: ts as CheckpointTensor[] });
+  }
+  return { numLayers, groups, skipped };
+}
+
+/** Cosine similarity of every pair of adjacent blocks, streamed tensor by tensor. */
+export async function blockSimilarity(c: Checkpoint, options: SimilarityOptions = {}): Promise<SimilarityReport> {
+  const started = performance.now();
+  const chunk = Math.max(1, Math.floor(options.chunkElements ?? 1 << 20));
+  const { numLayers, groups, skipped } = plan(c, options.includeVectors ?? false);
+  const total = groups.reduce((n, g) => n + g.tensors.reduce((m, t) => m + t.byteLength, 0), 0);
+  const raw = Buffer.allocUnsafe(chunk * 8);
+  let prev = new Float32Array(chunk);
+  let cur = new Float32Array(chunk);
+  const reader = new ShardReader(c);
+  // Per pair: per-suffix sums, and the totals over the pair's matrices.
+  const pairs: BlockPairSimilarity[] = [];
+  for (let a = 0; a + 1 < numLayers; a++) pairs.push({ a, b: a + 1, tensors: [], meanCosine: null, blockCosine: null });
+  const blockDot = new Float64Array(Math.max(0, numLayers - 1));
+  const blockNorm = new Float64Array(numLayers);
+  try {
+    for (const g of groups) {
+      const numel = g.tensors[0]!.numel;
+      const norm = new Float64Array(numLayers);
+      const dot = new Float64Array(Math.max(0, numLayers - 1));
+      for (let e = 0; e < numel; e += chunk) {
+        const n = Math.min(chunk, numel - e);
+        for (let l = 0; l < numLayers; l++) {
+          if (options.signal?.aborted) throw new Error('similarity cancelled');
+          const t = g.tensors[l]!;
+          const size = DTYPE_SIZES[t.dtype]!;
+          await reader.read(t, e * size, raw, n * size);
+          decodeToFloat32(t.dtype, raw, n, cur);
+          let nn = 0;
+          if (l === 0) {
+            for (let k = 0; k < n; k++) { const x = cur[k]!; nn += x * x; }
+          } else {
+            let dd = 0;
+            for (let k = 0; k < n; k++) { const x = cur[k]!; nn += x * x; dd += prev[k]! * x; }
+            dot[l - 1]! += dd;
+          }
+          norm[l]! += nn;
+          [prev, cur] = [cur, prev];
+        }
+        options.onProgress?.(reader.bytesRead, total);
+      }
+      for (let a = 0; a + 1 < numLayers; a++) {
+        pairs[a]!.tensors.push({ suffix: g.suffix, cosine: cos(dot[a]!, norm[a]!, norm[a + 1]!), params: numel });
+        blockDot[a]! += dot[a]!;
+      }
+      for (let l = 0; l < numLayers; l++) blockNorm[l]! += norm[l]!;
+    }
+  } finally {
+    await reader.close();
+  }
+  for (const p of pairs) {
+    const cs = p.tensors.map((t) => t.cosine).filter((x): x is number => x !== null);
+    p.meanCosine = cs.length ? cs.reduce((s, x) => s + x, 0) / cs.length : null;
+    p.blockCosine = p.tensors.length ? cos(blockDot[p.a]!, blockNorm[p.a]!, blockNorm[p.b]!) : null;
+  }
+  return { numLayers, pairs, skipped, bytesRead: reader.bytesRead, elapsedMs: performance.now() - started };
+}
