@@ -2,6 +2,7 @@
 import { checkCommand } from './commands/check';
 import { compileCommand } from './commands/compile';
 import { explainCommand } from './commands/explain';
+import { lspCommand } from './commands/lsp';
 import { reportCommand } from './commands/report';
 import { runCommand } from './commands/run';
 import { compilePlanFile } from './planFile';
@@ -17,6 +18,7 @@ export const COMMANDS: CliCommand[] = [
   checkCommand,
   compileCommand,
   explainCommand,
+  lspCommand,
   runFamily('run', 'run a plan on a host: slayer run PLAN --on HOST'),
   runFamily('runs', 'list runs'),
   runFamily('attach', 'resume streaming a run'),

@@ -1,0 +1,196 @@
+// The server's wiring: capabilities, document sync, settings, and one adapter line per feature.
+// Feature logic lives in service/ (pure functions from an analysis to LSP answers). The same
+// startServer serves VS Code (dist/server.js over IPC) and any editor (`slayer lsp --stdio`).
+import {
+  CodeActionKind, DidChangeConfigurationNotification, DidChangeWatchedFilesNotification, DocumentDiagnosticReportKind,
+  FileChangeType, TextDocumentSyncKind, type ClientCapabilities, type Connection, type InitializeResult,
+} from 'vscode-languageserver';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import {
+  DIAGNOSTICS_TIMING_METHOD, DEFAULT_SERVER_SETTINGS, isRemoteModelConfigResult, readServerSettings, REMOTE_MODEL_CONFIG_METHOD,
+  type DiagnosticsTimingParams, type RemoteModelConfigParams, type SlayerInitOptions, type SlayerServerSettings,
+} from '../src/protocol/languageServer';
+import { Debouncer } from './debounce';
+import { PlanDocuments, uriToPath } from './documents';
+import { ModelResolver, type RemoteFetch } from './modelResolver';
+import { codeActions, FIX_ALL_KIND } from './service/codeActions';
+import { codeLenses } from './service/codeLens';
+import { completions } from './service/completion';
+import { toLspDiagnostics } from './service/diagnostics';
+import { foldingRanges } from './service/folding';
+import { formatDocument } from './service/formatting';
+import { hover } from './service/hover';
+import { inlayHints } from './service/inlayHints';
+import { SEMANTIC_LEGEND, semanticTokens } from './service/semanticTokens';
+import { documentSymbols } from './service/symbols';
+import { WorkspaceIndex } from './workspaceIndex';
+
+export interface ServerRuntime {
+  /** Reads host:/path models when the client does not (the CLI passes its SSH transport here). */
+  remoteFetch?: RemoteFetch;
+  homeDir?: string;
+}
+
+const PUBLIC_DOCS_URL = 'https://example.invalid/slayer-studio/blob/main/docs/plan-language.md';
+
+/** docs/plan-language.md next to the bundle when it is there (a checkout), else the published copy. */
+function defaultDocsUrl(): string {
+  const local = join(dirname(__dirname), 'docs', 'plan-language.md');
+  return existsSync(local) ? pathToFileURL(local).href : PUBLIC_DOCS_URL;
+}
+
+export function startServer(connection: Connection, runtime: ServerRuntime = {}): void {
+  let caps: ClientCapabilities = {};
+  let init: SlayerInitOptions = {};
+  let settings: SlayerServerSettings = { ...DEFAULT_SERVER_SETTINGS };
+  let pullDiagnostics = false;
+  let docsUrl = defaultDocsUrl();
+  const debouncer = new Debouncer();
+  const resolver = new ModelResolver(() => refreshAll(), runtime.remoteFetch);
+  const documents = new PlanDocuments(resolver, runtime.homeDir);
+  const workspace = new WorkspaceIndex(documents, runtime.homeDir);
+
+  const diagContext = (uri: string) => ({ uri, docsUrl, relatedInformation: caps.textDocument?.publishDiagnostics?.relatedInformation === true });
+
+  /** Push mode: analyse and publish now. `applyMs`: time spent applying the edit that led here. */
+  function publish(uri: string, applyMs: number): void {
+    const started = performance.now();
+    const d = documents.get(uri);
+    if (!d) return;
+    const diagnostics = toLspDiagnostics(d.analysis, diagContext(uri));
+    void connection.sendDiagnostics({ uri, version: d.doc.version, diagnostics });
+    if (init.reportTimings) {
+      const t: DiagnosticsTimingParams = { uri, version: d.doc.version, serverMs: applyMs + performance.now() - started, analyzeMs: d.analyzeMs };
+      void connection.sendNotification(DIAGNOSTICS_TIMING_METHOD, t);
+    }
+  }
+
+  function validate(uri: string, delayMs: number, applyMs = 0): void {
+    if (pullDiagnostics) return; // the client asks when it wants them
+    if (delayMs <= 0) {
+      debouncer.cancel(uri);
+      publish(uri, applyMs);
+      return;
+    }
+    debouncer.schedule(uri, delayMs, () => publish(uri, applyMs));
+  }
+
+  /** What a model resolves to changed (a remote answer came, a config.json changed). */
+  function refreshAll(): void {
+    if (pullDiagnostics) {
+      if (caps.workspace?.diagnostics?.refreshSupport) void connection.languages.diagnostics.refresh();
+    } else for (const uri of documents.uris()) validate(uri, 0);
+    if (caps.workspace?.inlayHint?.refreshSupport) void connection.languages.inlayHint.refresh();
+    if (caps.workspace?.codeLens?.refreshSupport) void connection.sendRequest('workspace/codeLens/refresh');
+  }
+
+  async function loadSettings(): Promise<void> {
+    if (!caps.workspace?.configuration) return;
+    const [ls, sshConfigFile] = await connection.workspace.getConfiguration([{ section: 'slayer.languageServer' }, { section: 'slayer.sshConfigFile' }]) as unknown[];
+    settings = readServerSettings(ls);
+    workspace.sshConfigFile = typeof sshConfigFile === 'string' && sshConfigFile ? sshConfigFile : undefined;
+  }
+
+  connection.onInitialize((params): InitializeResult => {
+    caps = params.capabilities;
+    init = (params.initializationOptions ?? {}) as SlayerInitOptions;
+    if (typeof init.docsUrl === 'string' && init.docsUrl) docsUrl = init.docsUrl;
+    pullDiagnostics = caps.textDocument?.diagnostic !== undefined;
+    workspace.setFolders((params.workspaceFolders ?? []).map((f) => uriToPath(f.uri)).filter((p): p is string => p !== undefined));
+    if (init.remoteModels) {
+      const fetch: RemoteFetch = async (host, path) => {
+        const r: unknown = await connection.sendRequest(REMOTE_MODEL_CONFIG_METHOD, { host, path } satisfies RemoteModelConfigParams);
+        if (!isRemoteModelConfigResult(r)) throw new Error('the editor gave a malformed answer about the remote model');
+        return r;
+      };
+      resolver.setRemoteFetch(fetch);
+    }
+    const literalActions = caps.textDocument?.codeAction?.codeActionLiteralSupport !== undefined;
+    return {
+      capabilities: {
+        textDocumentSync: { openClose: true, change: TextDocumentSyncKind.Incremental },
+        ...(pullDiagnostics ? { diagnosticProvider: { identifier: 'slayer', interFileDependencies: false, workspaceDiagnostics: false } } : {}),
+        hoverProvider: true,
+        completionProvider: { triggerCharacters: [' ', '/', ':', ',', '.', '~'] },
+        ...(literalActions ? { codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix, CodeActionKind.SourceFixAll, FIX_ALL_KIND] } } : {}),
+        inlayHintProvider: true,
+        semanticTokensProvider: { legend: SEMANTIC_LEGEND, full: true, range: false },
+        documentSymbolProvider: true,
+        foldingRangeProvider: true,
+        documentFormattingProvider: true,
+        codeLensProvider: { resolveProvider: false },
+      },
+      serverInfo: { name: 'slayer-language-server', version: '0.1.0' },
+    };
+  });
+
+  connection.onInitialized(() => {
+    if (caps.workspace?.didChangeConfiguration?.dynamicRegistration) {
+      void connection.client.register(DidChangeConfigurationNotification.type, { section: 'slayer' });
+    }
+    if (caps.workspace?.didChangeWatchedFiles?.dynamicRegistration) {
+      void connection.client.register(DidChangeWatchedFilesNotification.type, { watchers: [{ globPattern: '**/config.json' }, { globPattern: '**/*.slayer' }] });
+    }
+    void loadSettings().then(() => refreshAll(), (e: unknown) => connection.console.error(`settings: ${String(e)}`));
+  });
+
+  connection.onDidChangeConfiguration(() => {
+    void loadSettings().then(() => refreshAll(), (e: unknown) => connection.console.error(`settings: ${String(e)}`));
+  });
+
+  connection.onDidChangeWatchedFiles((p) => {
+    let models = false;
+    for (const c of p.changes) {
+      const path = uriToPath(c.uri);
+      if (c.uri.endsWith('.slayer')) workspace.planChanged();
+      else if (path) {
+        resolver.fileChanged(path);
+        models = true;
+      }
+      if (c.type === FileChangeType.Deleted && path) resolver.fileChanged(path);
+    }
+    if (models) refreshAll();
+  });
+
+  connection.onDidOpenTextDocument(({ textDocument: t }) => {
+    documents.open(t.uri, t.languageId, t.version, t.text);
+    validate(t.uri, 0);
+  });
+  connection.onDidChangeTextDocument(({ textDocument: t, contentChanges }) => {
+    const t0 = performance.now();
+    if (documents.change(t.uri, t.version, contentChanges)) validate(t.uri, settings.debounceMs, performance.now() - t0);
+  });
+  connection.onDidCloseTextDocument(({ textDocument: t }) => {
+    debouncer.cancel(t.uri);
+    documents.close(t.uri);
+    if (!pullDiagnostics) void connection.sendDiagnostics({ uri: t.uri, diagnostics: [] });
+  });
+
+  connection.languages.diagnostics.on((p) => {
+    const d = documents.get(p.textDocument.uri);
+    if (!d) return { kind: DocumentDiagnosticReportKind.Full, items: [] };
+    const resultId = `${d.doc.version}:${resolver.epoch}`;
+    if (p.previousResultId === resultId) return { kind: DocumentDiagnosticReportKind.Unchanged, resultId };
+    return { kind: DocumentDiagnosticReportKind.Full, resultId, items: toLspDiagnostics(d.analysis, diagContext(p.textDocument.uri)) };
+  });
+
+  const withDoc = <T>(uri: string, fn: (d: NonNullable<ReturnType<PlanDocuments['get']>>) => T, none: T): T => {
+    const d = documents.get(uri);
+    return d ? fn(d) : none;
+  };
+
+  connection.onHover((p) => withDoc(p.textDocument.uri, (d) => hover(d.analysis, p.position), null));
+  connection.onCompletion((p) => withDoc(p.textDocument.uri, (d) => completions(d.analysis, p.position, workspace, uriToPath(p.textDocument.uri)), []));
+  connection.onCodeAction((p) => withDoc(p.textDocument.uri, (d) => codeActions(d.analysis, p, diagContext(p.textDocument.uri)), []));
+  connection.languages.inlayHint.on((p) => withDoc(p.textDocument.uri, (d) => (settings.inlayHints ? inlayHints(d.analysis, p.range) : []), []));
+  connection.languages.semanticTokens.on((p) => withDoc(p.textDocument.uri, (d) => semanticTokens(d.analysis), { data: [] }));
+  connection.onDocumentSymbol((p) => withDoc(p.textDocument.uri, (d) => documentSymbols(d.analysis), []));
+  connection.onFoldingRanges((p) => withDoc(p.textDocument.uri, (d) => foldingRanges(d.analysis), []));
+  connection.onDocumentFormatting((p) => withDoc(p.textDocument.uri, (d) => formatDocument(d.analysis), []));
+  connection.onCodeLens((p) => withDoc(p.textDocument.uri, (d) => codeLenses(d.analysis, p.textDocument.uri), []));
+
+  connection.onShutdown(() => debouncer.dispose());
+  connection.listen();
+}

@@ -1,0 +1,74 @@
+// The language server ⇄ client contract beyond standard LSP: initialization options, settings,
+// and the custom `slayer/…` methods. Documented in docs/language-server.md. Imports nothing, so
+// the server (language-server/), the VS Code client and the CLI share one definition.
+
+/** `initializationOptions` of the initialize request. Every field is optional. */
+export interface SlayerInitOptions {
+  /** The client answers `slayer/remoteModelConfig` (host:/path models are read over SSH). */
+  remoteModels?: boolean;
+  /** Send `slayer/diagnosticsTiming` after each diagnostics computation (benchmarks). */
+  reportTimings?: boolean;
+  /** Base URL of docs/plan-language.md for diagnostic links (`#sl021` is appended). */
+  docsUrl?: string;
+}
+
+/** Settings read with workspace/configuration, section `slayer.languageServer`. */
+export interface SlayerServerSettings {
+  /** Delay between the last keystroke and the diagnostics of a document, in ms. */
+  debounceMs: number;
+  /** Show inlay hints (deletions, output ranges, steps per stage). */
+  inlayHints: boolean;
+}
+
+export const DEFAULT_SERVER_SETTINGS: SlayerServerSettings = { debounceMs: 120, inlayHints: true };
+
+/** Reads the settings object a client returned, keeping defaults for anything missing or malformed. */
+export function readServerSettings(raw: unknown): SlayerServerSettings {
+  const out = { ...DEFAULT_SERVER_SETTINGS };
+  if (typeof raw !== 'object' || raw === null) return out;
+  const r = raw as Record<string, unknown>;
+  if (typeof r.debounceMs === 'number' && Number.isFinite(r.debounceMs) && r.debounceMs >= 0) out.debounceMs = Math.min(r.debounceMs, 5000);
+  if (typeof r.inlayHints === 'boolean') out.inlayHints = r.inlayHints;
+  return out;
+}
+
+/**
+ * Server → client request: read `config.json` of the checkpoint at host:/path. The client owns the
+ * SSH connections (the server never spawns ssh), caches answers and shares requests in flight.
+ */
+export const REMOTE_MODEL_CONFIG_METHOD = 'slayer/remoteModelConfig';
+
+export interface RemoteModelConfigParams {
+  host: string;
+  /** Absolute or `~/`-relative directory on the host. */
+  path: string;
+}
+
+export type RemoteModelConfigResult =
+  | { status: 'ok'; configJson: string }
+  | { status: 'error'; message: string };
+
+export function isRemoteModelConfigResult(v: unknown): v is RemoteModelConfigResult {
+  if (typeof v !== 'object' || v === null) return false;
+  const r = v as Record<string, unknown>;
+  return (r.status === 'ok' && typeof r.configJson === 'string') || (r.status === 'error' && typeof r.message === 'string');
+}
+
+/** Server → client notification (only with `reportTimings`): time spent producing diagnostics. */
+export const DIAGNOSTICS_TIMING_METHOD = 'slayer/diagnosticsTiming';
+
+export interface DiagnosticsTimingParams {
+  uri: string;
+  version: number;
+  /** From receiving the change to handing the diagnostics to the transport, debounce excluded. */
+  serverMs: number;
+  /** The plan core's analyzePlan alone. */
+  analyzeMs: number;
+}
+
+/** Commands the server's code lenses call; the extension registers them. */
+export const LENS_COMMANDS = {
+  runExpansion: 'slayer.runExpansion',
+  showImportance: 'slayer.showImportance',
+  showLayerMap: 'slayer.showLayerMap',
+} as const;

@@ -1,0 +1,195 @@
+// Diagnostics over real JSON-RPC: published on open and after incremental edits (debounced), with
+// exact ranges, codes linking to the docs, related information and tags; pull diagnostics for
+// clients that ask; model resolution from local checkpoints and a remote host through the client.
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { pathToFileURL } from 'node:url';
+import { DiagnosticSeverity, DiagnosticTag, DidChangeWatchedFilesNotification, DocumentDiagnosticRequest, FileChangeType, type Diagnostic } from 'vscode-languageserver-protocol';
+import { REMOTE_MODEL_CONFIG_METHOD, type RemoteModelConfigParams } from '../../src/protocol/languageServer';
+import { buildOnce, makeFixture, PAPER_PLAN, smolConfig, type Fixture } from './fixture';
+import { LspClient, posOf, PUSH_CAPABILITIES } from './lspClient';
+
+const codes = (ds: Diagnostic[]): string[] => ds.map((d) => String(d.code)).sort();
+const msg = (d: Diagnostic): string => (typeof d.message === 'string' ? d.message : d.message.value);
+
+let fx: Fixture;
+before(() => {
+  buildOnce();
+  fx = makeFixture();
+});
+after(() => fx.cleanup());
+
+describe('push diagnostics', () => {
+  let c: LspClient;
+  before(async () => {
+    c = await LspClient.start({
+      env: { HOME: fx.home },
+      workspaceFolders: [{ uri: pathToFileURL(fx.workspace).href, name: 'ws' }],
+      settings: { 'slayer.languageServer': { debounceMs: 40 } },
+    });
+  });
+  after(() => c.stop());
+
+  test('the server asks for its settings and registers for configuration and file changes', async () => {
+    const deadline = Date.now() + 5000;
+    while (c.registrations.length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    assert.deepEqual(c.registrations.map((r) => r.method).sort(), ['workspace/didChangeConfiguration', 'workspace/didChangeWatchedFiles']);
+    assert.ok(c.configurationRequests.includes('slayer.languageServer'));
+    assert.equal(c.init.capabilities.diagnosticProvider, undefined, 'a client without pull support gets pushed diagnostics');
+  });
+
+  test('the paper plan opens clean; an edit deleting a third block warns, pointing at what deletes', async () => {
+    const uri = fx.uri('paper.slayer');
+    const first = c.diagnostics(uri, 1);
+    await c.open(uri, PAPER_PLAN);
+    const d1 = await first;
+    assert.deepEqual(d1.diagnostics.filter((d) => d.severity !== DiagnosticSeverity.Hint), []);
+
+    // Replace "13" with "12": one more block deleted from the deep end.
+    const at = posOf(PAPER_PLAN, '13 |');
+    const next = c.diagnostics(uri, 2);
+    await c.change(uri, 2, [{ range: { start: at, end: { line: at.line, character: at.character + 2 } }, text: '12' }]);
+    const d2 = (await next).diagnostics;
+    assert.deepEqual(codes(d2), ['SL023', 'SL024']);
+    const warn = d2.find((d) => d.code === 'SL024')!;
+    assert.equal(warn.severity, DiagnosticSeverity.Warning);
+    const exprStart = posOf(PAPER_PLAN, '(2+1)');
+    assert.deepEqual(warn.range, { start: exprStart, end: { line: exprStart.line, character: exprStart.character + '(2+1)x8 | 12 | 1◇'.length } });
+    assert.match(String(warn.codeDescription!.href), /plan-language\.md#sl024$/);
+    assert.equal(warn.source, 'slayer');
+    assert.deepEqual(warn.relatedInformation!.map((r) => [r.location.range.start, r.message]), [
+      [posOf(PAPER_PLAN, '1◇'), 'the segments stop here, so blocks 29–31 (30–32) are deleted'],
+    ]);
+    const hint = d2.find((d) => d.code === 'SL023')!;
+    assert.equal(msg(hint), 'the segments cover 29 of 32 blocks, so the deepest 3 (blocks 29–31) are deleted');
+  });
+
+  test('a burst of keystrokes yields one computation, for the last version, with exact ranges', async () => {
+    const uri = fx.uri('burst.slayer');
+    const text = 'model meta-llama/Llama-2-7b-hf\nexpand (2+1)x8 | 13 | 1\n';
+    const opened = c.diagnostics(uri, 1);
+    await c.open(uri, text);
+    await opened;
+    const before = c.published.length;
+    // Type " q3" after "13" one character at a time, each an incremental change.
+    const at = posOf(text, ' | 1\n');
+    const last = c.diagnostics(uri, 4);
+    for (const [i, ch] of [...'q3z'].entries()) {
+      await c.change(uri, i + 2, [{ range: { start: { line: at.line, character: at.character + i }, end: { line: at.line, character: at.character + i } }, text: ch }]);
+    }
+    const d = (await last).diagnostics;
+    await new Promise((r) => setTimeout(r, 150));
+    const forUri = c.published.slice(before).filter((p) => p.uri === uri);
+    assert.deepEqual(forUri.map((p) => p.version), [4], 'versions 2 and 3 were never computed');
+    const err = d.find((x) => x.code === 'SL021')!;
+    assert.equal(msg(err), 'unexpected "q3z" after the segment "13"');
+    assert.deepEqual(err.range, { start: at, end: { line: at.line, character: at.character + 3 } });
+  });
+
+  test('duplicates carry related information and fade; a stage setting twice warns', async () => {
+    const uri = fx.uri('dup.slayer');
+    const text = 'model meta-llama/Llama-2-7b-hf\nexpand (4+1)x8\nfinal keep\nexpand (2+1)x8\n';
+    const p = c.diagnostics(uri, 1);
+    await c.open(uri, text);
+    const d = (await p).diagnostics;
+    const dup = d.find((x) => x.code === 'SL003')!;
+    assert.deepEqual(dup.range.start, posOf(text, 'expand', 0, 1));
+    assert.deepEqual(dup.relatedInformation![0]!.location.range.start, { line: 1, character: 0 });
+    assert.equal(dup.relatedInformation![0]!.message, 'first given here');
+    assert.deepEqual(dup.tags, [DiagnosticTag.Unnecessary]);
+    const noEffect = d.find((x) => x.code === 'SL027')!;
+    assert.deepEqual(noEffect.tags, [DiagnosticTag.Unnecessary]);
+  });
+
+  test('a local checkpoint directory is read from config.json, and re-read when the watcher says it changed', async () => {
+    const uri = fx.uri('local.slayer');
+    const text = 'model ./ckpt\nexpand (2+1)x8 | 13 | 1◇\n';
+    const p = c.diagnostics(uri, 1);
+    await c.open(uri, text);
+    // ckpt has 30 blocks: 16 + 13 + 1 = 30 covered, nothing deleted, so no final block: SL027-free, no SL023.
+    assert.deepEqual(codes((await p).diagnostics).filter((x) => x !== 'SL031'), []);
+    writeFileSync(join(fx.workspace, 'ckpt', 'config.json'), smolConfig(28));
+    const q = c.diagnostics(uri, 1, (x) => x.diagnostics.some((y) => y.code === 'SL022'));
+    await c.conn.sendNotification(DidChangeWatchedFilesNotification.type, { changes: [{ uri: pathToFileURL(join(fx.workspace, 'ckpt', 'config.json')).href, type: FileChangeType.Changed }] });
+    const d = (await q).diagnostics;
+    const e = d.find((x) => x.code === 'SL022')!;
+    assert.match(msg(e), /cover 30 blocks but .*ckpt has 28 \(0–27\): 2 too many/);
+  });
+
+  test('a missing directory and an unknown model are errors on the model value', async () => {
+    const uri = fx.uri('missing.slayer');
+    const text = 'model ./nothing-here\nexpand (2+1)x8\n';
+    const p = c.diagnostics(uri, 1);
+    await c.open(uri, text);
+    const e = (await p).diagnostics.find((x) => x.code === 'SL011')!;
+    assert.deepEqual(e.range, { start: { line: 0, character: 6 }, end: { line: 0, character: 20 } });
+    assert.equal(e.severity, DiagnosticSeverity.Error);
+  });
+});
+
+describe('remote models through the client', () => {
+  test('host:/path is pending, then checked against the config the client read, with one request', async () => {
+    const requests: RemoteModelConfigParams[] = [];
+    const c = await LspClient.start({ env: { HOME: fx.home }, initializationOptions: { remoteModels: true }, settings: { 'slayer.languageServer': { debounceMs: 0 } } });
+    try {
+      c.conn.onRequest(REMOTE_MODEL_CONFIG_METHOD, async (p: RemoteModelConfigParams) => {
+        requests.push(p);
+        await new Promise((r) => setTimeout(r, 100));
+        return { status: 'ok', configJson: smolConfig(24) };
+      });
+      const uri = 'untitled:remote.slayer';
+      const first = c.diagnostics(uri, 1);
+      await c.open(uri, 'model gpu-box:/models/smol\nexpand (2+1)x8 | 9\n');
+      const pending = (await first).diagnostics;
+      assert.deepEqual(codes(pending), ['SL013']);
+      assert.equal(msg(pending[0]!), 'reading /models/smol/config.json on gpu-box…');
+      // The answer arrives: the document is checked again, against the host's 24 blocks.
+      const second = (await c.diagnostics(uri, 1, (p) => !p.diagnostics.some((d) => d.code === 'SL013'))).diagnostics;
+      assert.deepEqual(codes(second), ['SL022']);
+      assert.equal(msg(second[0]!), 'the segments cover 25 blocks but gpu-box:/models/smol has 24 (0–23): 1 too many');
+      assert.deepEqual(requests, [{ host: 'gpu-box', path: '/models/smol' }]);
+    } finally {
+      await c.stop();
+    }
+  });
+
+  test('an error from the client is shown on the model', async () => {
+    const c = await LspClient.start({ env: { HOME: fx.home }, initializationOptions: { remoteModels: true }, settings: { 'slayer.languageServer': { debounceMs: 0 } } });
+    try {
+      c.conn.onRequest(REMOTE_MODEL_CONFIG_METHOD, () => ({ status: 'error', message: 'gpu-box:/nope: cat: /nope/config.json: No such file or directory' }));
+      const uri = 'untitled:remote-missing.slayer';
+      const first = c.diagnostics(uri, 1);
+      await c.open(uri, 'model gpu-box:/nope\nexpand (2+1)x8\n');
+      await first;
+      const d = (await c.diagnostics(uri, 1, (p) => p.diagnostics.some((x) => x.code === 'SL012'))).diagnostics;
+      const e = d.find((x) => x.code === 'SL012')!;
+      assert.match(msg(e), /cannot read the model on gpu-box: .*No such file/);
+    } finally {
+      await c.stop();
+    }
+  });
+});
+
+describe('pull diagnostics', () => {
+  test('a client that pulls gets a full report, then "unchanged" for the same version', async () => {
+    const c = await LspClient.start({ env: { HOME: fx.home }, capabilities: { ...PUSH_CAPABILITIES, textDocument: { ...PUSH_CAPABILITIES.textDocument, diagnostic: { dynamicRegistration: false } } } });
+    try {
+      assert.deepEqual(c.init.capabilities.diagnosticProvider, { identifier: 'slayer', interFileDependencies: false, workspaceDiagnostics: false });
+      const uri = 'untitled:pull.slayer';
+      await c.open(uri, 'modle meta-llama/Llama-2-7b-hf\nexpand (2+1)x8\n');
+      const r1 = await c.conn.sendRequest(DocumentDiagnosticRequest.type, { textDocument: { uri } });
+      assert.equal(r1.kind, 'full');
+      const items = r1.kind === 'full' ? r1.items : [];
+      assert.deepEqual(codes(items), ['SL002', 'SL010']);
+      assert.deepEqual(items.find((d) => d.code === 'SL002')!.range, { start: { line: 0, character: 0 }, end: { line: 0, character: 5 } });
+      const r2 = await c.conn.sendRequest(DocumentDiagnosticRequest.type, { textDocument: { uri }, previousResultId: r1.resultId });
+      assert.equal(r2.kind, 'unchanged');
+      await new Promise((r) => setTimeout(r, 100));
+      assert.equal(c.published.length, 0, 'nothing is pushed to a pulling client');
+    } finally {
+      await c.stop();
+    }
+  });
+});
