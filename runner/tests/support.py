@@ -1,0 +1,80 @@
+"""Shared helpers for the runner's tests: temp dirs, tiny checkpoints, LayerMaps.
+
+LayerMaps come from the real compiler (``compile_plan``: ``node bin/slayer.js compile``) when it is
+built, or are written by hand from the documented schema (``layer_map``).
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+from typing import Any, Iterable, Optional, Sequence
+
+from slayer_runner.checkpoint import load_config
+from slayer_runner.layermap import output_projection_suffixes, shape_from_config
+from slayer_runner.tiny import make_tiny
+
+ROOT = Path(__file__).resolve().parents[2]
+CLI = ROOT / "bin" / "slayer.js"
+
+
+def tiny(out: Path, **spec: Any) -> Path:
+    base = {"num_layers": 6, "hidden_size": 64, "intermediate_size": 96, "num_heads": 4, "num_kv_heads": 2,
+            "vocab_size": 256, "seed": 1}
+    return make_tiny({**base, **spec}, out)
+
+
+def cli_available() -> Optional[str]:
+    """None when ``node bin/slayer.js`` can run, else why not."""
+    if shutil.which("node") is None:
+        return "node is not installed"
+    if not (ROOT / "dist" / "cli.js").exists():
+        return "the CLI is not built (node scripts/build.mjs)"
+    return None
+
+
+def compile_plan(model_dir: Path, expand: str, extra: str = "") -> dict[str, Any]:
+    """The LayerMap the real compiler makes for ``expand`` on the checkpoint at ``model_dir``."""
+    with tempfile.TemporaryDirectory() as d:
+        plan = Path(d) / "plan.slayer"
+        plan.write_text(f"model {model_dir}\nexpand {expand}\n{extra}", encoding="utf-8")
+        r = subprocess.run(["node", str(CLI), "compile", str(plan)], capture_output=True, text=True, timeout=60)
+        if r.returncode != 0:
+            raise AssertionError(f"slayer compile failed ({r.returncode}):\n{r.stdout}\n{r.stderr}")
+        return json.loads(r.stdout)
+
+
+def block(index: int, role: str, init: str, sources: Sequence[tuple[int, float]], zero: Iterable[str] = (),
+          trainable: Optional[bool] = None) -> dict[str, Any]:
+    return {"index": index, "role": role, "init": init,
+            "sources": [{"layer": layer, "weight": w} for layer, w in sources],
+            "zero": list(zero), "trainable": role != "kept" if trainable is None else trainable}
+
+
+def layer_map(model_dir: Path, blocks: list[dict[str, Any]], deleted: Sequence[int] = ()) -> dict[str, Any]:
+    """A LayerMap written by hand from docs/layermap.md, for the checkpoint at ``model_dir``."""
+    base = shape_from_config(load_config(model_dir))
+    result = {**base, "numLayers": len(blocks)}
+    return {
+        "version": 1, "kind": "slayer.layermap",
+        "plan": {"model": str(model_dir), "expand": "(hand-written)", "file": None},
+        "base": base, "result": result, "blocks": blocks, "deleted": list(deleted), "trainableExtras": [],
+        "params": {k: 0 for k in ("total", "trainable", "trainableBlocks", "perBlock", "embed", "head", "norm", "base")},
+        "stages": [], "run": None,
+    }
+
+
+def zero_suffixes(model_dir: Path) -> list[str]:
+    return output_projection_suffixes(shape_from_config(load_config(model_dir)))
+
+
+def tree_hash(directory: Path) -> dict[str, str]:
+    """sha256 and mtime of every file under ``directory``."""
+    out = {}
+    for p in sorted(directory.rglob("*")):
+        if p.is_file():
+            out[str(p.relative_to(directory))] = f"{hashlib.sha256(p.read_bytes()).hexdigest()} {p.stat().st_mtime_ns}"
+    return out
