@@ -1,6 +1,7 @@
 // Answers "what is the checkpoint at host:/path?" for the language server's remote-model hook:
 // one SSH round trip per (host, path) running a scan command (the header scan from
 // src/modelfiles/remoteScan.ts), cached, with concurrent requests sharing the one in flight.
+import { checkpointScan, type RemoteCheckpoint } from '../modelfiles/remoteScan';
 import type { Transport } from './transport';
 
 export interface RemoteScan<T> {
@@ -69,4 +70,12 @@ export class RemoteModelCache<T> {
       throw new RemoteModelError(ref, (e as Error).message);
     }
   }
+}
+
+/**
+ * The cache the language server uses for `host:/path` models: config.json and the safetensors
+ * header of every shard in one remote command, inspected (see src/modelfiles/remoteScan.ts).
+ */
+export function createCheckpointCache(transportFor: (host: string) => Transport, ttlMs?: number, timeoutMs?: number): RemoteModelCache<RemoteCheckpoint> {
+  return new RemoteModelCache(transportFor, checkpointScan, ttlMs, timeoutMs);
 }
