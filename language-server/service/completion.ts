@@ -97,7 +97,8 @@ function stageValue(words: string[], key: string, item: ItemFn, src: CompletionS
     // `data` takes the rest of the line: complete the item after the last comma.
     const part = current.slice(current.lastIndexOf(',') + 1);
     if (part.includes(':')) return [];
-    return src.datasets().map((n) => item(n, CompletionItemKind.Value, 'used in this workspace', undefined, wordRange(offset - part.length)));
+    const onLine = new Set(words.join(' ').split(',').map((x) => x.replace(/^.*\bdata\s+/, '').replace(/:.*$/, '').trim()));
+    return src.datasets().filter((n) => !onLine.has(n)).map((n) => item(n, CompletionItemKind.Value, 'used in this workspace', undefined, wordRange(offset - part.length)));
   }
   void key;
   if (prev === 'precision') return PRECISIONS.map((v) => item(v, CompletionItemKind.EnumMember));
