@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { inspectCheckpoint } from '../../src/modelfiles';
 import { checkpointScan, parseScanOutput, scanCommand } from '../../src/modelfiles/remoteScan';
-import { writeCheckpoint } from '../../src/modelfiles/writer';
+import { encodeSafetensors, writeCheckpoint } from '../../src/modelfiles/writer';
 import { LocalTransport } from '../../src/remote/localTransport';
 import { createCheckpointCache } from '../../src/remote/remoteModelCache';
 import { SshTransport } from '../../src/remote/sshTransport';
@@ -56,7 +56,6 @@ describe('scan by the local /bin/sh', () => {
   test('framing survives shard names with spaces, quotes and newlines; the output is exact', async () => {
     const p = join(dir, 'names');
     mkdirSync(p);
-    const { encodeSafetensors } = await import('../../src/modelfiles/writer');
     const bytes = encodeSafetensors([{ name: 'w', dtype: 'F32', shape: [2], data: new Uint8Array(8).fill(7) }]);
     writeFileSync(join(p, "we'ird\nname ✓.safetensors"), bytes);
     const r = await local.exec(scanCommand(p));
