@@ -1,0 +1,44 @@
+// The extension proven in a real VS Code (code-server 4.100.3, VS Code 1.100.3): `npm run package`
+// builds the .vsix, code-server's CLI installs it into a throwaway profile, and the in-editor mocha
+// suite (test/vscode/suite) runs in code-server's Node extension host; each of its tests is
+// reported here as a subtest. See docs/testing.md.
+import * as assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { ensureCodeServer } from './harness/codeServer';
+import { packageVsix, type PackageReport } from './harness/packageVsix';
+import { runSuiteInCodeServer } from './harness/runInCodeServer';
+
+const tmp = mkdtempSync('/tmp/slv-pkg-');
+let pkg: PackageReport;
+
+describe('packaged extension in code-server', { timeout: 420_000 }, () => {
+  before(() => ensureCodeServer());
+  after(() => rmSync(tmp, { recursive: true, force: true }));
+
+  test('npm run package builds a .vsix from the bundles alone', () => {
+    pkg = packageVsix(join(tmp, 'slayer-studio.vsix'));
+    assert.deepEqual(pkg.problems, []);
+    for (const f of ['extension/dist/extension.js', 'extension/syntaxes/slayer.tmLanguage.json', 'extension/language-configuration.json']) {
+      assert.ok(pkg.entries.includes(f), `${f} is not in the .vsix`);
+    }
+    assert.ok(!pkg.entries.some((e) => e.includes('node_modules/')), 'node_modules leaked into the .vsix');
+    console.log(`# vsix: ${(pkg.bytes / 1024).toFixed(1)} KiB, ${pkg.files} files`);
+  });
+
+  test('in-editor suite in code-server\'s extension host', { timeout: 300_000 }, async (t) => {
+    assert.ok(pkg, 'the package step failed');
+    const run = await runSuiteInCodeServer(pkg.vsix);
+    console.log(`# in-editor suite: exit ${run.exitCode} after ${(run.ms / 1000).toFixed(1)} s${run.standIn ? ' (fake runner stand-in for Run Expansion)' : ''}`);
+    if (!run.results) assert.fail(`the suite wrote no results (exit ${run.exitCode}); server log:\n${run.serverLog.slice(-4000)}`);
+    assert.ok(run.results.tests.length >= 5, `only ${run.results.tests.length} in-editor tests ran`);
+    for (const r of run.results.tests) {
+      if (r.ms !== undefined) console.log(`#   ${String(r.ms).padStart(6)} ms in the editor: ${r.title}`);
+      await t.test(r.title, { skip: r.state === 'skipped' ? (r.reason ?? 'skipped in the editor') : false }, () => {
+        if (r.state === 'failed') assert.fail(r.error ?? 'failed');
+      });
+    }
+    assert.equal(run.exitCode, run.results.failures > 0 ? 1 : 0, 'the workbench reported a different exit code');
+  });
+});

@@ -1,0 +1,83 @@
+// Runs the in-editor suite inside code-server's Node extension host, the way VS Code's own
+// extension-test runner does on desktop: the workbench is opened with an extension-development
+// payload (extensionDevelopmentPath = the folder code-server unpacked from our .vsix,
+// extensionTestsPath = the bundled suite). The workbench calls window.codeAutomationExit(code)
+// when run() settles; the per-test outcomes come back through $SLAYER_SUITE_RESULTS, which the
+// extension host inherits from the server's environment.
+import { cpSync, existsSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { launchChromium } from './browser';
+import { installVsix, makeProfile, ROOT, startCodeServer } from './codeServer';
+import { bundleSuite, readResults, type SuiteResults } from './inEditorSuite';
+
+export const WORKSPACE_FIXTURE = join(ROOT, 'test', 'vscode', 'fixtures', 'workspace');
+const FAKE_RUNNER = join(ROOT, 'test', 'remote', 'fixtures', 'fake_runner', 'slayer_runner');
+
+/** Settings for runs on localhost: the Debian torch interpreter, a tiny random model, 3 steps. */
+export function runSettings(workDir: string): Record<string, unknown> {
+  return {
+    'slayer.hosts': { localhost: { python: '/usr/bin/python3', workDir } },
+    'slayer.defaultHost': 'localhost',
+    'slayer.runs.tinyModel': true,
+    'slayer.runs.maxSteps': 3,
+  };
+}
+
+/**
+ * Until the real runner's pipeline is in the package, the transport fixture replaces the installed
+ * runner so the dispatch path can still be exercised; the suite labels the test when it does.
+ */
+export function useStandInRunnerIfNeeded(extensionDir: string): boolean {
+  const runner = join(extensionDir, 'runner', 'slayer_runner');
+  if (existsSync(join(runner, 'pipeline.py'))) return false;
+  rmSync(runner, { recursive: true, force: true });
+  cpSync(FAKE_RUNNER, runner, { recursive: true });
+  return true;
+}
+
+export interface InEditorRun {
+  results: SuiteResults | null;
+  exitCode: number | null;
+  standIn: boolean;
+  ms: number;
+  serverLog: string;
+}
+
+export async function runSuiteInCodeServer(vsix: string, opts: { grep?: string; timeoutMs?: number } = {}): Promise<InEditorRun> {
+  const started = Date.now();
+  const profile = makeProfile((dir) => runSettings(join(dir, 'runs')), WORKSPACE_FIXTURE);
+  const extensionDir = installVsix(profile, vsix);
+  const standIn = useStandInRunnerIfNeeded(extensionDir);
+  const suiteIndex = await bundleSuite(join(ROOT, 'out', `vscode-suite-${process.pid}`));
+  const resultsFile = join(profile.dir, 'results.json');
+  const server = await startCodeServer(profile, {
+    SLAYER_SUITE_RESULTS: resultsFile,
+    SLAYER_RUNNER_STANDIN: standIn ? '1' : '0',
+    ...(opts.grep ? { SLAYER_SUITE_GREP: opts.grep } : {}),
+  });
+  const browser = await launchChromium();
+  let exitCode: number | null = null;
+  try {
+    const page = await browser.newPage();
+    const exited = new Promise<void>((resolve) => {
+      void page.exposeFunction('codeAutomationExit', (code: number) => {
+        exitCode = code;
+        resolve();
+      });
+    });
+    await page.goto(server.workbenchUrl(profile.workspace, [
+      ['extensionDevelopmentPath', server.remoteUri(extensionDir)],
+      ['extensionTestsPath', server.remoteUri(join(suiteIndex, '..'))],
+    ]));
+    const timeoutMs = opts.timeoutMs ?? 240_000;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([exited, new Promise<void>((resolve) => { timer = setTimeout(resolve, timeoutMs); })]);
+    clearTimeout(timer);
+    return { results: readResults(resultsFile), exitCode, standIn, ms: Date.now() - started, serverLog: server.log() };
+  } finally {
+    await browser.close();
+    await server.stop();
+    rmSync(join(suiteIndex, '..'), { recursive: true, force: true });
+    profile.dispose();
+  }
+}

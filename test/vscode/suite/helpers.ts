@@ -1,0 +1,70 @@
+// Shared by the in-editor suites (bundled into each): the extension and its API, the workspace's
+// files, polling waits, and skips that carry their reason to the results file.
+import * as assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as vscode from 'vscode';
+import type { SlayerStudioApi } from '../../../src/extension/extension';
+
+export const EXTENSION_ID = 'slayer-studio.slayer-studio';
+
+export function extension(): vscode.Extension<SlayerStudioApi> {
+  const ext = vscode.extensions.getExtension<SlayerStudioApi>(EXTENSION_ID);
+  assert.ok(ext, `${EXTENSION_ID} is not installed in this editor`);
+  return ext;
+}
+
+/** Activates the extension (a no-op once active) and returns what activate() returned. */
+export async function api(): Promise<SlayerStudioApi> {
+  const ext = extension();
+  const exported = await ext.activate();
+  assert.ok(exported?.runs, 'activate() returned no run registry');
+  return exported;
+}
+
+export function workspaceUri(...segments: string[]): vscode.Uri {
+  const folder = vscode.workspace.workspaceFolders?.[0];
+  assert.ok(folder, 'the editor has no workspace folder open');
+  return vscode.Uri.joinPath(folder.uri, ...segments);
+}
+
+export async function openPlan(name: string): Promise<vscode.TextEditor> {
+  const doc = await vscode.workspace.openTextDocument(workspaceUri(name));
+  return vscode.window.showTextDocument(doc);
+}
+
+export async function waitFor<T>(probe: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs: number, what: string): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/**
+ * The packaged extension holds the language server bundle and its client starts it (the client
+ * names the server module). Diagnostics, hover, completion and fixes come from that server.
+ */
+export function hasLanguageServer(): boolean {
+  const dist = join(extension().extensionPath, 'dist');
+  return existsSync(join(dist, 'server.js')) && readFileSync(join(dist, 'extension.js'), 'utf8').includes('server.js');
+}
+
+const REASONS_KEY = Symbol.for('slayer.suite.skipReasons');
+type Global = { [REASONS_KEY]?: Map<string, string> };
+
+/** Skip reasons by full test title, shared across the separately bundled suite files. */
+export function skipReasons(): Map<string, string> {
+  const g = globalThis as Global;
+  g[REASONS_KEY] ??= new Map();
+  return g[REASONS_KEY];
+}
+
+export function skipBecause(ctx: Mocha.Context, reason: string): never {
+  const t = ctx.currentTest ?? ctx.test;
+  if (t) skipReasons().set(t.fullTitle(), reason);
+  ctx.skip();
+  throw new Error('unreachable'); // ctx.skip() throws
+}
