@@ -1,0 +1,232 @@
+"""``doctor``: the pre-flight check run before a job is launched.
+
+``doctor --run-dir DIR`` reads DIR/run.json and DIR/layermap.json (output under DIR/out);
+``doctor [--layer-map F] [--output-path P] [--device auto|cpu|cuda]`` checks a plan without a run dir.
+It prints the versions, devices, memory, disk and optional libraries, then judges whether the plan
+fits, and exits 0 when the run can go ahead, 1 (with the reasons) when it cannot.
+
+Memory rule (weights and optimizer only; activations come on top): 16 bytes per trainable parameter
+(bf16 weight and gradient, fp32 master weight, Adam's two fp32 moments) + 2 bytes per frozen one,
+per GPU; when that does not fit one GPU but fits spread over all GPUs of the run, it can run sharded
+(FSDP). On CPU the same total is compared with the available RAM. Disk: the output checkpoint
+(total parameters x bytes of the result's dtype) against the free space where it will be written.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import os
+import platform
+import shutil
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Optional
+
+from .checkpoint import human_bytes
+from .layermap import LayerMapError, load_layer_map
+
+OPTIONAL_LIBS = ("safetensors", "transformers", "tokenizers", "datasets", "huggingface_hub")
+BYTES_TRAINABLE = 16
+BYTES_FROZEN = 2
+DTYPE_BYTES = {"bfloat16": 2, "float16": 2, "float32": 4, "bf16": 2, "fp16": 2, "fp32": 4}
+
+
+@dataclass
+class Report:
+    lines: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    facts: dict[str, Any] = field(default_factory=dict)
+
+    def say(self, key: str, value: Any, text: Optional[str] = None) -> None:
+        self.facts[key] = value
+        self.lines.append(f"{key:<14} {text if text is not None else value}")
+
+
+def ram_bytes() -> tuple[Optional[int], Optional[int]]:
+    """(total, available) from /proc/meminfo, or (total, None) from sysconf."""
+    try:
+        info = {}
+        with open("/proc/meminfo", encoding="ascii") as f:
+            for line in f:
+                k, v = line.split(":", 1)
+                info[k] = int(v.split()[0]) * 1024
+        return info.get("MemTotal"), info.get("MemAvailable")
+    except (OSError, ValueError):
+        try:
+            return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"), None
+        except (ValueError, OSError, AttributeError):
+            return None, None
+
+
+def existing_ancestor(path: Path) -> Path:
+    p = path.resolve()
+    while not p.exists() and p != p.parent:
+        p = p.parent
+    return p
+
+
+def gpus() -> tuple[Optional[str], list[dict[str, Any]]]:
+    """(CUDA version torch was built with, [{name, total, free}] per visible device)."""
+    import torch
+    if not torch.cuda.is_available():
+        return torch.version.cuda, []
+    out = []
+    for i in range(torch.cuda.device_count()):
+        props = torch.cuda.get_device_properties(i)
+        free: Optional[int] = None
+        try:
+            free = int(torch.cuda.mem_get_info(i)[0])
+        except (RuntimeError, AttributeError):
+            pass
+        out.append({"index": i, "name": props.name, "total": int(props.total_memory), "free": free})
+    return torch.version.cuda, out
+
+
+def check(layer_map: Optional[dict[str, Any]], run: Optional[dict[str, Any]], output: Path,
+          device: str = "auto") -> Report:
+    r = Report()
+    r.say("python", platform.python_version(), f"{platform.python_version()} ({sys.executable})")
+    try:
+        import torch
+        r.say("torch", torch.__version__)
+    except ImportError:
+        r.say("torch", None, "MISSING")
+        r.problems.append("PyTorch is not importable with this Python: install torch, or set the host's "
+                          "python / activate settings to an environment that has it")
+        return r
+    cuda_version, devices = gpus()
+    r.say("cuda", cuda_version, f"{cuda_version or 'none'} (torch build); "
+                                f"{'available' if devices else 'no usable CUDA device'}")
+    r.facts["gpus"] = devices
+    for d in devices:
+        r.lines.append(f"  gpu {d['index']:<8} {d['name']}, {human_bytes(d['total'])}"
+                       + (f" ({human_bytes(d['free'])} free)" if d["free"] is not None else ""))
+    total_ram, avail_ram = ram_bytes()
+    r.say("ram", {"total": total_ram, "available": avail_ram},
+          f"{human_bytes(total_ram or 0)} total, {human_bytes(avail_ram) if avail_ram else '?'} available")
+    where = existing_ancestor(output)
+    free_disk = shutil.disk_usage(where).free
+    r.say("disk", {"path": str(output), "free": free_disk}, f"{human_bytes(free_disk)} free at {where}")
+    libs = {name: importlib.util.find_spec(name) is not None for name in OPTIONAL_LIBS}
+    r.say("libraries", libs, ", ".join(f"{k} {'yes' if v else 'no'}" for k, v in libs.items()))
+
+    if run is not None:
+        device = str(run.get("device", device))
+    r.facts["device"] = device
+    if device == "cuda" and not devices:
+        r.problems.append("run.json asks for device=cuda but this host has no usable CUDA device "
+                          f"(torch {torch.__version__}, built with CUDA {cuda_version or 'none'}): "
+                          "run on a GPU host, or choose device cpu/auto")
+    use_gpu = bool(devices) and device != "cpu"
+    world = 1
+    if run is not None:
+        world = int(run.get("nproc_per_node", 1)) * int(run.get("nnodes", 1))
+        if use_gpu and int(run.get("nproc_per_node", 1)) > len(devices):
+            r.problems.append(f"run.json starts {run['nproc_per_node']} processes per node but this host has "
+                              f"{len(devices)} GPU(s)")
+        src = run.get("source_model")
+        if src is not None and "surgery" in run.get("phases", []):
+            _check_source(r, str(src), libs)
+    if layer_map is not None:
+        _judge_fit(r, layer_map, devices if use_gpu else [], world, avail_ram or total_ram, free_disk)
+    return r
+
+
+def _check_source(r: Report, src: str, libs: dict[str, bool]) -> None:
+    p = Path(os.path.expanduser(src))
+    if p.is_dir():
+        if not (p / "config.json").exists():
+            r.problems.append(f"source model {p} has no config.json")
+        return
+    if p.is_absolute() or src.startswith((".", "~")):
+        r.problems.append(f"source model {src} is not a directory on this host")
+    elif libs.get("huggingface_hub"):
+        r.notes.append(f"source model {src} is not a local directory; it will be fetched from the hub")
+    else:
+        r.problems.append(f"source model {src} is not a local directory and huggingface_hub is not installed "
+                          "to fetch it: download it to the host and use its path")
+
+
+def _judge_fit(r: Report, lm: dict[str, Any], devices: list[dict[str, Any]], world: int,
+               ram: Optional[int], free_disk: int) -> None:
+    params = lm["params"]
+    trainable = int(params["trainable"])
+    frozen = max(0, int(params["total"]) - trainable)
+    need = BYTES_TRAINABLE * trainable + BYTES_FROZEN * frozen
+    r.facts["memory_needed"] = need
+    r.lines.append(f"{'plan':<14} {lm['plan']['expand']}: {params['total']:,} parameters, {trainable:,} trainable")
+    r.lines.append(f"{'memory need':<14} {human_bytes(need)} "
+                   f"({BYTES_TRAINABLE} B x trainable + {BYTES_FROZEN} B x frozen; activations extra)")
+    if devices:
+        smallest = min(d["total"] for d in devices)
+        if need <= smallest:
+            r.lines.append(f"{'fits':<14} yes: one GPU holds it ({human_bytes(smallest)})")
+        elif world > 1 and need / world <= smallest:
+            r.lines.append(f"{'fits':<14} only sharded over the run's {world} GPUs (FSDP), "
+                           f"{human_bytes(need / world)} each")
+            r.notes.append("the model does not fit one GPU: training shards it with FSDP")
+        else:
+            r.problems.append(f"the plan needs {human_bytes(need)} of GPU memory for weights and optimizer "
+                              f"but the GPUs have {human_bytes(smallest)} each"
+                              + (f" ({human_bytes(need / world)} each sharded over {world})" if world > 1 else "")
+                              + ": use more GPUs, or train fewer blocks")
+    elif ram is not None:
+        if need <= ram:
+            r.lines.append(f"{'fits':<14} yes, on CPU: {human_bytes(ram)} of RAM available")
+        else:
+            r.problems.append(f"the plan needs {human_bytes(need)} of memory on CPU but only {human_bytes(ram)} "
+                              "of RAM is available: run it on a GPU host")
+    dtype_bytes = DTYPE_BYTES.get(str(lm["result"]["dtype"]).lower(), 4)
+    ckpt = int(params["total"]) * dtype_bytes
+    r.facts["checkpoint_bytes"] = ckpt
+    if ckpt > free_disk:
+        r.problems.append(f"the output checkpoint needs {human_bytes(ckpt)} but only {human_bytes(free_disk)} "
+                          "is free where it will be written")
+    else:
+        r.lines.append(f"{'disk need':<14} {human_bytes(ckpt)} for the output checkpoint: ok")
+
+
+def main(argv: list[str]) -> int:
+    ap = argparse.ArgumentParser(prog="python -m slayer_runner doctor",
+                                 description="Pre-flight: can this host run the plan?")
+    ap.add_argument("--run-dir", type=Path, help="run directory holding run.json and layermap.json")
+    ap.add_argument("--layer-map", type=Path, help="LayerMap JSON (without a run directory)")
+    ap.add_argument("--output-path", type=Path, help="where the output will be written (default: current dir)")
+    ap.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
+    ap.add_argument("--json", action="store_true", help="print the report as JSON")
+    a = ap.parse_args(argv)
+    run: Optional[dict[str, Any]] = None
+    layer_map: Optional[dict[str, Any]] = None
+    output = a.output_path or Path.cwd()
+    early: list[str] = []
+    try:
+        if a.run_dir is not None:
+            output = a.output_path or a.run_dir / "out"
+            try:
+                run = json.loads((a.run_dir / "run.json").read_text(encoding="utf-8"))
+            except (OSError, json.JSONDecodeError) as err:
+                early.append(f"cannot read {a.run_dir / 'run.json'}: {err}")
+            lm_path = a.run_dir / "layermap.json"
+            if lm_path.exists() or a.layer_map is None:
+                layer_map = load_layer_map(a.layer_map or lm_path)
+        if a.layer_map is not None and layer_map is None:
+            layer_map = load_layer_map(a.layer_map)
+    except LayerMapError as err:
+        early.append(f"LayerMap: {err}")
+    report = check(layer_map, run, output, a.device)
+    report.problems = early + report.problems
+    if a.json:
+        print(json.dumps({**report.facts, "problems": report.problems, "notes": report.notes}, indent=2, default=str))
+    else:
+        print("\n".join(report.lines))
+        for n in report.notes:
+            print(f"note: {n}")
+        for p in report.problems:
+            print(f"PROBLEM: {p}")
+        print("doctor: ok, this host can run the plan" if not report.problems
+              else f"doctor: cannot run ({len(report.problems)} problem(s))")
+    sys.stdout.flush()
+    return 0 if not report.problems else 1

@@ -1,0 +1,148 @@
+"""doctor as a real process: the report, a plan that fits (exit 0), device=cuda without CUDA, a plan
+too large for memory and disk, bad inputs (exit 1); the memory rule; and the command table."""
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import unittest
+from pathlib import Path
+from typing import Any
+from unittest import mock
+
+import torch
+
+from slayer_runner import __main__ as entry
+from tests.support import ROOT, block, layer_map, tiny
+
+ENV = {**os.environ, "PYTHONPATH": str(ROOT / "runner")}
+
+
+def run_config(**over: Any) -> dict[str, Any]:
+    return {"v": 1, "run_id": "r1", "source_model": None,
+            "tiny_model": {"num_layers": 4, "hidden_size": 64, "intermediate_size": 96, "num_heads": 4,
+                           "num_kv_heads": 2, "vocab_size": 256, "seed": 0},
+            "phases": ["doctor", "surgery", "train"], "datasets": {}, "calibration": None, "max_steps": 2,
+            "device": "cpu", "nproc_per_node": 1, "nnodes": 1, "seed": 0, **over}
+
+
+def doctor(*args: str) -> subprocess.CompletedProcess[str]:
+    """A real doctor process (slow: imports torch)."""
+    return subprocess.run([sys.executable, "-m", "slayer_runner", "doctor", *args], env=ENV, capture_output=True,
+                          text=True, timeout=120)
+
+
+def doctor_here(*args: str) -> subprocess.CompletedProcess[str]:
+    """The same command line through the same entry point, in this process (fast)."""
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
+        code = entry.main(["doctor", *args])
+    return subprocess.CompletedProcess(["doctor", *args], code, out.getvalue(), "")
+
+
+class Doctor(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls) -> None:
+        cls.tmp = tempfile.TemporaryDirectory()
+        d = Path(cls.tmp.name)
+        cls.model = tiny(d / "model", num_layers=4)
+        lm = layer_map(cls.model, [block(0, "kept", "kept", [(0, 1)]), block(1, "new", "copy", [(0, 1)])] +
+                       [block(i + 1, "kept", "kept", [(i, 1)]) for i in range(1, 4)])
+        lm["params"].update({"total": 1_000_000, "trainable": 100_000})
+        cls.lm = lm
+
+    @classmethod
+    def tearDownClass(cls) -> None:
+        cls.tmp.cleanup()
+
+    def run_dir(self, name: str, lm: dict[str, Any], cfg: dict[str, Any]) -> Path:
+        d = Path(self.tmp.name) / name
+        (d / "out").mkdir(parents=True)
+        (d / "layermap.json").write_text(json.dumps(lm))
+        (d / "run.json").write_text(json.dumps(cfg))
+        return d
+
+    def test_a_plan_that_fits(self) -> None:
+        r = doctor("--run-dir", str(self.run_dir("ok", self.lm, run_config())))
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        for word in ("python", "torch", torch.__version__, "cuda", "ram", "disk", "libraries", "safetensors",
+                     "transformers", "tokenizers", "datasets", "doctor: ok"):
+            self.assertIn(word, r.stdout)
+
+    def test_cuda_asked_without_cuda(self) -> None:
+        if torch.cuda.is_available():
+            self.skipTest("this host has CUDA")
+        r = doctor("--run-dir", str(self.run_dir("cuda", self.lm, run_config(device="cuda"))))
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("PROBLEM: run.json asks for device=cuda but this host has no usable CUDA device", r.stdout)
+
+    def test_too_large_for_memory_and_disk(self) -> None:
+        lm = json.loads(json.dumps(self.lm))
+        lm["params"].update({"total": 10**13, "trainable": 10**12})
+        r = doctor_here("--run-dir", str(self.run_dir("huge", lm, run_config())))
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("of memory on CPU but only", r.stdout)
+        self.assertIn("the output checkpoint needs", r.stdout)
+
+    def test_memory_rule_in_json(self) -> None:
+        path = Path(self.tmp.name) / "lm.json"
+        path.write_text(json.dumps(self.lm))
+        r = doctor_here("--layer-map", str(path), "--output-path", str(Path(self.tmp.name) / "nowhere" / "yet"), "--json")
+        self.assertEqual(r.returncode, 0, r.stdout)
+        report = json.loads(r.stdout)
+        self.assertEqual(report["memory_needed"], 16 * 100_000 + 2 * 900_000)
+        self.assertEqual(report["checkpoint_bytes"], 1_000_000 * 4)  # float32 tiny model
+        self.assertEqual(report["problems"], [])
+
+    def test_bad_inputs(self) -> None:
+        r = doctor_here("--run-dir", str(self.run_dir("badlm", {**self.lm, "version": 9}, run_config())))
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("unsupported LayerMap version 9", r.stdout)
+        cfg = run_config(source_model="/no/such/model", tiny_model=None)
+        r = doctor_here("--run-dir", str(self.run_dir("nosrc", self.lm, cfg)))
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("source model /no/such/model is not a directory on this host", r.stdout)
+        cfg = run_config(source_model=str(self.model), tiny_model=None)
+        self.assertEqual(doctor_here("--run-dir", str(self.run_dir("src", self.lm, cfg))).returncode, 0)
+
+
+class CommandTable(unittest.TestCase):
+    def call(self, argv: list[str]) -> tuple[int, str]:
+        err = io.StringIO()
+        with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+            code = entry.main(argv)
+        return code, err.getvalue()
+
+    def test_unknown_and_missing_commands(self) -> None:
+        code, err = self.call(["frobnicate"])
+        self.assertEqual(code, 2)
+        self.assertIn("unknown command 'frobnicate'", err)
+        with mock.patch.dict(entry.COMMANDS, {"ghost": ("no_such_module", "a command whose module is absent")}):
+            code, err = self.call(["ghost"])
+        self.assertEqual(code, 2)
+        self.assertIn("module slayer_runner/no_such_module.py is missing", err)
+
+    def test_every_command_of_ours_has_a_main(self) -> None:
+        import importlib
+        for name in ("surgery", "make-tiny", "doctor", "inspect"):
+            module = importlib.import_module(f"slayer_runner.{entry.COMMANDS[name][0]}")
+            self.assertTrue(callable(module.main), name)
+
+    def test_inspect_lists_a_checkpoint(self) -> None:
+        with tempfile.TemporaryDirectory() as d:
+            src = tiny(Path(d) / "m", num_layers=4, shards=2)
+            r = subprocess.run([sys.executable, "-m", "slayer_runner", "inspect", str(src), "--json"], env=ENV,
+                               capture_output=True, text=True)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            info = json.loads(r.stdout)
+            self.assertEqual(info["blocks"], 4)
+            self.assertEqual({t["file"] for t in info["tensors"]},
+                             {"model-00001-of-00002.safetensors", "model-00002-of-00002.safetensors"})
+
+
+if __name__ == "__main__":
+    unittest.main()
