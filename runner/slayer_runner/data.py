@@ -5,8 +5,8 @@ Formats (see docs/training.md):
   `uint32` (`.u32`, `.uint32`; `.bin` too when the vocabulary exceeds 65,536), or `.npy`; memory-mapped;
 - raw text (`.txt`, `.md`, anything else) and JSONL with a `text` field: tokenized on the machine
   with the checkpoint's tokenizer through `tokenizers`/`transformers` when importable, otherwise with
-  the built-in byte tokenizer (UTF-8 bytes are tokens 0–255, 256 ends a document): it needs a
-  vocabulary of at least 257, which the tiny demo models have;
+  the built-in byte tokenizer (UTF-8 bytes are tokens 0–255, 257 ends a document when the
+  vocabulary has room): it needs a vocabulary of at least 256, which the tiny demo models have;
 - SFT JSONL: `{"prompt": ..., "response": ...}` (or `instruction`/`output`, or pre-tokenized
   `prompt_ids`/`response_ids`) — one example per sequence, the loss masked on the prompt.
 
@@ -45,15 +45,16 @@ class Tokenizer(Protocol):
 
 
 class ByteTokenizer:
-    """UTF-8 bytes as tokens 0–255; 256 ends a document when the vocabulary has room for it."""
+    """UTF-8 bytes as tokens 0–255; 257 ends a document when the vocabulary has room for it
+    (256 is BOS), as in the tiny checkpoints' slayer_tokenizer.json (see tiny.py)."""
 
     name = "bytes"
 
-    def __init__(self, vocab_size: int) -> None:
+    def __init__(self, vocab_size: int, eos_id: Optional[int] = -1) -> None:
         if vocab_size < 256:
             raise DataError(f"the byte tokenizer needs a vocabulary of at least 256 (the model has {vocab_size}); "
                             "install `tokenizers` or give pre-tokenized data")
-        self.eos_id: Optional[int] = 256 if vocab_size > 256 else None
+        self.eos_id: Optional[int] = (257 if vocab_size > 257 else None) if eos_id == -1 else eos_id
 
     def encode(self, text: str) -> List[int]:
         return list(text.encode("utf-8"))
@@ -76,6 +77,12 @@ class LibraryTokenizer:
 
 def load_tokenizer(model_dir: Optional[str], vocab_size: int) -> Tokenizer:
     if model_dir:
+        desc = os.path.join(model_dir, "slayer_tokenizer.json")
+        if os.path.exists(desc):  # a tiny checkpoint's byte-level vocabulary
+            with open(desc, encoding="utf-8") as f:
+                d = json.load(f)
+            if d.get("type") == "bytes":
+                return ByteTokenizer(vocab_size, d.get("eos_token_id"))
         tj = os.path.join(model_dir, "tokenizer.json")
         try:
             from tokenizers import Tokenizer as HfTok  # type: ignore[import-not-found]

@@ -19,8 +19,8 @@ class Tokenizing(unittest.TestCase):
         ids = tok.encode("tide ✓ é")
         self.assertEqual(ids[:4], [116, 105, 100, 101])
         self.assertEqual(tok.decode(ids), "tide ✓ é")
-        self.assertEqual(tok.eos_id, 256)
-        self.assertIsNone(D.ByteTokenizer(256).eos_id)
+        self.assertEqual(tok.eos_id, 257)
+        self.assertIsNone(D.ByteTokenizer(257).eos_id)
         with self.assertRaisesRegex(D.DataError, "at least 256"):
             D.ByteTokenizer(200)
 
@@ -112,12 +112,12 @@ class SFT(unittest.TestCase):
                 f.write(json.dumps({"prompt_ids": [1, 2, 3], "response_ids": [4, 5]}) + "\n")
             tok = D.ByteTokenizer(300)
             ex = D.read_sft(p, tok)
-            self.assertEqual(ex[1], ([1, 2, 3], [4, 5, 256]))
-            s = D.SFTStream(ex, 32, seed=0, vocab_size=300, pad_id=256)
+            self.assertEqual(ex[1], ([1, 2, 3], [4, 5, 257]))
+            s = D.SFTStream(ex, 32, seed=0, vocab_size=300, pad_id=257)
             inputs, labels = s.encode(1)
             self.assertEqual(inputs[:5], [1, 2, 3, 4, 5])
             # positions 0,1 predict prompt tokens 2,3: no loss; 2,3,4 predict 4,5,eos
-            self.assertEqual(labels[:6], [D.IGNORE, D.IGNORE, 4, 5, 256, D.IGNORE])
+            self.assertEqual(labels[:6], [D.IGNORE, D.IGNORE, 4, 5, 257, D.IGNORE])
             self.assertEqual(len(inputs), 32)
             inputs, labels = s.encode(0)
             prompt_len = len("Q: tide?")

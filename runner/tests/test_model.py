@@ -111,6 +111,32 @@ class Forward(unittest.TestCase):
         torch.testing.assert_close(m(ids, layers), short(ids), rtol=0, atol=0)
 
 
+class OneDnnLinear(unittest.TestCase):
+    def test_the_onednn_path_computes_what_f_linear_computes_with_gradients(self) -> None:
+        if not hasattr(torch._C._nn, "mkldnn_linear") or not torch.backends.mkldnn.is_available():
+            self.skipTest("this torch has no oneDNN linear")
+        g = torch.Generator().manual_seed(0)
+        x = torch.randn(3, 5, 16, generator=g, requires_grad=True)
+        lin = M.Linear(16, 24, bias=True)
+        with torch.no_grad():
+            lin.weight.copy_(torch.randn(24, 16, generator=g))
+            lin.bias.copy_(torch.randn(24, generator=g))
+        y1 = M._OneDnnLinear.apply(x, lin.weight, lin.bias)
+        y1.square().sum().backward()
+        grads1 = (x.grad.clone(), lin.weight.grad.clone(), lin.bias.grad.clone())
+        x.grad = lin.weight.grad = lin.bias.grad = None
+        y2 = torch.nn.functional.linear(x, lin.weight, lin.bias)
+        y2.square().sum().backward()
+        torch.testing.assert_close(y1, y2, rtol=1e-5, atol=1e-5)
+        for a, b in zip(grads1, (x.grad, lin.weight.grad, lin.bias.grad)):
+            torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-4)
+        frozen = M.Linear(16, 24, bias=False).requires_grad_(False)
+        x.grad = None
+        M._OneDnnLinear.apply(x, frozen.weight, None).sum().backward()  # no weight gradient asked for
+        self.assertIsNone(frozen.weight.grad)
+        self.assertIsNotNone(x.grad)
+
+
 class Loading(unittest.TestCase):
     def _write(self, d: str, cfg: dict, tensors: dict, shards: int) -> None:
         with open(os.path.join(d, "config.json"), "w") as f:
