@@ -9,14 +9,13 @@ import { after, before, describe, test } from 'node:test';
 import { ensureCodeServer } from './harness/codeServer';
 import { packageVsix, type PackageReport } from './harness/packageVsix';
 import { runSuiteInCodeServer } from './harness/runInCodeServer';
+import { openWorkbench, type WorkbenchSession } from './harness/workbenchSession';
 
 const tmp = mkdtempSync('/tmp/slv-pkg-');
-let pkg: PackageReport;
+let pkg: PackageReport | undefined;
 
 describe('packaged extension in code-server', { timeout: 420_000 }, () => {
   before(() => ensureCodeServer());
-  after(() => rmSync(tmp, { recursive: true, force: true }));
-
   test('npm run package builds a .vsix from the bundles alone', () => {
     pkg = packageVsix(join(tmp, 'slayer-studio.vsix'));
     assert.deepEqual(pkg.problems, []);
@@ -29,7 +28,7 @@ describe('packaged extension in code-server', { timeout: 420_000 }, () => {
 
   test('in-editor suite in code-server\'s extension host', { timeout: 300_000 }, async (t) => {
     assert.ok(pkg, 'the package step failed');
-    const run = await runSuiteInCodeServer(pkg.vsix);
+    const run = await runSuiteInCodeServer(pkg!.vsix);
     console.log(`# in-editor suite: exit ${run.exitCode} after ${(run.ms / 1000).toFixed(1)} s${run.standIn ? ' (fake runner stand-in for Run Expansion)' : ''}`);
     if (!run.results) assert.fail(`the suite wrote no results (exit ${run.exitCode}); server log:\n${run.serverLog.slice(-4000)}`);
     assert.ok(run.results.tests.length >= 5, `only ${run.results.tests.length} in-editor tests ran`);
@@ -40,5 +39,40 @@ describe('packaged extension in code-server', { timeout: 420_000 }, () => {
       });
     }
     assert.equal(run.exitCode, run.results.failures > 0 ? 1 : 0, 'the workbench reported a different exit code');
+  });
+});
+
+describe('workbench UI: Chromium on code-server', { timeout: 300_000 }, () => {
+  let ui: WorkbenchSession;
+  before(async () => {
+    ensureCodeServer();
+    pkg ??= packageVsix(join(tmp, 'slayer-studio.vsix'));
+    ui = await openWorkbench(pkg.vsix);
+  });
+  after(async () => {
+    await ui?.close();
+    rmSync(tmp, { recursive: true, force: true });
+  });
+
+  test('a broken plan shows its squiggle and its entry in the Problems panel', async (t) => {
+    if (!ui.hasLanguageServer) return t.skip('this build does not start a language server');
+    const wb = ui.workbench;
+    await wb.openFile('broken.slayer');
+    await wb.page.locator('.monaco-editor .squiggly-error').first().waitFor({ timeout: 30_000 });
+    await wb.page.keyboard.press('Control+Shift+M');
+    const entry = wb.page.locator('.markers-panel .monaco-list-row', { hasText: 'unknown key "trian"' }).first();
+    await entry.waitFor({ timeout: 15_000 });
+    await wb.screenshot('workbench-problems');
+  });
+
+  test(`"SLayer: Run Expansion" from the command palette runs on localhost and the Runs view shows it succeed${''}`, async () => {
+    const wb = ui.workbench;
+    await wb.openFile('tiny.slayer');
+    await wb.command('SLayer: Run Expansion');
+    await wb.showContainer('SLayer');
+    const row = wb.page.locator('.monaco-list-row', { hasText: /succeeded/ }).first();
+    await row.waitFor({ timeout: 150_000 });
+    assert.match(await row.innerText(), /loss \d+\.\d{4}/, 'the run row shows the last loss');
+    await wb.screenshot('workbench-runs');
   });
 });

@@ -1,0 +1,72 @@
+// Driving code-server's workbench the way a person does: quick open, the command palette, the
+// activity bar, the Problems panel; screenshots into test-artifacts/.
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Frame, Locator, Page } from 'playwright-core';
+import { ARTIFACTS } from './codeServer';
+
+export class Workbench {
+  constructor(readonly page: Page) {}
+
+  /** The workbench is up and the explorer shows the workspace's files. */
+  async ready(file: string): Promise<void> {
+    await this.page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
+    await this.explorerRow(file).waitFor({ timeout: 60_000 });
+  }
+
+  explorerRow(name: string): Locator {
+    return this.page.locator('.explorer-folders-view .monaco-list-row', { hasText: name }).first();
+  }
+
+  /** Opens a workspace file through Quick Open (the command palette without its `>`). */
+  async openFile(name: string): Promise<void> {
+    await this.palette('');
+    await this.page.keyboard.type(name);
+    await this.page.locator('.quick-input-list .monaco-list-row', { hasText: name }).first().waitFor({ timeout: 15_000 });
+    await this.page.keyboard.press('Enter');
+    await this.page.locator('.tabs-container .tab.active', { hasText: name }).waitFor({ timeout: 15_000 });
+  }
+
+  /** Runs a command by its palette title, as typed by a user. */
+  async command(title: string): Promise<void> {
+    await this.palette('>');
+    await this.page.keyboard.type(title);
+    await this.page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first().waitFor({ timeout: 15_000 });
+    await this.page.keyboard.press('Enter');
+    await this.page.locator('.quick-input-widget').waitFor({ state: 'hidden', timeout: 10_000 });
+  }
+
+  /** F1 opens the palette with `>`; the prefix decides commands (`>`) or files (``). */
+  private async palette(prefix: string): Promise<void> {
+    const input = this.page.locator('.quick-input-widget input');
+    await this.page.keyboard.press('F1');
+    await input.waitFor({ timeout: 10_000 });
+    await input.fill(prefix);
+  }
+
+  /** Clicks an activity bar entry (a view container) by its title. */
+  async showContainer(title: string): Promise<void> {
+    await this.page.locator(`.activitybar .action-item a[aria-label^="${title}"]`).first().click();
+  }
+
+  /** The innermost frame of a webview whose title contains `title` (webviews sit two frames deep). */
+  async webviewFrame(title: string, timeoutMs = 20_000): Promise<Frame> {
+    const end = Date.now() + timeoutMs;
+    for (;;) {
+      for (const f of this.page.frames()) {
+        if (f.name() !== 'active-frame' && !f.url().includes('fake.html')) continue;
+        const t = await f.title().catch(() => '');
+        if (t.includes(title) || (await f.locator('body').count().catch(() => 0)) > 0 && title === '') return f;
+      }
+      if (Date.now() > end) throw new Error(`no webview frame titled "${title}" within ${timeoutMs} ms`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+
+  async screenshot(name: string): Promise<string> {
+    mkdirSync(ARTIFACTS, { recursive: true });
+    const path = join(ARTIFACTS, `${name}.png`);
+    await this.page.screenshot({ path });
+    return path;
+  }
+}

@@ -1,0 +1,49 @@
+// One code-server with the packaged extension installed and one Chromium page on its workbench,
+// for the UI tests (the in-editor suite gets its own server and profile).
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Browser } from 'playwright-core';
+import { launchChromium } from './browser';
+import { installVsix, makeProfile, startCodeServer, type CodeServer, type EditorProfile } from './codeServer';
+import { runSettings, useStandInRunnerIfNeeded, WORKSPACE_FIXTURE } from './runInCodeServer';
+import { Workbench } from './workbench';
+
+export interface WorkbenchSession {
+  workbench: Workbench;
+  extensionDir: string;
+  /** The transport fixture replaced the runner (the real one's pipeline is not in the package yet). */
+  standIn: boolean;
+  /** The packaged client starts the packaged language server. */
+  hasLanguageServer: boolean;
+  /** Commands the packaged manifest contributes. */
+  commands: Set<string>;
+  close(): Promise<void>;
+}
+
+export async function openWorkbench(vsix: string): Promise<WorkbenchSession> {
+  let profile: EditorProfile | undefined;
+  let server: CodeServer | undefined;
+  let browser: Browser | undefined;
+  const close = async () => {
+    await browser?.close();
+    await server?.stop();
+    profile?.dispose();
+  };
+  try {
+    profile = makeProfile((dir) => runSettings(join(dir, 'runs')), WORKSPACE_FIXTURE);
+    const extensionDir = installVsix(profile, vsix);
+    const standIn = useStandInRunnerIfNeeded(extensionDir);
+    const manifest = JSON.parse(readFileSync(join(extensionDir, 'package.json'), 'utf8')) as { contributes: { commands: { command: string }[] } };
+    const hasLanguageServer = readFileSync(join(extensionDir, 'dist', 'extension.js'), 'utf8').includes('server.js');
+    server = await startCodeServer(profile);
+    browser = await launchChromium();
+    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    await page.goto(server.workbenchUrl(profile.workspace));
+    const workbench = new Workbench(page);
+    await workbench.ready('tiny.slayer');
+    return { workbench, extensionDir, standIn, hasLanguageServer, commands: new Set(manifest.contributes.commands.map((c) => c.command)), close };
+  } catch (e) {
+    await close();
+    throw e;
+  }
+}
