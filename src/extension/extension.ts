@@ -1,6 +1,7 @@
 // Extension entry: activation wires each feature's own module; nothing else lives here.
 // Each feature exports `register(context)` and owns its commands, views and disposables.
 import * as vscode from 'vscode';
+import { registerLanguageClient } from './languageClient';
 import { registerPlanCommands } from './planCommands';
 import { registerRuns } from './runs/registerRuns';
 import type { RunRegistry } from './runs/runRegistry';
@@ -16,6 +17,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<Slayer
   output.info(`SLayer Studio ${String(context.extension.packageJSON.version)} activated`);
   registerPlanCommands(context);
   const runs = registerRuns(context);
+  // The language server does not hold up activation; a failure to start is logged.
+  registerLanguageClient(context, output).catch((e: unknown) => output.error(`language server: ${e instanceof Error ? e.message : String(e)}`));
   return { runs };
 }
 

@@ -6,7 +6,6 @@ import { RunService } from '../../remote/runService';
 import { RunStore } from '../../remote/runStore';
 import { TransportPool } from '../../remote/transportFactory';
 import { settingsFor, sshConfigFile } from './hostConfiguration';
-import { RunCodeLensProvider } from './runCodeLens';
 import { registerRunCommands } from './runCommands';
 import { RunOutputs } from './runOutputs';
 import { RunRegistry } from './runRegistry';
@@ -28,7 +27,6 @@ export function registerRuns(context: vscode.ExtensionContext): RunRegistry {
     registry, outputs, tree, new RunStatusBar(registry),
     vscode.window.createTreeView('slayer.runs', { treeDataProvider: tree, showCollapseAll: false }),
     { dispose: () => void pool.closeAll() },
-    vscode.languages.registerCodeLensProvider({ language: 'slayer' }, new RunCodeLensProvider()),
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (e.affectsConfiguration('slayer.hosts')) registry.fireChanged();
     }),

@@ -1,0 +1,48 @@
+// The language client: starts dist/server.js over IPC for .slayer documents, answers the server's
+// `slayer/remoteModelConfig` requests over SSH (trusted workspaces only), and adapts the server's
+// code lenses (document URI arguments, Run Expansion hidden in untrusted workspaces).
+import * as vscode from 'vscode';
+import { LanguageClient, TransportKind, type LanguageClientOptions, type ServerOptions } from 'vscode-languageclient/node';
+import { LENS_COMMANDS, REMOTE_MODEL_CONFIG_METHOD, type RemoteModelConfigParams, type RemoteModelConfigResult, type SlayerInitOptions } from '../protocol/languageServer';
+import { remoteConfigFetcher } from '../remote/remoteModelConfig';
+import { TransportPool } from '../remote/transportFactory';
+import { settingsFor, sshConfigFile } from './runs/hostConfiguration';
+
+export async function registerLanguageClient(context: vscode.ExtensionContext, output: vscode.LogOutputChannel): Promise<LanguageClient> {
+  const module = context.asAbsolutePath('dist/server.js');
+  const serverOptions: ServerOptions = {
+    run: { module, transport: TransportKind.ipc },
+    debug: { module, transport: TransportKind.ipc, options: { execArgv: ['--nolazy', '--inspect=6019'] } },
+  };
+  // One SSH control master per host, opened only when a plan names host:/path.
+  let pool: TransportPool | undefined;
+  const fetchRemote = remoteConfigFetcher((host) => (pool ??= new TransportPool(settingsFor, sshConfigFile())).get(host));
+  const remoteAllowed = (): boolean => vscode.workspace.isTrusted && vscode.workspace.getConfiguration('slayer.languageServer').get<boolean>('remoteModels', true);
+
+  const clientOptions: LanguageClientOptions = {
+    documentSelector: [{ language: 'slayer', scheme: 'file' }, { language: 'slayer', scheme: 'untitled' }],
+    initializationOptions: { remoteModels: true } satisfies SlayerInitOptions,
+    outputChannel: output,
+    middleware: {
+      provideCodeLenses: async (doc, token, next) => {
+        const lenses = (await next(doc, token)) ?? [];
+        return lenses
+          .filter((l) => vscode.workspace.isTrusted || l.command?.command !== LENS_COMMANDS.runExpansion)
+          .map((l) => {
+            if (l.command?.arguments) l.command.arguments = l.command.arguments.map((a: unknown) => (typeof a === 'string' ? vscode.Uri.parse(a) : a));
+            return l;
+          });
+      },
+    },
+  };
+  const client = new LanguageClient('slayer.languageServer', 'SLayer Language Server', serverOptions, clientOptions);
+  client.onRequest(REMOTE_MODEL_CONFIG_METHOD, async (p: RemoteModelConfigParams): Promise<RemoteModelConfigResult> => {
+    if (!remoteAllowed()) {
+      return { status: 'error', message: vscode.workspace.isTrusted ? 'reading remote models is turned off (slayer.languageServer.remoteModels)' : 'remote models are read only in a trusted workspace' };
+    }
+    return fetchRemote(p);
+  });
+  context.subscriptions.push(client, { dispose: () => void pool?.closeAll() });
+  await client.start();
+  return client;
+}
