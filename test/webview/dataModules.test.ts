@@ -1,0 +1,114 @@
+// The curves view's data modules, run in node: resume-safe series, incremental EMA, and the
+// min/max decimation that must keep every spike while staying within its bucket budget.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { MinMaxDecimator } from '../../webview/shared/decimate';
+import { Ema } from '../../webview/shared/ema';
+import { MetricSeries } from '../../webview/shared/series';
+import { csvRow } from '../../webview/shared/csv';
+import { emptyColumns, pngBytes, validateViewMessage, ViewMessageError } from '../../src/protocol/webviewMessages';
+
+function cols(steps: number[], loss: (s: number) => number) {
+  const c = emptyColumns();
+  for (const s of steps) {
+    c.step.push(s); c.tokens.push(s * 10); c.loss.push(loss(s)); c.lr.push(1e-4); c.gradNorm.push(1); c.tokensPerS.push(100);
+  }
+  return c;
+}
+const range = (a: number, b: number) => Array.from({ length: b - a + 1 }, (_, i) => a + i);
+
+describe('MetricSeries', () => {
+  it('replaces from the first repeated step on a resume', () => {
+    const s = new MetricSeries('r', 'cpt');
+    s.append(cols(range(1, 350), () => 1));
+    assert.equal(s.takeChangedFrom(), 0);
+    s.append(cols(range(301, 400), () => 2));
+    assert.equal(s.length, 400);
+    assert.equal(s.takeChangedFrom(), 300);
+    assert.equal(s.y('loss')[299], 1);
+    assert.equal(s.y('loss')[300], 2);
+    assert.deepEqual(Array.from(s.step.data.subarray(0, s.length)), range(1, 400));
+  });
+  it('grows past its initial capacity', () => {
+    const s = new MetricSeries('r', 'cpt');
+    s.append(cols(range(1, 5000), (x) => x));
+    assert.equal(s.length, 5000);
+    assert.equal(s.y('loss')[4999], 5000);
+    assert.equal(s.indexOfStep(2500), 2499);
+  });
+});
+
+describe('Ema', () => {
+  it('matches a from-scratch debiased EMA after appends and a truncation', () => {
+    const y = Float32Array.from(range(0, 999), (i) => Math.sin(i / 7) + (i === 500 ? 10 : 0));
+    const e = new Ema(0.8);
+    e.sync(y, 600);
+    e.sync(y, 1000);
+    const y2 = Float32Array.from(y);
+    y2[700] = -5; // a resumed run rewrote points from 700 on
+    e.sync(y2, 1000, 700);
+    const fresh = new Ema(0.8);
+    fresh.sync(y2, 1000);
+    for (let i = 0; i < 1000; i++) assert.ok(Math.abs(e.values[i]! - fresh.values[i]!) < 1e-6, `point ${i}`);
+    assert.ok(Math.abs(fresh.values[0]! - y2[0]!) < 1e-6, 'debiased: the first value is the first point');
+  });
+});
+
+describe('MinMaxDecimator', () => {
+  it('keeps every spike, stays within 4 points per bucket, and only rebuilds on bucket doubling', () => {
+    const n = 200_000;
+    const x = Float64Array.from(range(1, n));
+    const y = new Float32Array(n);
+    for (let i = 0; i < n; i++) y[i] = 1 + 0.01 * Math.sin(i);
+    const spikes = [137, 51_234, 123_457, 199_999];
+    for (const s of spikes) y[s] = 50;
+    y[77_777] = -40;
+    const d = new MinMaxDecimator(1024);
+    const arr = d.out;
+    for (let at = 0; at < n; at += 1000) d.sync(x, y, at + 1000);
+    assert.equal(d.covered, n);
+    assert.ok(d.out.length <= 4 * 1024, `${d.out.length} points`);
+    assert.ok(d.bucketSize >= n / 1024 && d.bucketSize < (2 * n) / 1024);
+    assert.equal(d.rebuilds, Math.log2(d.bucketSize));
+    assert.equal(d.out, arr, 'the same output array throughout');
+    for (const s of spikes) assert.ok(d.out.some((p) => p.x === s + 1 && p.y === 50), `spike at ${s}`);
+    assert.ok(d.out.some((p) => p.y === -40), 'the dip');
+    for (let i = 1; i < d.out.length; i++) assert.ok(d.out[i]!.x > d.out[i - 1]!.x, 'x ascends');
+    assert.equal(d.out[0]!.x, 1);
+    assert.equal(d.out[d.out.length - 1]!.x, n);
+  });
+  it('recomputes from a changed index without a full rebuild', () => {
+    const x = Float64Array.from(range(1, 5000));
+    const y = new Float32Array(5000).fill(1);
+    const d = new MinMaxDecimator(1024);
+    d.sync(x, y, 5000);
+    const r = d.rebuilds;
+    y[4500] = 9;
+    d.sync(x, y, 5000, 4500);
+    assert.equal(d.rebuilds, r);
+    assert.ok(d.out.some((p) => p.y === 9));
+    d.sync(x, y, 4400, 4400); // truncated
+    assert.ok(!d.out.some((p) => p.y === 9));
+    assert.equal(d.out[d.out.length - 1]!.x, 4400);
+  });
+});
+
+describe('webview protocol validation', () => {
+  it('accepts well-formed view messages and rejects the rest', () => {
+    assert.deepEqual(validateViewMessage({ type: 'ready', view: 'curves', protocol: 1 }), { type: 'ready', view: 'curves', protocol: 1 });
+    assert.deepEqual(validateViewMessage({ type: 'addBlock', afterBlock: 3, extra: 'x' }), { type: 'addBlock', afterBlock: 3 });
+    const bad: unknown[] = [
+      null, [], { type: 'nope' }, { type: 'ready', view: 'other', protocol: 1 }, { type: 'ready', view: 'curves', protocol: 2 },
+      { type: 'addBlock', afterBlock: -1 }, { type: 'addBlock', afterBlock: 1.5 }, { type: 'selectRuns', runIds: ['../x'] },
+      { type: 'export', format: 'csv', fileName: '../../etc/passwd.csv', content: '' },
+      { type: 'export', format: 'csv', fileName: 'a.png', content: '' },
+      { type: 'export', format: 'png', fileName: 'a.png', dataUrl: 'data:text/html;base64,PGI+' },
+      { type: 'export', format: 'png', fileName: 'a.png', dataUrl: 'javascript:alert(1)' },
+    ];
+    for (const b of bad) assert.throws(() => validateViewMessage(b), ViewMessageError, JSON.stringify(b));
+    assert.throws(() => pngBytes('data:image/png;base64,AAAA'), ViewMessageError);
+  });
+  it('quotes CSV fields', () => {
+    assert.equal(csvRow(['a,b', 'say "hi"', 1.5, NaN]), '"a,b","say ""hi""",1.5,');
+  });
+});
