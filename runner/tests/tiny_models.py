@@ -70,3 +70,36 @@ def node_validate(kind: str, path: str) -> str:
         return ""
     errors = [ln for ln in p.stderr.splitlines() if "Error" in ln]
     return (errors or p.stderr.strip().splitlines() or ["node failed"])[-1]
+
+
+def compile_plan(plan_text: str, directory: str) -> Dict[str, Any]:
+    """Compiles a .slayer plan with the real plan core (`slayer compile`); `model ./base` refers to
+    `directory/base`."""
+    import json
+    import os
+    import subprocess
+
+    path = os.path.join(directory, "plan.slayer")
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(plan_text)
+    p = subprocess.run(["node", str(REPO / "bin" / "slayer.js"), "compile", path], capture_output=True, text=True,
+                       timeout=120)
+    if p.returncode != 0:
+        raise RuntimeError(f"slayer compile failed: {p.stderr or p.stdout}")
+    return dict(json.loads(p.stdout))
+
+
+def expanded_model(directory: str, plan_text: str, spec: Dict[str, Any]) -> tuple[Dict[str, Any], str]:
+    """make-tiny base (spec) → compiled plan → surgery. Returns (layer map, expanded dir)."""
+    import json
+    import os
+
+    from slayer_runner.surgery import apply_layer_map
+    from slayer_runner.tiny import make_tiny
+
+    make_tiny(spec, os.path.join(directory, "base"))
+    lm = compile_plan(plan_text, directory)
+    with open(os.path.join(directory, "layermap.json"), "w", encoding="utf-8") as f:
+        json.dump(lm, f)
+    apply_layer_map(lm, os.path.join(directory, "base"), os.path.join(directory, "expanded"))
+    return lm, os.path.join(directory, "expanded")
