@@ -2,6 +2,7 @@
 import { checkCommand } from './commands/check';
 import { compileCommand } from './commands/compile';
 import { explainCommand } from './commands/explain';
+import { inspectCommand } from './commands/inspect';
 import { lspCommand } from './commands/lsp';
 import { reportCommand } from './commands/report';
 import { runCommand } from './commands/run';
@@ -18,6 +19,7 @@ export const COMMANDS: CliCommand[] = [
   checkCommand,
   compileCommand,
   explainCommand,
+  inspectCommand,
   lspCommand,
   runFamily('run', 'run a plan on a host: slayer run PLAN --on HOST'),
   runFamily('runs', 'list runs'),

@@ -52,6 +52,13 @@ const cos = (dot: number, na: number, nb: number): number | null => {
   return Number.isFinite(v) ? Math.max(-1, Math.min(1, v)) : null;
 };
 
+// The order a Llama block computes in; anything else after, alphabetically.
+const ORDER = ['input_layernorm', 'self_attn.q_proj', 'self_attn.k_proj', 'self_attn.v_proj', 'self_attn.o_proj', 'post_attention_layernorm', 'mlp.gate_proj', 'mlp.up_proj', 'mlp.down_proj'];
+function bySuffixOrder(a: string, b: string): number {
+  const rank = (s: string): number => { const i = ORDER.findIndex((o) => s.startsWith(`${o}.`)); return i < 0 ? ORDER.length : i; };
+  return rank(a) - rank(b) || a.localeCompare(b);
+}
+
 /** Groups block tensors by suffix; keeps those present in every block with one shape. */
 function plan(c: Checkpoint, includeVectors: boolean): { numLayers: number; groups: { suffix: string; tensors: CheckpointTensor[] }[]; skipped: SimilarityReport['skipped'] } {
   const blocks = new Map<number, Map<string, CheckpointTensor>>();
@@ -68,7 +75,7 @@ function plan(c: Checkpoint, includeVectors: boolean): { numLayers: number; grou
   if (indices.some((x, k) => x !== k)) throw new Error(`blocks are not numbered 0…${numLayers - 1} without gaps`);
   const suffixes = new Set(indices.flatMap((i) => [...blocks.get(i)!.keys()]));
   const groups: { suffix: string; tensors: CheckpointTensor[] }[] = [];
-  for (const suffix of [...suffixes].sort()) {
+  for (const suffix of [...suffixes].sort(bySuffixOrder)) {
     const ts = indices.map((i) => blocks.get(i)!.get(suffix));
     if (ts.some((t) => !t)) { skipped.push({ suffix, reason: 'not in every block' }); continue; }
     const shape = ts[0]!.shape.join('×');

@@ -102,7 +102,8 @@ test('tensors not in every block, or of differing shapes, are skipped with the r
   const p = join(dir, 'skips');
   await writeCheckpoint(p, [ts]);
   const s = await blockSimilarity(await readCheckpoint(p));
-  assert.deepEqual(s.skipped, [{ suffix: 'extra.weight', reason: 'not in every block' }, { suffix: 'mlp.up_proj.weight', reason: 'not in every block' }]);
+  assert.deepEqual(s.skipped, [{ suffix: 'mlp.up_proj.weight', reason: 'not in every block' }, { suffix: 'extra.weight', reason: 'not in every block' }]);
+  assert.deepEqual(s.pairs[0]!.tensors.map((t) => t.suffix.split('.')[1]), ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'down_proj'], 'in the order the block computes');
   assert.equal(s.pairs[0]!.tensors.length, 6);
 });
 
