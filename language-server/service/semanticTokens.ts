@@ -18,7 +18,8 @@ interface Token {
 }
 
 const RUN_OPTIONS = new Set(['on', 'gpus', 'nodes', 'gpu-memory']);
-const ENUM_WORDS = new Set(['copy', 'average', 'average-deleted', 'keep', 'o_proj', 'down_proj', 'none', 'new', 'final', 'kept', 'head', 'norm', 'embed', 'cosine', 'linear', 'constant', 'bf16', 'fp16', 'fp32', 'x', '×']);
+const ENUM_WORDS = new Set(['copy', 'average', 'average-deleted', 'keep', 'o_proj', 'down_proj', 'none', 'new', 'final', 'kept', 'head', 'norm', 'embed', 'cosine', 'linear', 'constant', 'bf16', 'fp16', 'fp32']);
+const OPERATOR_WORDS = new Set(['x', '×', '*']);
 const isNumberLike = (t: string): boolean => /^[+-]?\d[\d_.]*(e[+-]?\d+)?[%kKmMbBtTGgiB]*$/.test(t);
 
 export function planTokens(a: PlanAnalysis): Token[] {
@@ -31,7 +32,7 @@ export function planTokens(a: PlanAnalysis): Token[] {
   const listWord = (w: Word): void => {
     let off = w.span.start;
     for (const part of w.text.split(',')) {
-      if (part) push(off, part.length, ENUM_WORDS.has(part) ? 'enumMember' : isNumberLike(part) ? 'number' : 'string');
+      if (part) push(off, part.length, ENUM_WORDS.has(part) ? 'enumMember' : OPERATOR_WORDS.has(part) ? 'operator' : isNumberLike(part) ? 'number' : 'string');
       off += part.length + 1;
     }
   };

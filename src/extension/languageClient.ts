@@ -26,7 +26,10 @@ export async function registerLanguageClient(context: vscode.ExtensionContext, o
     middleware: {
       provideCodeLenses: async (doc, token, next) => {
         const lenses = (await next(doc, token)) ?? [];
+        // A lens whose command is not registered (its feature not installed) is not shown.
+        const registered = new Set(await vscode.commands.getCommands(true));
         return lenses
+          .filter((l) => !l.command || registered.has(l.command.command))
           .filter((l) => vscode.workspace.isTrusted || l.command?.command !== LENS_COMMANDS.runExpansion)
           .map((l) => {
             if (l.command?.arguments) l.command.arguments = l.command.arguments.map((a: unknown) => (typeof a === 'string' ? vscode.Uri.parse(a) : a));

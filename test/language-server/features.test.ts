@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import {
-  CodeActionRequest, CodeLensRequest, CompletionRequest, DocumentFormattingRequest, DocumentSymbolRequest, FoldingRangeRequest, HoverRequest,
+  CodeActionRequest, CodeLensRequest, CompletionRequest, DidChangeConfigurationNotification, DocumentFormattingRequest, DocumentSymbolRequest, FoldingRangeRequest, HoverRequest,
   InlayHintRequest, SemanticTokensRequest, type CodeAction, type CompletionItem, type Diagnostic, type DocumentSymbol, type MarkupContent, type Position, type TextEdit,
 } from 'vscode-languageserver-protocol';
 import { buildOnce, makeFixture, PAPER_PLAN, type Fixture } from './fixture';
@@ -272,5 +272,21 @@ describe('inlay hints, semantic tokens, symbols, folding, formatting, code lens'
       [2, '$(graph) Layer Importance', 'slayer.showImportance', [uri]],
       [2, '$(layers) Preview Layer Map', 'slayer.showLayerMap', [uri]],
     ]);
+  });
+});
+
+describe('settings', () => {
+  test('a configuration change is read again: inlay hints turned off', async () => {
+    const { uri } = await show('paper.slayer', PAPER_PLAN);
+    const hints = async (): Promise<number> => ((await c.conn.sendRequest(InlayHintRequest.type, { textDocument: { uri }, range: { start: { line: 0, character: 0 }, end: { line: 20, character: 0 } } })) ?? []).length;
+    assert.equal(await hints(), 5);
+    c.settings['slayer.languageServer'] = { debounceMs: 0, inlayHints: false };
+    const asked = c.configurationRequests.length;
+    await c.conn.sendNotification(DidChangeConfigurationNotification.type, { settings: null });
+    const deadline = Date.now() + 5000;
+    while (c.configurationRequests.length === asked && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(await hints(), 0);
+    c.settings['slayer.languageServer'] = { debounceMs: 0 };
   });
 });
