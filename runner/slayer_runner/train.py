@@ -438,8 +438,8 @@ class Trainer:
     def _step(self, model: CausalLM, wrapped: nn.Module, batch: Batch, micro: int, opt: torch.optim.Optimizer,
               scaler: Optional[Any], amp: Optional[torch.dtype], clip: float) -> Tuple[float, float]:
         n_target = batch.target_tokens  # over the global batch: every rank reads all of it
-        mine_x = batch.inputs[self.d.rank::self.d.world]
-        mine_y = batch.labels[self.d.rank::self.d.world]
+        mine_x = batch.inputs[self.d.rank::self.d.world].contiguous()
+        mine_y = batch.labels[self.d.rank::self.d.world].contiguous()
         chunks = list(zip(mine_x.split(micro), mine_y.split(micro)))
         local = torch.zeros((), dtype=torch.float64)
         for i, (x, y) in enumerate(chunks):
@@ -449,7 +449,7 @@ class Trainer:
             with sync:
                 with cast:
                     logits = wrapped(x.to(self.d.device))
-                loss_sum = F.cross_entropy(logits.float().view(-1, logits.shape[-1]), y.to(self.d.device).view(-1),
+                loss_sum = F.cross_entropy(logits.float().reshape(-1, logits.shape[-1]), y.to(self.d.device).reshape(-1),
                                            ignore_index=IGNORE, reduction="sum")
                 # DDP averages gradients over ranks, so scale by world: the result is the global mean.
                 scaled = loss_sum * (self.d.world / max(1, n_target))
