@@ -4,12 +4,13 @@
 // chart.js package is flagged (TS1479); the webview bundles are built by esbuild, which resolves
 // it, and the types still apply.
 // @ts-expect-error TS1479 only (see above)
-import { BarController, BarElement, CategoryScale, Chart, Legend, LinearScale, LineController, LineElement, LogarithmicScale, PointElement, Tooltip, type ChartOptions } from 'chart.js';
+import { BarController, BarElement, CategoryScale, Chart, Legend, LinearScale, LineController, LineElement, LogarithmicScale, PointElement, Tooltip, Title, type ChartConfiguration, type ChartOptions, type Plugin } from 'chart.js';
 import type { Theme } from './theme';
 
-Chart.register(BarController, BarElement, CategoryScale, Legend, LinearScale, LineController, LineElement, LogarithmicScale, PointElement, Tooltip);
+Chart.register(BarController, BarElement, CategoryScale, Legend, LinearScale, LineController, LineElement, LogarithmicScale, PointElement, Title, Tooltip);
 
 export { Chart };
+export type { ChartConfiguration, Plugin };
 
 export function applyThemeDefaults(t: Theme): void {
   Chart.defaults.color = t.foreground;

@@ -51,6 +51,7 @@ export function renderPanelHtml(o: PanelHtmlOptions): string {
 
 // Theme through the --vscode-* variables VS Code defines on the webview document.
 const PANEL_CSS = `
+[hidden] { display: none !important; }
 body { color: var(--vscode-foreground); background: var(--vscode-editor-background); font-family: var(--vscode-font-family); font-size: var(--vscode-font-size, 13px); margin: 0; padding: 8px 12px; }
 button { color: var(--vscode-button-foreground); background: var(--vscode-button-background); border: none; padding: 3px 10px; cursor: pointer; }
 button:hover { background: var(--vscode-button-hoverBackground); }

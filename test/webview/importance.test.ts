@@ -1,0 +1,127 @@
+// The layer importance view in real headless Chromium, with an importance.json recorded from the
+// runner (random 32-block model) and the paper's plan overlaid (Llama-2-7B has 32 blocks).
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { analyzePlan } from '../../src/core';
+import { planOverlay } from '../../src/extension/webviews/planOverlay';
+import { validateImportanceFile } from '../../src/protocol/runnerEvents';
+import { frames, ROOT, startHarness, type Harness, type ViewPage } from './harness';
+
+const importance = validateImportanceFile(JSON.parse(readFileSync(join(ROOT, 'test', 'fixtures', 'webview', 'importance.tiny32.json'), 'utf8')));
+const analysis = analyzePlan('model meta-llama/Llama-2-7b-hf\nexpand (2+1)x8 | 13 | 1◇\n');
+const overlay = planOverlay(analysis.layout!, { planFile: '/w/slayer-8b.slayer', expand: analysis.canonicalExpansion!, init: analysis.init });
+
+interface ChartInfo { labels: string[]; datasets: { label: string; data: number[] }[]; blocks: { base: number; status: string; trainable: boolean; newAfter: number }[] | null }
+async function chart(v: ViewPage, key: string): Promise<ChartInfo> {
+  return v.page.evaluate((k) => {
+    const view = (window as unknown as { slayerView: { charts: Map<string, { data: { labels: string[]; datasets: { label: string; data: number[] }[] }; options: { plugins: { slayerOverlay: { blocks: ChartInfo['blocks'] } } } }> } }).slayerView;
+    const c = view.charts.get(k)!;
+    return { labels: c.data.labels, datasets: c.data.datasets.map((d) => ({ label: d.label, data: [...d.data] })), blocks: c.options.plugins.slayerOverlay.blocks };
+  }, key);
+}
+
+/** Pixel colour inside the chart area at block `i`'s column, near the top (where no bar reaches). */
+async function pixelAtBlock(v: ViewPage, key: string, i: number): Promise<number[]> {
+  return v.page.evaluate(([k, block]) => {
+    const view = (window as unknown as { slayerView: { charts: Map<string, { canvas: HTMLCanvasElement; chartArea: { top: number }; scales: { x: { getPixelForValue(v: number): number } }; currentDevicePixelRatio: number }> } }).slayerView;
+    const c = view.charts.get(k as string)!;
+    const r = c.currentDevicePixelRatio;
+    const d = c.canvas.getContext('2d')!.getImageData(Math.round(c.scales.x.getPixelForValue(block as number) * r), Math.round((c.chartArea.top + 30) * r), 1, 1).data;
+    return [d[0]!, d[1]!, d[2]!];
+  }, [key, i] as const);
+}
+
+describe('layer importance view (Chromium)', () => {
+  let h: Harness;
+  let v: ViewPage;
+  before(async () => {
+    h = await startHarness();
+    v = await h.open('importance', { height: 1100 });
+  });
+  after(async () => {
+    await h?.close();
+  });
+
+  it('says when nothing is measured yet and offers to start a run or open a file', async () => {
+    await v.waitForSent((m) => m.type === 'ready', 'ready');
+    await v.post({ type: 'importance', importance: null, source: null, overlay, notes: [] });
+    assert.equal(await v.page.locator('#no-data').isVisible(), true);
+    assert.equal(await v.page.locator('#charts').isVisible(), false);
+    await v.page.locator('#start-run').click();
+    await v.page.locator('#open-file').click();
+    const types = (await v.sent()).map((m) => m.type);
+    assert.deepEqual(types, ['ready', 'startRun', 'openImportanceFile']);
+  });
+
+  it('draws Figure 2 (a)–(c) from importance.json', async () => {
+    await v.post({ type: 'importance', importance, source: 'run r-1/out/importance.json', overlay, notes: [] });
+    await frames(v.page);
+    assert.equal(await v.page.locator('#no-data').isVisible(), false);
+    const a = await chart(v, 'angular');
+    assert.equal(a.labels.length, 32);
+    assert.deepEqual(a.datasets.map((d) => d.label), ['all tokens', 'last token']);
+    assert.deepEqual(a.datasets[0]!.data, importance.angular_all);
+    assert.deepEqual(a.datasets[1]!.data, importance.angular_last);
+    const b = await chart(v, 'removal');
+    assert.deepEqual(b.datasets.map((d) => d.label), ['removed']);
+    assert.deepEqual(b.datasets[0]!.data, importance.removal_drop);
+    const c = await chart(v, 'insertion');
+    assert.deepEqual(c.datasets.map((d) => d.label), ['copy init', 'average init']);
+    assert.deepEqual(c.datasets[1]!.data, importance.insert_average_drop);
+  });
+
+  it('overlays the plan: new blocks, deleted blocks, trainable blocks, on every chart and in the legend', async () => {
+    for (const key of ['angular', 'removal', 'insertion']) {
+      const o = (await chart(v, key)).blocks!;
+      assert.deepEqual(o.filter((x) => x.newAfter > 0).map((x) => x.base), [1, 3, 5, 7, 9, 11, 13, 15], key);
+      assert.deepEqual(o.filter((x) => x.status === 'deleted').map((x) => x.base), [30, 31], key);
+      assert.deepEqual(o.filter((x) => x.trainable).map((x) => x.base), [29], key);
+    }
+    assert.equal(await v.page.locator('#legend-added').textContent(), '8 new blocks (average init)');
+    assert.equal(await v.page.locator('#legend-deleted').textContent(), 'deleted: 30, 31');
+    assert.equal(await v.page.locator('#legend-trainable').textContent(), 'trainable original blocks: 29');
+    // The bands are really painted: red over deleted block 30, purple over the final block 29,
+    // plain background over block 20.
+    const [d, f, plain] = [await pixelAtBlock(v, 'removal', 30), await pixelAtBlock(v, 'removal', 29), await pixelAtBlock(v, 'removal', 20)];
+    assert.ok(d[0]! > plain[0]! + 30 && d[0]! > d[1]! + 20, `deleted band ${d} vs ${plain}`);
+    assert.ok(f[2]! > plain[2]! + 30 && f[0]! > plain[0]! + 20, `trainable band ${f} vs ${plain}`);
+    await v.screenshot('importance.png');
+  });
+
+  it('offers to add a block where the user clicks between two blocks', async () => {
+    const px = await v.page.evaluate(() => {
+      const view = (window as unknown as { slayerView: { charts: Map<string, { canvas: HTMLCanvasElement; chartArea: { top: number; bottom: number }; scales: { x: { getPixelForValue(v: number): number } } }> } }).slayerView;
+      const c = view.charts.get('angular')!;
+      const r = c.canvas.getBoundingClientRect();
+      return { x: r.left + (c.scales.x.getPixelForValue(17) + c.scales.x.getPixelForValue(18)) / 2 - 2, y: r.top + (c.chartArea.top + c.chartArea.bottom) / 2 };
+    });
+    await v.page.mouse.click(px.x, px.y);
+    assert.equal(await v.page.locator('#offer-text').textContent(), 'Add a new block between block 17 and block 18 (average init)?');
+    await v.page.locator('#offer-add').click();
+    const m = await v.waitForSent((x) => x.type === 'addBlock', 'addBlock');
+    assert.deepEqual(m, { type: 'addBlock', afterBlock: 17 });
+    // The host's answer: the edited plan's overlay (one more block after 17).
+    const edited = analyzePlan('model meta-llama/Llama-2-7b-hf\nexpand (2+1)x9 | 11 | 1◇\n');
+    await v.post({ type: 'importance', importance, source: 'run r-1/out/importance.json', overlay: planOverlay(edited.layout!, { planFile: null, expand: edited.canonicalExpansion!, init: edited.init }), notes: [] });
+    await frames(v.page);
+    assert.deepEqual((await chart(v, 'angular')).blocks!.filter((x) => x.newAfter > 0).map((x) => x.base), [1, 3, 5, 7, 9, 11, 13, 15, 17]);
+    await v.post({ type: 'notice', level: 'error', message: 'block 30 is deleted by the plan' });
+    assert.equal(await v.page.locator('#notice').textContent(), 'block 30 is deleted by the plan');
+  });
+
+  it('hides the last-token series on request and keeps that after a reload', async () => {
+    await v.page.locator('#show-last').uncheck();
+    assert.deepEqual((await chart(v, 'angular')).datasets.map((d) => d.label), ['all tokens']);
+    await v.page.reload();
+    await v.waitForSent((m) => m.type === 'ready', 'ready');
+    await v.post({ type: 'importance', importance, source: null, overlay, notes: [] });
+    assert.deepEqual((await chart(v, 'angular')).datasets.map((d) => d.label), ['all tokens']);
+    assert.equal(await v.page.locator('#show-last').isChecked(), false);
+  });
+
+  it('raised no CSP violation and no console error', async () => {
+    assert.deepEqual(await v.problems(), []);
+  });
+});

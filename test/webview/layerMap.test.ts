@@ -1,0 +1,57 @@
+// The layer map view in real headless Chromium: the paper's SLayer-8B plan (Table 4 totals), then
+// an edit of the plan, then a plan that does not compile.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { analyzePlan } from '../../src/core';
+import { startHarness, type Harness, type ViewPage } from './harness';
+
+const mapOf = (expand: string) => analyzePlan(`model meta-llama/Llama-2-7b-hf\nexpand ${expand}\n`).layerMap!;
+
+describe('layer map view (Chromium)', () => {
+  let h: Harness;
+  let v: ViewPage;
+  before(async () => {
+    h = await startHarness();
+    v = await h.open('layerMap', { height: 1000 });
+  });
+  after(async () => {
+    await h?.close();
+  });
+
+  it('shows the original and resulting stacks side by side with sources, init and totals', async () => {
+    await v.waitForSent((m) => m.type === 'ready', 'ready');
+    await v.post({ type: 'layerMap', layerMap: mapOf('(2+1)x8 | 13 | 1◇'), planFile: '/w/slayer-8b.slayer', problems: [], stale: false });
+    const orig = v.page.locator('#original li');
+    const res = v.page.locator('#result li');
+    assert.equal(await orig.count(), 32);
+    assert.equal(await res.count(), 38);
+    assert.deepEqual(await v.page.locator('#original li.deleted').evaluateAll((els) => els.map((e) => e.getAttribute('data-block'))), ['30', '31']);
+    assert.equal(await v.page.locator('#original li.deleted').first().evaluate((e) => getComputedStyle(e).textDecorationLine), 'line-through');
+    const trainable = await v.page.locator('#result li.trainable').evaluateAll((els) => els.map((e) => Number(e.getAttribute('data-block'))));
+    assert.deepEqual(trainable, [2, 5, 8, 11, 14, 17, 20, 23, 37]);
+    assert.equal(await v.page.locator('#result li[data-block="2"]').textContent(), '2 ← new · average of 1 & 2 ●');
+    assert.equal(await v.page.locator('#result li[data-block="37"]').textContent(), '37 ← final · mean of 29, 30, 31 ●');
+    assert.equal(await v.page.locator('#result li[data-block="36"]').textContent(), '36 ← kept 28');
+    assert.equal(await v.page.locator('svg.links line').count(), 38 - 9 + 8 * 2 + 3);
+    // Table 4: 7,952,715,776 parameters, 1,821,450,240 trainable in blocks.
+    assert.match((await v.page.locator('tr[data-row="total"]').textContent())!, /7,952,715,776/);
+    assert.match((await v.page.locator('tr[data-row="trainableBlocks"]').textContent())!, /1,821,450,240/);
+    await v.screenshot('layermap.png');
+  });
+
+  it('follows the plan as it is edited, and keeps the last map (marked stale) while it does not compile', async () => {
+    await v.post({ type: 'layerMap', layerMap: mapOf('(2+1)x9 | 11 | 1◇'), planFile: '/w/slayer-8b.slayer', problems: [], stale: false });
+    assert.equal(await v.page.locator('#result li').count(), 39);
+    assert.equal(await v.page.locator('#stale').count(), 0);
+    await v.post({ type: 'layerMap', layerMap: mapOf('(2+1)x9 | 11 | 1◇'), planFile: '/w/slayer-8b.slayer', problems: ['line 2: expected ")" to close the group'], stale: true });
+    assert.equal(await v.page.locator('#stale').count(), 1);
+    assert.equal(await v.page.locator('#problems .error').textContent(), 'line 2: expected ")" to close the group');
+    assert.equal(await v.page.locator('#result li').count(), 39);
+    await v.post({ type: 'layerMap', layerMap: null, planFile: null, problems: [], stale: false });
+    assert.equal(await v.page.locator('#empty').isVisible(), true);
+  });
+
+  it('raised no CSP violation and no console error', async () => {
+    assert.deepEqual(await v.problems(), []);
+  });
+});

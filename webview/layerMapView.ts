@@ -1,0 +1,114 @@
+// The layer map, after the paper's Figure 3: the original stack and the resulting stack side by
+// side, each output block linked to its sources, with its init; trainable blocks highlighted,
+// deleted blocks struck through, parameter totals below. The host re-sends the map as the plan is
+// edited; while the plan has errors the last map that compiled stays, marked stale.
+import type { LayerMap, OutputBlock } from '../src/protocol/layerMap';
+import type { HostMessage } from '../src/protocol/webviewMessages';
+import { byId, clear, h } from './shared/dom';
+import { connect } from './shared/vscodeApi';
+
+const ROW = 20; // px, matches `.stack li` in the panel CSS
+const SVG_NS = 'http://www.w3.org/2000/svg';
+
+const app = byId('app');
+const header = h('header', { id: 'summary' });
+const problems = h('div', { id: 'problems' });
+const stacks = h('div', { class: 'stacks', id: 'stacks' });
+const totals = h('table', { class: 'totals', id: 'totals' });
+const empty = h('p', { class: 'note', id: 'empty' }, 'Open a .slayer plan: its layer map appears here and follows your edits.');
+app.append(header, problems, empty, stacks, h('h2', {}, 'Parameters'), totals);
+
+const fmt = (n: number): string => n.toLocaleString('en-US');
+const short = (n: number): string => (n >= 1e9 ? `${(n / 1e9).toFixed(2)}B` : n >= 1e6 ? `${(n / 1e6).toFixed(1)}M` : n >= 1e3 ? `${(n / 1e3).toFixed(1)}K` : String(n));
+
+function describe(b: OutputBlock): string {
+  const src = b.sources.map((s) => s.layer);
+  switch (b.init) {
+    case 'kept': return `kept ${src[0]}`;
+    case 'copy': return `new · copy of ${src[0]}`;
+    case 'average': return `new · average of ${src.join(' & ')}`;
+    case 'final-average': return `final · mean of ${src.join(', ')}`;
+    case 'final-average-deleted': return `final · mean of deleted ${src.join(', ')}`;
+    case 'final-keep': return `final · ${src[0]} (retrained)`;
+  }
+}
+
+function render(map: LayerMap): void {
+  const L = map.base.numLayers;
+  const deleted = new Set(map.deleted);
+  const added = map.blocks.filter((b) => b.role === 'new').length;
+  clear(header);
+  header.append(
+    h('h2', {}, `${map.plan.model} · ${map.plan.expand}`),
+    h('p', { class: 'note' }, `${L} → ${map.result.numLayers} blocks: +${added} new, −${map.deleted.length} deleted; ${map.blocks.filter((b) => b.trainable).length} trainable blocks${map.trainableExtras.length ? ` + ${map.trainableExtras.join(', ')}` : ''}`),
+  );
+
+  const trainableBase = new Set<number>();
+  for (const b of map.blocks) if (b.trainable && b.role === 'kept') trainableBase.add(b.sources[0]!.layer);
+
+  const original = h('ol', { class: 'stack', id: 'original', start: 0, 'aria-label': 'original blocks' });
+  for (let i = 0; i < L; i++) {
+    const cls = deleted.has(i) ? 'deleted' : trainableBase.has(i) ? 'trainable' : '';
+    original.append(h('li', { class: cls, 'data-block': i, title: deleted.has(i) ? `block ${i} is deleted` : `block ${i}` }, `${i}${deleted.has(i) ? ' · deleted' : ''}`));
+  }
+  const result = h('ol', { class: 'stack', id: 'result', start: 0, 'aria-label': 'resulting blocks' });
+  for (const b of map.blocks) {
+    const cls = [b.role === 'new' ? 'new' : '', b.role === 'final' ? 'final' : '', b.trainable ? 'trainable' : ''].filter(Boolean).join(' ');
+    const zero = b.zero.length ? ` · zeroed: ${b.zero.join(', ')}` : '';
+    result.append(h('li', { class: cls, 'data-block': b.index, 'data-init': b.init, title: `${describe(b)}${zero}${b.trainable ? ' · trainable' : ' · frozen'}` },
+      `${b.index} ← ${describe(b)}${b.trainable ? ' ●' : ''}`));
+  }
+
+  // Links from each source block to the output block (SVG attributes, not style: CSP-safe).
+  const height = Math.max(L, map.blocks.length) * ROW;
+  const svg = document.createElementNS(SVG_NS, 'svg');
+  svg.setAttribute('class', 'links');
+  svg.setAttribute('width', '120');
+  svg.setAttribute('height', String(height));
+  svg.setAttribute('viewBox', `0 0 120 ${height}`);
+  for (const b of map.blocks) {
+    for (const s of b.sources) {
+      const line = document.createElementNS(SVG_NS, 'line');
+      line.setAttribute('x1', '0');
+      line.setAttribute('y1', String(s.layer * ROW + ROW / 2));
+      line.setAttribute('x2', '120');
+      line.setAttribute('y2', String(b.index * ROW + ROW / 2));
+      if (b.role !== 'kept') line.setAttribute('class', b.role);
+      svg.append(line);
+    }
+  }
+  clear(stacks);
+  stacks.append(
+    h('div', {}, h('h2', {}, `Original (${L})`), original),
+    h('div', {}, h('h2', {}, '\u00a0'), svg),
+    h('div', {}, h('h2', {}, `Result (${map.result.numLayers})`), result),
+  );
+
+  const p = map.params;
+  const pct = (n: number): string => `${((100 * n) / p.total).toFixed(2)} %`;
+  clear(totals);
+  const row = (label: string, n: number, extra = ''): HTMLTableRowElement => h('tr', {}, h('td', {}, label), h('td', { class: 'num' }, fmt(n)), h('td', { class: 'note' }, `${short(n)}${extra}`));
+  totals.append(
+    row('base model', p.base),
+    row('resulting model', p.total, ` (${p.total >= p.base ? '+' : '−'}${short(Math.abs(p.total - p.base))})`),
+    row('trainable', p.trainable, ` · ${pct(p.trainable)}`),
+    row('trainable in blocks', p.trainableBlocks),
+    row('per block', p.perBlock),
+    row('embeddings', p.embed),
+    row('output head', p.head, p.head === 0 ? ' (tied)' : ''),
+  );
+  totals.querySelectorAll('tr').forEach((tr, i) => tr.setAttribute('data-row', ['base', 'total', 'trainable', 'trainableBlocks', 'perBlock', 'embed', 'head'][i]!));
+}
+
+function receive(m: HostMessage): void {
+  if (m.type !== 'layerMap') return;
+  clear(problems);
+  for (const p of m.problems) problems.append(h('p', { class: 'error' }, p));
+  if (m.stale && m.layerMap) problems.append(h('p', { class: 'note', id: 'stale' }, 'Showing the last version of the plan that compiled.'));
+  empty.hidden = m.layerMap !== null;
+  stacks.hidden = totals.hidden = m.layerMap === null;
+  if (m.layerMap) render(m.layerMap);
+}
+
+(window as unknown as { slayerView: unknown }).slayerView = { receive };
+connect('layerMap', receive);
