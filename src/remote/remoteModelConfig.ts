@@ -1,21 +1,19 @@
 // The language server's remote-model answer (`slayer/remoteModelConfig`): config.json of the
-// checkpoint at host:/path, read with one SSH round trip through RemoteModelCache. Used by the VS
-// Code client and by `slayer lsp`; the server itself never opens connections.
+// checkpoint at host:/path, from the checkpoint scan of src/modelfiles (config.json and every
+// safetensors header in one SSH round trip) through RemoteModelCache. Used by the VS Code client
+// and by `slayer lsp`; the server itself never opens connections.
+import { checkpointScan } from '../modelfiles/remoteScan';
 import type { RemoteModelConfigParams, RemoteModelConfigResult } from '../protocol/languageServer';
-import { RemoteModelCache, type RemoteScan } from './remoteModelCache';
-import { shPath } from './shellQuote';
+import { RemoteModelCache } from './remoteModelCache';
 import type { Transport } from './transport';
 
-export const configJsonScan: RemoteScan<string> = {
-  command: (path) => `cat ${shPath(`${path.replace(/\/+$/, '')}/config.json`)}`,
-  parse: (out) => out.toString('utf8'),
-};
-
 export function remoteConfigFetcher(transportFor: (host: string) => Transport): (p: RemoteModelConfigParams) => Promise<RemoteModelConfigResult> {
-  const cache = new RemoteModelCache(transportFor, configJsonScan);
+  const cache = new RemoteModelCache(transportFor, checkpointScan);
   return async ({ host, path }) => {
     try {
-      return { status: 'ok', configJson: await cache.get({ host, path }) };
+      const { configJson } = await cache.get({ host, path });
+      if (configJson === null) return { status: 'error', message: `no config.json in ${path}` };
+      return { status: 'ok', configJson };
     } catch (e) {
       return { status: 'error', message: e instanceof Error ? e.message : String(e) };
     }

@@ -27,6 +27,25 @@ test('slayer lsp --stdio answers initialize and publishes diagnostics; exit ends
   assert.equal(c.proc.exitCode, 0);
 });
 
+test('slayer lsp reads a host:/path model itself (localhost: the local transport), pending first', async () => {
+  const c = await LspClient.start({ command: [process.execPath, join(ROOT, 'bin', 'slayer.js'), 'lsp', '--stdio'], env: { HOME: fx.home }, settings: { 'slayer.languageServer': { debounceMs: 0 } } });
+  try {
+    const uri = fx.uri('remote-cli.slayer');
+    const first = c.diagnostics(uri, 1);
+    // models/tiny holds a config.json of 8 blocks: 6 + 3 = 9 covered is one too many.
+    await c.open(uri, `model localhost:${join(fx.workspace, 'models', 'tiny')}\nexpand (2+1)x3 | 3\n`);
+    assert.deepEqual((await first).diagnostics.map((x) => x.code), ['SL013']);
+    const checked = await c.diagnostics(uri, 1, (p) => p.diagnostics.some((x) => x.code === 'SL022'));
+    assert.match(String(checked.diagnostics[0]!.message), /cover 9 blocks but localhost:.*tiny has 8 \(0–7\): 1 too many/);
+    const missing = fx.uri('remote-missing.slayer');
+    await c.open(missing, 'model localhost:/nonexistent/dir\nexpand (2+1)x3\n');
+    const err = await c.diagnostics(missing, 1, (p) => p.diagnostics.some((x) => x.code === 'SL012'));
+    assert.match(String(err.diagnostics.find((x) => x.code === 'SL012')!.message), /cannot read the model on localhost: .*No such file or directory/);
+  } finally {
+    await c.stop();
+  }
+});
+
 test('slayer lsp without --stdio prints its usage and exits 2', () => {
   const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'slayer.js'), 'lsp'], { encoding: 'utf8' });
   assert.equal(r.status, 2);
