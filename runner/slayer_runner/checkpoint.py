@@ -16,7 +16,7 @@ import os
 import re
 import shutil
 from pathlib import Path
-from typing import Any, Iterator, Mapping, Optional, Sequence
+from typing import Any, Iterable, Iterator, Mapping, Optional, Sequence
 
 import torch
 
@@ -263,6 +263,14 @@ class ShardWriter:
 
     def copy_from(self, name: str, reader: TensorReader, source_name: Optional[str] = None) -> None:
         self._writer_for(name).copy_from(name, reader, source_name)
+        self._after_write()
+
+    def write_zeros(self, name: str) -> None:
+        self._writer_for(name).write_zeros(name)
+        self._after_write()
+
+    def write_chunks(self, name: str, chunks: Iterable[torch.Tensor]) -> None:
+        self._writer_for(name).write_chunks(name, chunks)
         self._after_write()
 
     def close(self) -> None:

@@ -177,8 +177,8 @@ class BuiltinReader:
         info = self.info(name)
         if info.nbytes == 0:
             return torch.empty(info.shape, dtype=info.dtype)
-        buf = bytearray(info.nbytes)
-        view = memoryview(buf)
+        buf = torch.empty(info.nbytes, dtype=torch.uint8)  # not zero-filled, unlike bytearray
+        view = memoryview(buf.numpy()).cast("B")
         self._file.seek(info.start)
         got = 0
         while got < info.nbytes:
@@ -186,7 +186,7 @@ class BuiltinReader:
             if not n:
                 raise SafetensorsError(f"{self.path}: file ended inside tensor {name!r}")
             got += n
-        return torch.frombuffer(buf, dtype=info.dtype).reshape(info.shape)
+        return buf.view(info.dtype).reshape(info.shape)
 
     def fileno(self) -> int:
         return self._file.fileno()
@@ -250,6 +250,25 @@ class PackageReader:
 def open_reader(path: str | os.PathLike[str], which: Optional[str] = None) -> TensorReader:
     """A lazy reader of one file, through the backend ``backend()`` picks (or ``which``)."""
     return PackageReader(path) if (which or backend()) == "safetensors" else BuiltinReader(path)
+
+
+def read_elements(reader: TensorReader, name: str, start: int, count: int) -> torch.Tensor:
+    """Elements [start, start+count) of a tensor in row-major order, as a 1-D tensor, read with one
+    pread (for streaming over tensors too large to hold whole)."""
+    info = reader.info(name)
+    size = itemsize(info.dtype)
+    total = math.prod(info.shape)
+    if start < 0 or count < 0 or start + count > total:
+        raise IndexError(f"{name}: elements [{start}, {start + count}) outside 0..{total}")
+    buf = torch.empty(count * size, dtype=torch.uint8)
+    view = memoryview(buf.numpy()).cast("B")
+    fd, off, got = reader.fileno(), info.start + start * size, 0
+    while got < len(view):
+        n = os.preadv(fd, [view[got:]], off + got)
+        if not n:
+            raise SafetensorsError(f"{reader.path}: file ended inside tensor {name!r}")
+        got += n
+    return buf.view(info.dtype)
 
 
 def load_file(path: str | os.PathLike[str]) -> dict[str, torch.Tensor]:
@@ -347,6 +366,26 @@ class StreamWriter:
             n = os.write(self._fd, view)
             view = view[n:]
 
+    def write_chunks(self, name: str, chunks: Iterable[torch.Tensor]) -> None:
+        """A tensor given as consecutive 1-D pieces in row-major order (never whole in memory)."""
+        spec = self._expect(name)
+        written = 0
+        for c in chunks:
+            if c.dtype != spec.dtype:
+                raise SafetensorsError(f"{self.path}: {name!r} piece is {c.dtype}, the header says {spec.dtype}")
+            view = tensor_bytes(c)
+            written += len(view)
+            while len(view):
+                n = os.write(self._fd, view)
+                view = view[n:]
+        if written != spec.nbytes:
+            raise SafetensorsError(f"{self.path}: {name!r} got {written} bytes, the header says {spec.nbytes}")
+
+    def write_zeros(self, name: str) -> None:
+        """A tensor of zeros, as a hole in the file (sparse where the filesystem allows)."""
+        spec = self._expect(name)
+        os.lseek(self._fd, spec.nbytes, os.SEEK_CUR)
+
     def copy_from(self, name: str, reader: TensorReader, source_name: Optional[str] = None) -> None:
         spec = self._expect(name)
         info = reader.info(source_name or name)
@@ -359,7 +398,11 @@ class StreamWriter:
         if self._fd < 0:
             return
         fd, self._fd = self._fd, -1
-        os.close(fd)
+        try:
+            if self._next == len(self.specs):
+                os.ftruncate(fd, os.lseek(fd, 0, os.SEEK_CUR))  # a trailing hole still has a length
+        finally:
+            os.close(fd)
         if self._next != len(self.specs):
             missing = self.specs[self._next].name
             raise SafetensorsError(f"{self.path}: closed before tensor {missing!r} was written")

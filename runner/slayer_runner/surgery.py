@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import re
 import shutil
@@ -25,7 +26,7 @@ import traceback
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Optional, Sequence
+from typing import Any, Iterator, Optional, Sequence
 
 import torch
 
@@ -33,7 +34,7 @@ from .checkpoint import (DEFAULT_MAX_SHARD, Checkpoint, CheckpointError, ShardWr
                          human_bytes, parse_size, plan_shards, split_shards, write_config)
 from .events import EventWriter, Progress
 from .layermap import LayerMap, LayerMapError, load_layer_map, validate_layer_map
-from .safetensors_io import SafetensorsError, TensorSpec
+from .safetensors_io import SafetensorsError, TensorSpec, read_elements
 
 BLOCK_RE = re.compile(r"^model\.layers\.(\d+)\.(.+)$")
 EMBED_PREFIX = "model.embed_tokens."
@@ -125,15 +126,32 @@ def plan_outputs(layer_map: LayerMap, ck: Checkpoint) -> list[OutputTensor]:
     return outs
 
 
+MIX_CHUNK = 1 << 18  # elements per float32 scratch block: small enough to stay in cache
+
+
+def mix_chunks(ck: Checkpoint, out: OutputTensor) -> Iterator[torch.Tensor]:
+    """Σ weight·θ in float32 (sources in the LayerMap's order), cast back to the output dtype, as
+    consecutive 1-D pieces: sources are read piece by piece, so memory stays at a few small buffers
+    whatever the tensor's size. Same arithmetic as ``sum(t.float() * w)`` element by element."""
+    n = math.prod(out.spec.shape)
+    acc_buf = torch.empty(min(n, MIX_CHUNK), dtype=torch.float32)
+    term_buf = torch.empty_like(acc_buf)
+    readers = [(ck.reader(name), name, w) for name, w in out.sources]
+    for lo in range(0, n, MIX_CHUNK):
+        k = min(n, lo + MIX_CHUNK) - lo
+        acc, term = acc_buf[:k], term_buf[:k]
+        for j, (reader, name, w) in enumerate(readers):
+            piece = read_elements(reader, name, lo, k)
+            if j == 0:
+                acc.copy_(piece).mul_(w)
+            else:
+                acc.add_(term.copy_(piece).mul_(w))
+        yield acc.to(out.spec.dtype)
+
+
 def mix(ck: Checkpoint, out: OutputTensor) -> torch.Tensor:
-    """Σ weight·θ in float32 (sources in the LayerMap's order), cast back to the output dtype."""
-    acc: Optional[torch.Tensor] = None
-    for src, w in out.sources:
-        term = ck.get_tensor(src).to(torch.float32) * w
-        acc = term if acc is None else acc.add_(term)
-        del term
-    assert acc is not None
-    return acc.to(out.spec.dtype)
+    """The whole mixed tensor (for callers that want it in memory)."""
+    return torch.cat(list(mix_chunks(ck, out))).reshape(out.spec.shape)
 
 
 def updated_config(config: dict[str, Any], layer_map: LayerMap) -> dict[str, Any]:
@@ -228,9 +246,9 @@ def apply_layer_map(layer_map: dict[str, Any], source: Path, output: Path, event
                     src = o.sources[0][0]
                     writer.copy_from(o.name, ck.reader(src), src)
                 elif o.op == "zero":
-                    writer.write(o.name, torch.zeros(o.spec.shape, dtype=o.spec.dtype))
+                    writer.write_zeros(o.name)
                 else:
-                    writer.write(o.name, mix(ck, o))
+                    writer.write_chunks(o.name, mix_chunks(ck, o))
                 done += o.spec.nbytes
                 progress.update(done)
                 if events and len(writer.written_files) > shards_logged:

@@ -131,6 +131,19 @@ class RoundTrip(unittest.TestCase):
         w.abort()
         w2.abort()
 
+    def test_zeros_are_holes_even_at_the_end(self) -> None:
+        specs = [st.TensorSpec("z1", torch.bfloat16, (4096,)), st.TensorSpec("x", torch.float32, (3,)),
+                 st.TensorSpec("z2", torch.float16, (5000,))]
+        path = self.dir / "z.safetensors"
+        with st.StreamWriter(path, specs) as w:
+            w.write_zeros("z1")
+            w.write("x", torch.tensor([1.0, 2.0, 3.0]))
+            w.write_zeros("z2")
+        got = st.load_file(path)  # also checks the file length against the header
+        self.assertTrue(torch.equal(got["z1"], torch.zeros(4096, dtype=torch.bfloat16)))
+        self.assertTrue(torch.equal(got["z2"], torch.zeros(5000, dtype=torch.float16)))
+        self.assertTrue(torch.equal(got["x"], torch.tensor([1.0, 2.0, 3.0])))
+
     def test_iter_file_is_lazy_in_order(self) -> None:
         tensors = sample_tensors()
         path = self.dir / "x.safetensors"
