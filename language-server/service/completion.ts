@@ -43,9 +43,14 @@ export function completions(a: PlanAnalysis, pos: Position, src: CompletionSourc
   if (words.length === 1) {
     if (inStage) return STAGE_KEYS.map((k) => item(k, CompletionItemKind.Property, 'stage setting', KEY_DOCS[k]));
     if (indent > 0) return [];
-    const present = new Set(a.ast.statements.map((s) => s.key.text));
-    const keys = TOP_LEVEL_KEYS.filter((k) => k === 'stage' || !present.has(k) || a.ast.statements.find((s) => s.key.text === k)?.line === pos.line);
-    const out = keys.map((k) => item(k, CompletionItemKind.Keyword, 'plan key', KEY_DOCS[k]));
+    // Keys the plan already has come last: a second one would be a duplicate (SL003).
+    const givenOn = (k: string): number | undefined => (k === 'stage' ? undefined : a.ast.statements.find((s) => s.key.text === k && s.line !== pos.line)?.line);
+    const out = TOP_LEVEL_KEYS.map((k, i) => {
+      const line = givenOn(k);
+      return line === undefined
+        ? item(k, CompletionItemKind.Keyword, 'plan key', KEY_DOCS[k], range, `0${i}`)
+        : item(k, CompletionItemKind.Keyword, `already given on line ${line + 1}`, KEY_DOCS[k], range, `5${i}`);
+    });
     out.push(...['cpt', 'sft'].map((kind) => ({ ...item(`stage ${kind}`, CompletionItemKind.Snippet, `a ${kind.toUpperCase()} stage`, VALUE_DOCS[kind]), textEdit: { range, newText: `stage ${kind}\n  data     \${1:my-corpus}\n  ` }, insertTextFormat: InsertTextFormat.Snippet })));
     out.push(...PLAN_SNIPPETS.map((s, i) => ({
       label: s.label, kind: CompletionItemKind.Snippet, detail: s.detail, sortText: `~${i}`,

@@ -133,6 +133,12 @@ describe('completion', () => {
     const items = await complete(uri, { line: 0, character: 0 });
     const labels = items.map((i) => i.label);
     for (const l of ['model', 'expand', 'stage', 'plan', 'plan: SLayer-8B (paper)', 'plan: LLaMA Pro', 'plan: Table 3, 3 deleted']) assert.ok(labels.includes(l), l);
+    // Keys already in a plan sort after the others.
+    const withModel = 'model meta-llama/Llama-2-7b-hf\n\n';
+    await show('empty.slayer', withModel);
+    const keys = (await complete(uri, { line: 1, character: 0 })).filter((i) => i.kind === 14).sort((x, y) => x.sortText!.localeCompare(y.sortText!));
+    assert.deepEqual(keys.map((i) => i.label), ['expand', 'init', 'zero', 'final', 'train', 'stage', 'run', 'model']);
+    assert.equal(keys[keys.length - 1]!.detail, 'already given on line 1');
     const paper = items.find((i) => i.label === 'plan: SLayer-8B (paper)')!;
     assert.equal(paper.insertTextFormat, 2);
     assert.match((paper.textEdit as TextEdit).newText, /^model {3}\$\{1:meta-llama\/Llama-2-7b-hf\}\nexpand {2}\(2\+1\)x8 \| 13 \| 1◇\n/);
