@@ -2,7 +2,7 @@
 // corresponding weight matrices, and a per-block summary. No GPU, no whole-model buffer: for one
 // tensor name at a time, chunk k of that tensor is read from every block in turn, decoded to
 // float32, and folded into running float64 sums (‖w_i‖², w_i·w_{i+1}). Each byte is read once and
-// memory stays at one raw chunk plus two float32 chunks, whatever the model size.
+// memory stays at two raw chunks plus two float32 chunks (≈ 24 bytes × chunk), whatever the model size.
 import type { Checkpoint, CheckpointTensor } from './checkpoint';
 import { decodeToFloat32 } from './dtype';
 import { ShardReader } from './files';
@@ -39,7 +39,7 @@ export interface SimilarityReport {
 }
 
 export interface SimilarityOptions {
-  /** Elements per chunk (memory ≈ 16 bytes × this). Default 1 Mi. */
+  /** Elements per chunk (memory ≈ 24 bytes × this at most). Default 1 Mi. */
   chunkElements?: number;
   /** Also compare 1-D tensors (norm gains, biases). Default: weight matrices only. */
   includeVectors?: boolean;
@@ -87,16 +87,35 @@ function plan(c: Checkpoint, includeVectors: boolean): { numLayers: number; grou
   return { numLayers, groups, skipped };
 }
 
+// The inner loops, kept small and monomorphic so the JIT compiles them tightly.
+function sumSquares(x: Float32Array, n: number): number {
+  let s = 0;
+  for (let k = 0; k < n; k++) { const v = x[k]!; s += v * v; }
+  return s;
+}
+
+/** out[0] = Σ a·b, out[1] = Σ b². */
+function dotAndSquares(a: Float32Array, b: Float32Array, n: number, out: Float64Array): void {
+  let d = 0;
+  let s = 0;
+  for (let k = 0; k < n; k++) { const v = b[k]!; d += a[k]! * v; s += v * v; }
+  out[0] = d;
+  out[1] = s;
+}
+
 /** Cosine similarity of every pair of adjacent blocks, streamed tensor by tensor. */
 export async function blockSimilarity(c: Checkpoint, options: SimilarityOptions = {}): Promise<SimilarityReport> {
   const started = performance.now();
   const chunk = Math.max(1, Math.floor(options.chunkElements ?? 1 << 20));
   const { numLayers, groups, skipped } = plan(c, options.includeVectors ?? false);
   const total = groups.reduce((n, g) => n + g.tensors.reduce((m, t) => m + t.byteLength, 0), 0);
-  const raw = Buffer.allocUnsafe(chunk * 8);
+  // Two raw buffers: the read of block l + 1's chunk runs (in libuv's pool) while block l's is decoded.
+  let raw = Buffer.allocUnsafe(chunk * 8);
+  let nextRaw = Buffer.allocUnsafe(chunk * 8);
   let prev = new Float32Array(chunk);
   let cur = new Float32Array(chunk);
   const reader = new ShardReader(c);
+  const sums = new Float64Array(2);
   // Per pair: per-suffix sums, and the totals over the pair's matrices.
   const pairs: BlockPairSimilarity[] = [];
   for (let a = 0; a + 1 < numLayers; a++) pairs.push({ a, b: a + 1, tensors: [], meanCosine: null, blockCosine: null });
@@ -109,22 +128,25 @@ export async function blockSimilarity(c: Checkpoint, options: SimilarityOptions 
       const dot = new Float64Array(Math.max(0, numLayers - 1));
       for (let e = 0; e < numel; e += chunk) {
         const n = Math.min(chunk, numel - e);
-        for (let l = 0; l < numLayers; l++) {
-          if (options.signal?.aborted) throw new Error('similarity cancelled');
+        const readInto = (l: number, into: Buffer): Promise<void> => {
           const t = g.tensors[l]!;
           const size = DTYPE_SIZES[t.dtype]!;
-          await reader.read(t, e * size, raw, n * size);
-          decodeToFloat32(t.dtype, raw, n, cur);
-          let nn = 0;
-          if (l === 0) {
-            for (let k = 0; k < n; k++) { const x = cur[k]!; nn += x * x; }
-          } else {
-            let dd = 0;
-            for (let k = 0; k < n; k++) { const x = cur[k]!; nn += x * x; dd += prev[k]! * x; }
-            dot[l - 1]! += dd;
+          return reader.read(t, e * size, into, n * size);
+        };
+        let pending = readInto(0, raw);
+        for (let l = 0; l < numLayers; l++) {
+          await pending;
+          if (options.signal?.aborted) throw new Error('similarity cancelled');
+          if (l + 1 < numLayers) pending = readInto(l + 1, nextRaw);
+          decodeToFloat32(g.tensors[l]!.dtype, raw, n, cur);
+          if (l === 0) norm[0]! += sumSquares(cur, n);
+          else {
+            dotAndSquares(prev, cur, n, sums);
+            dot[l - 1]! += sums[0]!;
+            norm[l]! += sums[1]!;
           }
-          norm[l]! += nn;
           [prev, cur] = [cur, prev];
+          [raw, nextRaw] = [nextRaw, raw];
         }
         options.onProgress?.(reader.bytesRead, total);
       }
