@@ -118,6 +118,43 @@ describe('push diagnostics', () => {
     assert.match(msg(e), /cover 30 blocks but .*ckpt has 28 \(0–27\): 2 too many/);
   });
 
+  test('200 random incremental edits (some batched in one notification) leave the same text and diagnostics as opening it fresh', async () => {
+    let seed = 7;
+    const rand = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed % n;
+    };
+    const alphabet = ['1', '2', '3', '(', ')', '+', 'x', '|', ' ', '\n', 'a', '-', '◇', '#', 'stage cpt\n  ', 'data d'];
+    const posAt = (t: string, off: number): { line: number; character: number } => {
+      const before = t.slice(0, off);
+      return { line: before.split('\n').length - 1, character: off - before.lastIndexOf('\n') - 1 };
+    };
+    const uri = fx.uri('fuzz.slayer');
+    let text = PAPER_PLAN;
+    let v = 1;
+    const opened = c.diagnostics(uri, 1);
+    await c.open(uri, text);
+    await opened;
+    for (let i = 0; i < 200; i++) {
+      const changes = [];
+      for (let k = 0; k < 1 + rand(2); k++) {
+        const start = rand(text.length + 1);
+        const end = Math.min(text.length, start + rand(4));
+        const insert = alphabet[rand(alphabet.length)]!;
+        changes.push({ range: { start: posAt(text, start), end: posAt(text, end) }, text: insert });
+        text = text.slice(0, start) + insert + text.slice(end);
+      }
+      await c.change(uri, ++v, changes);
+    }
+    const last = (await c.diagnostics(uri, v)).diagnostics;
+    const freshUri = fx.uri('fuzz-fresh.slayer');
+    const fresh = c.diagnostics(freshUri, 1);
+    await c.open(freshUri, text);
+    // Related information names its own document: compare with the URIs made equal.
+    assert.deepEqual(last, JSON.parse(JSON.stringify((await fresh).diagnostics).replaceAll(freshUri, uri)));
+    assert.ok(last.length > 0, 'the edits broke the plan somewhere');
+  });
+
   test('a missing directory and an unknown model are errors on the model value', async () => {
     const uri = fx.uri('missing.slayer');
     const text = 'model ./nothing-here\nexpand (2+1)x8\n';
