@@ -20,10 +20,13 @@ import math
 import os
 import re
 import shutil
+import signal
 import sys
+import threading
 import time
 import traceback
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator, Optional, Sequence
@@ -297,6 +300,28 @@ def _move_into_place(tmp: Path, output: Path, overwrite: bool) -> None:
         os.rename(tmp, output)
 
 
+class Terminated(BaseException):
+    """SIGTERM arrived (``slayer cancel``, scancel): unwinds like an exception so the temporary
+    output is removed on the way out."""
+
+
+@contextmanager
+def sigterm_raises() -> Iterator[None]:
+    """Within this block SIGTERM raises Terminated (main thread only; elsewhere a no-op)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def on_term(_sig: int, _frame: Any) -> None:
+        raise Terminated("cancelled by SIGTERM")
+
+    previous = signal.signal(signal.SIGTERM, on_term)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def main(argv: Sequence[str]) -> int:
     ap = argparse.ArgumentParser(prog="python -m slayer_runner surgery",
                                  description="Apply a LayerMap (slayer compile) to a Hugging Face checkpoint directory.")
@@ -310,9 +335,17 @@ def main(argv: Sequence[str]) -> int:
     a = ap.parse_args(list(argv))
     events = EventWriter(a.events, a.run_id) if a.events else None
     try:
-        layer_map = load_layer_map(a.layer_map)
-        summary = apply_layer_map(layer_map, a.source, a.output, events, overwrite=a.overwrite,
-                                  max_shard_bytes=parse_size(a.max_shard_size))
+        with sigterm_raises():
+            layer_map = load_layer_map(a.layer_map)
+            summary = apply_layer_map(layer_map, a.source, a.output, events, overwrite=a.overwrite,
+                                      max_shard_bytes=parse_size(a.max_shard_size))
+    except Terminated:
+        print("surgery: cancelled by SIGTERM; nothing was written", file=sys.stderr, flush=True)
+        if events:
+            events.log("cancelled by SIGTERM", "warning")
+            events.done("cancelled", 143)
+            events.close()
+        return 143
     except (SurgeryError, LayerMapError, CheckpointError, SafetensorsError, OSError) as err:
         print(f"surgery: {err}", file=sys.stderr, flush=True)
         if events:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -17,7 +18,7 @@ import torch
 from slayer_runner.checkpoint import INDEX_FILE, load_config, load_state_dict
 from slayer_runner.events import EventWriter, parse_event_line
 from slayer_runner.layermap import LayerMapError
-from slayer_runner.surgery import SurgeryError, apply_layer_map, remove_stale_temp_dirs
+from slayer_runner.surgery import SurgeryError, Terminated, apply_layer_map, remove_stale_temp_dirs, sigterm_raises
 from tests.support import ROOT, block, cli_available, compile_plan, layer_map, tiny, tree_hash, zero_suffixes
 
 BLOCK_SUFFIXES = ["input_layernorm.weight", "self_attn.q_proj.weight", "self_attn.k_proj.weight",
@@ -174,6 +175,25 @@ class Surgery(unittest.TestCase):
         ev.close()
         self.assertFalse(out.exists())
         self.assertEqual(sorted(p.name for p in self.dir.iterdir()), ["events.jsonl", "src"])
+
+    def test_sigterm_midway_leaves_no_partial_output(self) -> None:
+        src = tiny(self.dir / "src", num_layers=6, shards=3)
+        blocks = [block(i, "kept", "kept", [(i, 1)]) for i in range(6)]
+
+        class CancelAfterFirstShard(EventWriter):
+            """`slayer cancel` arriving right after the first shard was written."""
+            def log(self, msg: str, level: str = "info") -> None:
+                super().log(msg, level)
+                os.kill(os.getpid(), signal.SIGTERM)
+
+        ev = CancelAfterFirstShard(self.dir / "events.jsonl", "r", enabled=True)
+        out = self.dir / "out"
+        with self.assertRaises(Terminated), sigterm_raises():
+            apply_layer_map(layer_map(src, blocks), src, out, events=ev, max_shard_bytes=50_000)
+        ev.close()
+        self.assertFalse(out.exists())
+        self.assertEqual(sorted(p.name for p in self.dir.iterdir()), ["events.jsonl", "src"])
+        self.assertIs(signal.getsignal(signal.SIGTERM), signal.SIG_DFL)
 
     def test_leftovers_of_a_killed_surgery_are_removed(self) -> None:
         dead = subprocess.Popen(["true"])
