@@ -2,7 +2,6 @@
 and what EventWriter writes passes validation with a gapless seq, also across a resume."""
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
