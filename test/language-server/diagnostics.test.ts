@@ -210,6 +210,31 @@ describe('remote models through the client', () => {
 });
 
 describe('pull diagnostics', () => {
+  test('when a remote model answer arrives, a pulling client is asked to refresh, and the next pull sees the model', async () => {
+    const caps = { ...PUSH_CAPABILITIES, workspace: { ...PUSH_CAPABILITIES.workspace, diagnostics: { refreshSupport: true } }, textDocument: { ...PUSH_CAPABILITIES.textDocument, diagnostic: { dynamicRegistration: false } } };
+    const c = await LspClient.start({ env: { HOME: fx.home }, capabilities: caps, initializationOptions: { remoteModels: true } });
+    try {
+      let refreshed!: () => void;
+      const refresh = new Promise<void>((r) => (refreshed = r));
+      c.conn.onRequest('workspace/diagnostic/refresh', () => {
+        refreshed();
+        return null;
+      });
+      c.conn.onRequest(REMOTE_MODEL_CONFIG_METHOD, () => ({ status: 'ok', configJson: smolConfig(20) }));
+      const uri = 'untitled:pull-remote.slayer';
+      await c.open(uri, 'model box:/m\nexpand (2+1)x8 | 9\n');
+      const r1 = await c.conn.sendRequest(DocumentDiagnosticRequest.type, { textDocument: { uri } });
+      assert.deepEqual(r1.kind === 'full' ? codes(r1.items) : [], ['SL013']);
+      await refresh;
+      const r2 = await c.conn.sendRequest(DocumentDiagnosticRequest.type, { textDocument: { uri }, previousResultId: r1.resultId });
+      assert.equal(r2.kind, 'full', 'same version, but the model resolved: a new report');
+      assert.deepEqual(r2.kind === 'full' ? r2.items.map(msg) : [], ['the segments cover 25 blocks but box:/m has 20 (0–19): 5 too many']);
+    } finally {
+      await c.stop();
+    }
+  });
+
+
   test('a client that pulls gets a full report, then "unchanged" for the same version', async () => {
     const c = await LspClient.start({ env: { HOME: fx.home }, capabilities: { ...PUSH_CAPABILITIES, textDocument: { ...PUSH_CAPABILITIES.textDocument, diagnostic: { dynamicRegistration: false } } } });
     try {
