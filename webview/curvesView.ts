@@ -265,11 +265,12 @@ function renderRuns(): void {
   }
 }
 
-function receiveRuns(next: RunSummary[]): void {
+function receiveRuns(next: RunSummary[], focus: string | null): void {
   runs = next;
   const known = new Set(runs.map((r) => r.id));
   const before = state.selected.join('\n');
   state.selected = state.selected.filter((id) => known.has(id));
+  if (focus && known.has(focus) && !state.selected.includes(focus)) state.selected = [...state.selected, focus];
   // First open: show the newest run.
   if (state.selected.length === 0 && runs.length > 0 && seriesByKey.size === 0) state.selected = [runs[0]!.id];
   for (const v of [...seriesByKey.values()]) if (!known.has(v.series.runId)) dropRun(v.series.runId);
@@ -311,7 +312,7 @@ function exportPng(): void {
 // --------------------------------------------------------------------------------------------
 
 function receive(m: HostMessage): void {
-  if (m.type === 'runs') receiveRuns(m.runs);
+  if (m.type === 'runs') receiveRuns(m.runs, m.focus);
   else if (m.type === 'metrics') receiveMetrics(m.runId, m.stage, m.reset, m.points);
 }
 

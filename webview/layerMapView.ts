@@ -44,7 +44,12 @@ function render(map: LayerMap): void {
   );
 
   const trainableBase = new Set<number>();
-  for (const b of map.blocks) if (b.trainable && b.role === 'kept') trainableBase.add(b.sources[0]!.layer);
+  for (const b of map.blocks) {
+    if (!b.trainable) continue;
+    if (b.role === 'kept') trainableBase.add(b.sources[0]!.layer);
+    // The updated final block retrains the last kept block (its one source that is not deleted).
+    if (b.role === 'final') for (const s of b.sources) if (!deleted.has(s.layer)) trainableBase.add(s.layer);
+  }
 
   const original = h('ol', { class: 'stack', id: 'original', start: 0, 'aria-label': 'original blocks' });
   for (let i = 0; i < L; i++) {

@@ -4,6 +4,7 @@ import * as vscode from 'vscode';
 import { registerLanguageClient } from './languageClient';
 import { registerPlanCommands } from './planCommands';
 import { registerRuns } from './runs/registerRuns';
+import { registerWebviews } from './webviews/registerWebviews';
 import type { RunRegistry } from './runs/runRegistry';
 
 /** What activate() returns: the live run registry, for other extensions and the in-editor tests. */
@@ -17,6 +18,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Slayer
   output.info(`SLayer Studio ${String(context.extension.packageJSON.version)} activated`);
   registerPlanCommands(context);
   const runs = registerRuns(context);
+  registerWebviews(context, runs, output);
   // The language server does not hold up activation; a failure to start is logged.
   registerLanguageClient(context, output).catch((e: unknown) => output.error(`language server: ${e instanceof Error ? e.message : String(e)}`));
   return { runs };

@@ -60,7 +60,8 @@ export interface PlanOverlay {
 // Host → view
 
 export type HostMessage =
-  | { type: 'runs'; runs: RunSummary[] }
+  /** `focus`: a run the user asked to see (e.g. from the Runs view); the view adds it to its selection. */
+  | { type: 'runs'; runs: RunSummary[]; focus: string | null }
   /** `reset`: replace what the view holds for this run and stage (first load, re-selection). */
   | { type: 'metrics'; runId: string; stage: string; reset: boolean; points: MetricColumns }
   | {

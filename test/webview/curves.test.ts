@@ -53,7 +53,7 @@ describe('training curves view (Chromium)', () => {
     const ready = await v.waitForSent((m) => m.type === 'ready', 'ready');
     assert.deepEqual(ready, { type: 'ready', view: 'curves', protocol: 1 });
     assert.equal((await v.sent()).length, 1, 'nothing but ready before the host answers');
-    await v.post({ type: 'runs', runs: RUNS });
+    await v.post({ type: 'runs', runs: RUNS, focus: null });
     const sel = await v.waitForSent((m) => m.type === 'selectRuns', 'selectRuns');
     assert.deepEqual(sel, { type: 'selectRuns', runIds: [A] });
   });
@@ -180,7 +180,7 @@ describe('training curves view (Chromium)', () => {
   it('restores its state after a reload and asks for the same runs again', async () => {
     await v.page.reload();
     await v.waitForSent((m) => m.type === 'ready', 'ready after reload');
-    await v.post({ type: 'runs', runs: RUNS });
+    await v.post({ type: 'runs', runs: RUNS, focus: null });
     const sel = await v.waitForSent((m) => m.type === 'selectRuns', 'selectRuns after reload');
     assert.deepEqual(sel, { type: 'selectRuns', runIds: [A, B] });
     const ui = await v.page.evaluate(() => ({

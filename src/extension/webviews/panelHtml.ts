@@ -73,7 +73,7 @@ select, input { color: var(--vscode-input-foreground); background: var(--vscode-
 .offer { border: 1px solid var(--vscode-focusBorder); padding: 6px 10px; margin: 6px 0; display: flex; gap: 10px; align-items: center; }
 .stacks { display: grid; grid-template-columns: minmax(180px, 1fr) 120px minmax(260px, 2fr); align-items: start; }
 .stack { list-style: none; margin: 0; padding: 0; }
-.stack li { height: 20px; line-height: 20px; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; padding: 0 6px; border-bottom: 1px solid var(--vscode-editorWidget-border, transparent); }
+.stack li { box-sizing: border-box; height: 20px; line-height: 20px; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; padding: 0 6px; border-bottom: 1px solid var(--vscode-editorWidget-border, transparent); }
 .stack li.deleted { text-decoration: line-through; color: var(--vscode-charts-red); }
 .stack li.trainable { background: color-mix(in srgb, var(--vscode-charts-purple) 25%, transparent); font-weight: 600; }
 .stack li.new { color: var(--vscode-charts-green); }

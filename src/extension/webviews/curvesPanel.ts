@@ -1,0 +1,52 @@
+// Training curves controller: the run list, and for the runs the view selected, their metric
+// history (one reset batch per stage) followed by live appends from the run registry.
+import type * as vscode from 'vscode';
+import type { RunRegistry } from '../runs/runRegistry';
+import { metricBatches } from './curvesData';
+import type { PanelHost, ViewController } from './panelHost';
+
+export class CurvesController implements ViewController {
+  private selected = new Set<string>();
+  private focus: string | null = null;
+  private readonly subs: vscode.Disposable[];
+
+  constructor(private readonly host: PanelHost, private readonly registry: RunRegistry) {
+    this.subs = [
+      registry.onDidChangeRuns(() => this.postRuns()),
+      registry.onDidReceiveEvents(({ runId, events }) => {
+        if (!this.selected.has(runId)) return;
+        for (const [stage, points] of metricBatches(events)) this.host.post({ type: 'metrics', runId, stage, reset: false, points });
+      }),
+    ];
+  }
+
+  /** Shows a run (from the Runs view's context menu) even if the view had not selected it. */
+  reveal(runId: string | null): void {
+    this.focus = runId;
+    this.postRuns();
+  }
+
+  onReady(): void {
+    this.selected.clear(); // the view re-selects; it gets full histories again
+    this.postRuns();
+  }
+
+  private postRuns(): void {
+    const runs = this.registry.list().map((r) => ({ id: r.id, label: r.label, host: r.host, state: r.state }));
+    this.host.post({ type: 'runs', runs, focus: this.focus });
+  }
+
+  onMessage(m: Parameters<ViewController['onMessage']>[0]): void {
+    if (m.type !== 'selectRuns') return;
+    const next = new Set(m.runIds.filter((id) => this.registry.get(id)));
+    for (const id of next) {
+      if (this.selected.has(id)) continue;
+      for (const [stage, points] of metricBatches(this.registry.events(id))) this.host.post({ type: 'metrics', runId: id, stage, reset: true, points });
+    }
+    this.selected = next;
+  }
+
+  dispose(): void {
+    for (const s of this.subs) s.dispose();
+  }
+}

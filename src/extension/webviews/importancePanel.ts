@@ -1,0 +1,171 @@
+// Layer importance controller: finds measured importance (a file the user opened, else the newest
+// fetched run artifact out/importance.json in the workspace, else importance events a run
+// streamed), overlays the open plan, and turns "add a block here" into a workspace edit of the
+// plan, which the language server then re-checks like any edit.
+import * as vscode from 'vscode';
+import { IMPORTANCE_METRICS, validateImportanceFile, type ImportanceFile, type ImportanceMetric } from '../../protocol/runnerEvents';
+import type { PlanOverlay } from '../../protocol/webviewMessages';
+import { analyzeDocument } from '../planCommands';
+import type { RunRegistry } from '../runs/runRegistry';
+import { insertBlockAfter } from './insertBlock';
+import type { PanelHost, ViewController } from './panelHost';
+import { planOverlay } from './planOverlay';
+import type { PlanSource } from './planSource';
+
+const CHOSEN_KEY = 'slayer.importance.file';
+const ARTIFACT_GLOB = '**/.slayer/runs/*/{out/importance.json,importance.json}';
+
+export class ImportanceController implements ViewController {
+  private readonly subs: vscode.Disposable[];
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly host: PanelHost,
+    private readonly registry: RunRegistry,
+    private readonly plans: PlanSource,
+    private readonly memento: vscode.Memento,
+  ) {
+    const watcher = vscode.workspace.createFileSystemWatcher(ARTIFACT_GLOB);
+    this.subs = [
+      watcher, watcher.onDidCreate(() => this.refreshSoon()), watcher.onDidChange(() => this.refreshSoon()),
+      plans.onDidChange(() => void this.refresh()),
+      registry.onDidReceiveEvents(({ events }) => {
+        if (events.some((e) => e.kind === 'importance')) this.refreshSoon();
+      }),
+    ];
+  }
+
+  onReady(): void {
+    void this.refresh();
+  }
+
+  private refreshSoon(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => void this.refresh(), 300);
+  }
+
+  async refresh(): Promise<void> {
+    if (!this.host.isReady) return;
+    const notes: string[] = [];
+    const found = await this.findImportance(notes);
+    const overlay = this.overlay(notes, found?.file.num_layers ?? null);
+    this.host.post({ type: 'importance', importance: found?.file ?? null, source: found?.source ?? null, overlay, notes });
+  }
+
+  private overlay(notes: string[], depth: number | null): PlanOverlay | null {
+    const doc = this.plans.document;
+    if (!doc) {
+      notes.push('Open a .slayer plan to see where it adds, deletes and trains blocks.');
+      return null;
+    }
+    const a = analyzeDocument(doc);
+    if (!a.layout || !a.canonicalExpansion) {
+      notes.push(`${vscode.workspace.asRelativePath(doc.uri)}: the expansion cannot be laid out yet (check the plan's errors).`);
+      return null;
+    }
+    if (depth !== null && a.layout.baseLayers !== depth) {
+      notes.push(`The plan's model has ${a.layout.baseLayers} blocks but the measurement has ${depth}: the plan is not drawn over it.`);
+    }
+    return planOverlay(a.layout, { planFile: doc.uri.fsPath, expand: a.canonicalExpansion, init: a.init });
+  }
+
+  private async readFile(uri: vscode.Uri): Promise<ImportanceFile> {
+    const text = new TextDecoder().decode(await vscode.workspace.fs.readFile(uri));
+    return validateImportanceFile(JSON.parse(text));
+  }
+
+  private async findImportance(notes: string[]): Promise<{ file: ImportanceFile; source: string } | null> {
+    const chosen = this.memento.get<string>(CHOSEN_KEY);
+    if (chosen) {
+      try {
+        return { file: await this.readFile(vscode.Uri.parse(chosen)), source: vscode.Uri.parse(chosen).fsPath };
+      } catch (e) {
+        notes.push(`Could not read ${vscode.Uri.parse(chosen).fsPath}: ${(e as Error).message}`);
+      }
+    }
+    const artifacts = await vscode.workspace.findFiles(ARTIFACT_GLOB, '**/node_modules/**', 50);
+    const dated = await Promise.all(artifacts.map(async (u) => ({ u, mtime: (await vscode.workspace.fs.stat(u)).mtime })));
+    for (const { u } of dated.sort((x, y) => y.mtime - x.mtime)) {
+      try {
+        return { file: await this.readFile(u), source: vscode.workspace.asRelativePath(u) };
+      } catch (e) {
+        notes.push(`${vscode.workspace.asRelativePath(u)}: ${(e as Error).message}`);
+      }
+    }
+    return this.fromEvents();
+  }
+
+  /** Importance a run streamed as events (before its artifacts are fetched). */
+  private fromEvents(): { file: ImportanceFile; source: string } | null {
+    for (const r of this.registry.list().slice(0, 10)) {
+      const series = new Map<ImportanceMetric, number[]>();
+      for (const e of this.registry.events(r.id)) if (e.kind === 'importance') series.set(e.metric, e.values);
+      const all = series.get('angular_all');
+      if (!all) continue;
+      const n = all.length;
+      const get = (m: ImportanceMetric): number[] | null => {
+        const v = series.get(m);
+        return v && v.length === n ? v : null;
+      };
+      const file: ImportanceFile = {
+        v: 1, model: r.label, num_layers: n,
+        calibration: { source: 'run events', sequences: 0, tokens: 0, seq_len: 0 },
+        baseline_loglik: 0,
+        angular_all: all, angular_last: get('angular_last') ?? all,
+        removal_drop: get('removal_drop'), insert_copy_drop: get('insert_copy_drop'), insert_average_drop: get('insert_average_drop'),
+      };
+      const missing = IMPORTANCE_METRICS.filter((m) => !series.has(m));
+      return { file, source: `run ${r.id}, from its streamed events${missing.length ? ` (not measured: ${missing.join(', ')})` : ''}; fetch its artifacts for the calibration details` };
+    }
+    return null;
+  }
+
+  async onMessage(m: Parameters<ViewController['onMessage']>[0]): Promise<void> {
+    if (m.type === 'startRun') {
+      await vscode.commands.executeCommand('slayer.runExpansion', this.plans.document?.uri);
+    } else if (m.type === 'openImportanceFile') {
+      const picked = await vscode.window.showOpenDialog({ canSelectMany: false, filters: { 'importance.json': ['json'] }, openLabel: 'Show importance' });
+      if (!picked?.[0]) return;
+      try {
+        await this.readFile(picked[0]);
+      } catch (e) {
+        this.host.post({ type: 'notice', level: 'error', message: `${picked[0].fsPath}: ${(e as Error).message}` });
+        return;
+      }
+      await this.memento.update(CHOSEN_KEY, picked[0].toString());
+      await this.refresh();
+    } else if (m.type === 'addBlock') {
+      await this.addBlock(m.afterBlock);
+    }
+  }
+
+  private async addBlock(after: number): Promise<void> {
+    const doc = this.plans.document;
+    if (!doc) {
+      this.host.post({ type: 'notice', level: 'error', message: 'Open a .slayer plan first.' });
+      return;
+    }
+    const a = analyzeDocument(doc);
+    const depth = a.model?.shape?.numLayers ?? a.layout?.baseLayers;
+    if (!depth) {
+      this.host.post({ type: 'notice', level: 'error', message: 'The plan\'s model is not known yet, so its depth is not either.' });
+      return;
+    }
+    const r = insertBlockAfter(doc.getText(), after, depth);
+    if (!r.ok) {
+      this.host.post({ type: 'notice', level: 'error', message: `Cannot add a block after block ${after}: ${r.reason}.` });
+      return;
+    }
+    const edit = new vscode.WorkspaceEdit();
+    edit.replace(doc.uri, new vscode.Range(doc.positionAt(r.span.start), doc.positionAt(r.span.end)), r.expand);
+    const applied = await vscode.workspace.applyEdit(edit);
+    this.host.post(applied
+      ? { type: 'notice', level: 'info', message: `expand ${r.before} → ${r.expand}` }
+      : { type: 'notice', level: 'error', message: 'The edit was not applied (is the plan read-only?).' });
+  }
+
+  dispose(): void {
+    if (this.timer) clearTimeout(this.timer);
+    for (const s of this.subs) s.dispose();
+  }
+}

@@ -1,0 +1,73 @@
+// The webview feature: commands that open (or reveal) each panel, and a serializer per view type
+// so panels come back after the editor restarts (`onWebviewPanel:` activation events).
+import * as vscode from 'vscode';
+import { VIEW_KINDS, VIEW_TYPES, type ViewKind } from '../../protocol/webviewMessages';
+import type { RunRegistry } from '../runs/runRegistry';
+import { CurvesController } from './curvesPanel';
+import { ImportanceController } from './importancePanel';
+import { LayerMapController } from './layerMapPanel';
+import { PanelHost, type ViewController } from './panelHost';
+import { PlanSource } from './planSource';
+
+const TITLES: Record<ViewKind, string> = {
+  importance: 'SLayer: Layer Importance',
+  layerMap: 'SLayer: Layer Map',
+  curves: 'SLayer: Training Curves',
+};
+const COMMANDS: Record<ViewKind, string> = {
+  importance: 'slayer.showImportance',
+  layerMap: 'slayer.showLayerMap',
+  curves: 'slayer.showTrainingCurves',
+};
+
+export function registerWebviews(context: vscode.ExtensionContext, registry: RunRegistry, log: vscode.LogOutputChannel): void {
+  const plans = new PlanSource();
+  const open = new Map<ViewKind, { host: PanelHost; controller: ViewController }>();
+  context.subscriptions.push(plans, { dispose: () => { for (const p of open.values()) p.host.dispose(); } });
+
+  const adopt = (kind: ViewKind, panel: vscode.WebviewPanel): { host: PanelHost; controller: ViewController } => {
+    const host = new PanelHost(kind, panel, context.extensionUri, log);
+    const controller: ViewController = kind === 'curves' ? new CurvesController(host, registry)
+      : kind === 'importance' ? new ImportanceController(host, registry, plans, context.workspaceState)
+        : new LayerMapController(host, plans);
+    host.attach(controller);
+    const entry = { host, controller };
+    open.set(kind, entry);
+    host.onDidDispose(() => {
+      if (open.get(kind) === entry) open.delete(kind);
+    });
+    return entry;
+  };
+
+  const show = (kind: ViewKind): { host: PanelHost; controller: ViewController } => {
+    const existing = open.get(kind);
+    if (existing) {
+      existing.host.panel.reveal(undefined, true);
+      return existing;
+    }
+    const panel = vscode.window.createWebviewPanel(VIEW_TYPES[kind], TITLES[kind], { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true }, {
+      enableScripts: true,
+      retainContextWhenHidden: false,
+      localResourceRoots: [vscode.Uri.joinPath(context.extensionUri, 'dist', 'webview')],
+    });
+    return adopt(kind, panel);
+  };
+
+  for (const kind of VIEW_KINDS) {
+    context.subscriptions.push(vscode.window.registerWebviewPanelSerializer(VIEW_TYPES[kind], {
+      // The view's own state (getState) comes back inside the page; the host only re-attaches.
+      deserializeWebviewPanel: async (panel: vscode.WebviewPanel) => {
+        adopt(kind, panel);
+      },
+    }));
+  }
+  context.subscriptions.push(
+    vscode.commands.registerCommand(COMMANDS.importance, () => void show('importance')),
+    vscode.commands.registerCommand(COMMANDS.layerMap, () => void show('layerMap')),
+    vscode.commands.registerCommand(COMMANDS.curves, (arg?: string | { run?: { id: string } }) => {
+      const { controller } = show('curves');
+      const runId = typeof arg === 'string' ? arg : arg?.run?.id ?? null;
+      if (runId && controller instanceof CurvesController) controller.reveal(runId);
+    }),
+  );
+}
