@@ -93,6 +93,7 @@ function expansionHover(a: PlanAnalysis, offset: number, s: Setting): Hover {
     const { ddp, fsdp } = a.memory;
     const precision = a.stages[0]?.precision ?? 'bf16';
     parts.push('', `Training memory per GPU (${precision}, before activations): DDP **${formatBytes(ddp.total)}**; FSDP over ${fsdp.gpus} GPU${fsdp.gpus === 1 ? '' : 's'} **${formatBytes(fsdp.total)}**`);
+    parts.push(`(DDP: weights ${formatBytes(ddp.weights)}, gradients ${formatBytes(ddp.gradients)}, AdamW moments ${formatBytes(ddp.optimizer)}, fp32 master ${formatBytes(ddp.master)})`);
   }
   parts.push('', '| out | role | source (paper) | init | zeroed | trains |', '|---:|---|---|---|---|---|');
   for (const b of layout.blocks) {

@@ -62,7 +62,10 @@ describe('hover', () => {
     assert.match(text, /\| trainable, blocks only \| 1,821,450,240 /);
     assert.match(text, /\| trainable, with the head \| 1,952,522,240 /);
     // bf16 over 8 GPUs (run on a100-box gpus 8): DDP holds everything on each GPU.
-    assert.match(text, /Training memory per GPU \(bf16, before activations\): DDP \*\*\d+\.\d GiB\*\*; FSDP over 8 GPUs \*\*\d+\.\d GiB\*\*/);
+    // 7,952,715,776 × 2 bytes of bf16 weights + 1,952,522,240 trainable × (2 + 8 + 4) bytes = 40.3 GiB;
+    // sharded over 8 GPUs: 5.0 GiB.
+    assert.match(text, /Training memory per GPU \(bf16, before activations\): DDP \*\*40\.3 GiB\*\*; FSDP over 8 GPUs \*\*5\.0 GiB\*\*/);
+    assert.match(text, /\(DDP: weights 14\.8 GiB, gradients 3\.6 GiB, AdamW moments 14\.5 GiB, fp32 master 7\.3 GiB\)/);
     assert.match(text, /\| 2 \| new \| 1 \(2\) \+ 2 \(3\) \| average \| o_proj, down_proj \| yes \|/);
     assert.match(text, /\| 37 \| final \| 29 \(30\) \+ 30 \(31\) \+ 31 \(32\) \| final-average \| — \| yes \|/);
     assert.match(text, /\| 36 \| kept \| 28 \(29\) \| kept \| — \| no \|/);
