@@ -36,9 +36,9 @@ describe('language server', function () {
 
   it('answers hovers on the expansion', async () => {
     const editor = await openPlan('tiny.slayer');
-    const line = editor.document.lineAt(2);
-    assert.match(line.text, /^expand/);
-    const pos = new vscode.Position(2, line.text.indexOf('(2+1)') + 1);
+    const n = editor.document.getText().split('\n').findIndex((l) => l.startsWith('expand'));
+    const line = editor.document.lineAt(n);
+    const pos = new vscode.Position(n, line.text.indexOf('(2+1)') + 1);
     const hovers = await waitFor(async () => {
       const h = await vscode.commands.executeCommand<vscode.Hover[]>('vscode.executeHoverProvider', editor.document.uri, pos);
       return h.length > 0 && h;
@@ -55,7 +55,7 @@ describe('language server', function () {
     const list = await vscode.commands.executeCommand<vscode.CompletionList>('vscode.executeCompletionItemProvider', editor.document.uri, pos);
     // Word-based suggestions (kind Text) would list the document's own words: only the server's count.
     const labels = list.items.filter((i) => i.kind !== vscode.CompletionItemKind.Text).map((i) => (typeof i.label === 'string' ? i.label : i.label.label));
-    for (const key of ['model', 'expand', 'train', 'stage']) assert.ok(labels.includes(key), `no completion "${key}" in: ${labels.slice(0, 40).join(', ')}`);
+    for (const key of ['init', 'zero', 'final', 'run', 'stage']) assert.ok(labels.includes(key), `no completion "${key}" in: ${labels.slice(0, 40).join(', ')}`);
     await vscode.commands.executeCommand('workbench.action.files.revert');
   });
 });
