@@ -272,10 +272,18 @@ def apply_layer_map(layer_map: dict[str, Any], source: Path, output: Path, event
         "seconds": round(time.monotonic() - started, 3),
     }
     if events:
-        events.artifact("checkpoint", str(output), total)
+        events.artifact("checkpoint", _artifact_path(output, events), total)
         events.phase("surgery", "end", detail=f"{summary['blocks']} blocks, {summary['shards']} shard(s), "
                                               f"{human_bytes(total)}")
     return summary
+
+
+def _artifact_path(output: Path, events: EventWriter) -> str:
+    """Relative to the run directory (where events.jsonl is) when inside it, as other artifacts are."""
+    try:
+        return str(output.relative_to(events.path.parent.resolve()))
+    except ValueError:
+        return str(output)
 
 
 def _fsync_dir(directory: Path) -> None:

@@ -2,7 +2,9 @@
 and what EventWriter writes passes validation with a gapless seq, also across a resume."""
 from __future__ import annotations
 
+import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -46,6 +48,78 @@ class SharedFixtures(unittest.TestCase):
             validate_event({"v": 1, "t": 1, "run": "r", "seq": 0, "kind": "phase", "phase": "x", "state": "start", "detail": None})
 
 
+def write_all_kinds(w: EventWriter) -> None:
+    w.phase("surgery", "start")
+    w.progress("surgery", 1, 4, "tensors", None)
+    w.log("héllo ✓ 中文")
+    w.metric("cpt", 1, 64, 3.5, 1e-4, 0.9, 1000.0, None)
+    w.importance("angular_all", [0.1, 0.2])
+    w.artifact("model", "out/model", 123)
+    w.error("boom", "surgery", "Traceback ...")
+    w.phase("surgery", "end", detail="5 blocks")
+    w.done("failed", 1)
+
+
+TS_CHECK = """
+import { readFileSync } from 'node:fs';
+import { parseEventLine } from '%s';
+const lines = readFileSync(process.argv[2]!, 'utf8').split('\\n').filter((l) => l.length > 0);
+console.log(JSON.stringify(lines.map((l) => { try { parseEventLine(l); return true; } catch { return false; } })));
+"""
+
+EDGE_LINES = [
+    '{"v":1,"t":1,"run":"r","seq":3.0,"kind":"done","status":"succeeded","exit_code":0}',
+    '{"v":1.0,"t":1,"run":"r","seq":0,"kind":"done","status":"succeeded","exit_code":0}',
+    '{"v":true,"t":1,"run":"r","seq":0,"kind":"done","status":"succeeded","exit_code":0}',
+    '{"v":1,"t":1,"run":"r","seq":true,"kind":"done","status":"succeeded","exit_code":0}',
+    '{"v":1,"t":1,"run":"r","seq":0,"kind":"done","status":"succeeded","exit_code":0.5}',
+    '{"v":1,"t":1,"run":"r","seq":0,"kind":"phase","phase":"x","state":"start","detail":null}',
+    '{"v":1,"t":1,"run":"r","seq":0,"kind":"phase","phase":"x","state":"start"}',
+    '{"v":1,"t":1,"run":"r","seq":0,"kind":"progress","phase":"x","done":1,"total":2,"unit":"u"}',
+    '{"v":1,"t":1,"run":"r","seq":0,"kind":"progress","phase":"x","done":1,"total":2,"unit":"u","eta_s":null}',
+    '{"v":1,"t":1,"run":"r","seq":0,"kind":"error","message":"m","where":null}',
+    '{"v":1,"t":1e400,"run":"r","seq":0,"kind":"log","level":"info","msg":"inf time"}',
+    '{"v":1,"t":1,"run":"r","seq":0,"kind":"importance","metric":"angular_all","values":[]}',
+    '{"v":1,"t":1,"run":"r","seq":0,"kind":"artifact","name":"a","path":"p"}',
+    '{"v":1,"t":1,"run":"r","seq":0,"kind":"metric","stage":"s","step":1,"tokens":1,"loss":1,"lr":1,"grad_norm":1,"tokens_per_s":1,"gpu_mem":false}',
+]
+
+
+class BothSides(unittest.TestCase):
+    """The TypeScript validator gives the same verdict as ours on what EventWriter writes, on the
+    shared fixtures, and on edge cases of JSON numbers and optional fields."""
+
+    def test_same_verdicts(self) -> None:
+        if shutil.which("node") is None or not (ROOT / "node_modules" / "tsx").exists():
+            self.skipTest("node with tsx is not available")
+        with tempfile.TemporaryDirectory() as d:
+            path = Path(d) / "events.jsonl"
+            with EventWriter(path, "run-1", enabled=True) as w:
+                write_all_kinds(w)
+            lines = path.read_text(encoding="utf-8").splitlines()
+            lines += (FIXTURES / "valid.jsonl").read_text(encoding="utf-8").splitlines()
+            lines += (FIXTURES / "invalid.jsonl").read_text(encoding="utf-8").splitlines()
+            lines += EDGE_LINES
+            ours = []
+            for ln in lines:
+                try:
+                    parse_event_line(ln)
+                    ours.append(True)
+                except EventError:
+                    ours.append(False)
+            (Path(d) / "all.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+            script = Path(d) / "check.ts"
+            script.write_text(TS_CHECK % (ROOT / "src" / "protocol" / "runnerEvents"), encoding="utf-8")
+            r = subprocess.run(["node", "--import", "tsx", str(script), str(Path(d) / "all.jsonl")], cwd=ROOT,
+                               capture_output=True, text=True, timeout=120)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            theirs = json.loads(r.stdout)
+            self.assertEqual(len(theirs), len(lines))
+            for line, a, b in zip(lines, ours, theirs):
+                self.assertEqual(a, b, f"python says {a}, typescript says {b}: {line}")
+            self.assertEqual(ours[:9], [True] * 9)  # what we write is accepted
+
+
 class Writer(unittest.TestCase):
     def setUp(self) -> None:
         self.tmp = tempfile.TemporaryDirectory()
@@ -54,20 +128,9 @@ class Writer(unittest.TestCase):
     def tearDown(self) -> None:
         self.tmp.cleanup()
 
-    def write_all_kinds(self, w: EventWriter) -> None:
-        w.phase("surgery", "start")
-        w.progress("surgery", 1, 4, "tensors", None)
-        w.log("héllo ✓ 中文")
-        w.metric("cpt", 1, 64, 3.5, 1e-4, 0.9, 1000.0, None)
-        w.importance("angular_all", [0.1, 0.2])
-        w.artifact("model", "out/model", 123)
-        w.error("boom", "surgery", "Traceback ...")
-        w.phase("surgery", "end", detail="5 blocks")
-        w.done("failed", 1)
-
     def test_written_events_validate_and_seq_is_gapless(self) -> None:
         with EventWriter(self.path, "run-1", enabled=True) as w:
-            self.write_all_kinds(w)
+            write_all_kinds(w)
         evs = read_events(self.path)
         self.assertEqual([e["seq"] for e in evs], list(range(9)))
         self.assertTrue(all(e["run"] == "run-1" and e["v"] == 1 for e in evs))

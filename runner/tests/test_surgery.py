@@ -238,6 +238,7 @@ class Surgery(unittest.TestCase):
         self.assertEqual((kinds[0], kinds[-1]), ("phase", "done"))
         self.assertIn("progress", kinds)
         self.assertTrue(any(e["kind"] == "log" and e["msg"].startswith("wrote model-00001-of-") for e in events))
+        self.assertEqual([(e["name"], e["path"]) for e in events if e["kind"] == "artifact"], [("checkpoint", "out")])
         last_progress = [e for e in events if e["kind"] == "progress"][-1]
         self.assertEqual((last_progress["done"], last_progress["eta_s"]), (last_progress["total"], 0.0))
         r2 = subprocess.run(cmd, env=env, capture_output=True, text=True)
