@@ -299,3 +299,25 @@ describe('settings', () => {
     c.settings['slayer.languageServer'] = { debounceMs: 0 };
   });
 });
+
+describe('robustness', () => {
+  test('hover and completion answer at every position of a broken plan; the other requests answer too', async () => {
+    const text = '  # x\nmodel\nexpand (2+|x3 ◇◇ -0 (0+1)x0 −\ntrain ,,new,\nzero none, o_proj\nstage\n  data a:, :2, b c\n  lr\n\tbatch 1 y 2 precision\nstage s cpt extra\nrun on bad$host gpus 0 nodes\nmodle ./x  # c\n';
+    const { uri } = await show('broken.slayer', text);
+    const lines = text.split('\n');
+    for (let line = 0; line < lines.length; line++) {
+      for (let character = 0; character <= lines[line]!.length; character++) {
+        await c.conn.sendRequest(HoverRequest.type, { textDocument: { uri }, position: { line, character } });
+        await complete(uri, { line, character });
+      }
+    }
+    const whole = { start: { line: 0, character: 0 }, end: { line: lines.length, character: 0 } };
+    assert.ok(Array.isArray(await c.conn.sendRequest(InlayHintRequest.type, { textDocument: { uri }, range: whole })));
+    assert.ok((await c.conn.sendRequest(SemanticTokensRequest.type, { textDocument: { uri } }))!.data.length > 0);
+    assert.ok((await c.conn.sendRequest(DocumentSymbolRequest.type, { textDocument: { uri } }))!.length > 0);
+    assert.ok(Array.isArray(await c.conn.sendRequest(FoldingRangeRequest.type, { textDocument: { uri } })));
+    assert.ok(Array.isArray(await c.conn.sendRequest(CodeActionRequest.type, { textDocument: { uri }, range: whole, context: { diagnostics: [] } })));
+    assert.ok(Array.isArray(await c.conn.sendRequest(DocumentFormattingRequest.type, { textDocument: { uri }, options: { tabSize: 2, insertSpaces: true } })));
+    assert.deepEqual(await c.conn.sendRequest(CodeLensRequest.type, { textDocument: { uri } }).then((l) => l!.length), 3);
+  });
+});
