@@ -249,6 +249,47 @@ class Surgery(unittest.TestCase):
         self.assertEqual((events[-2]["kind"], events[-1]["status"]), ("error", "failed"))
 
 
+# A child's ru_maxrss includes the image it was forked from; this torch-free launcher forks the
+# measured command itself and prints that grandchild's own peak RSS.
+_MEASURE = """
+import os, subprocess, sys
+p = subprocess.Popen(sys.argv[1:], stdout=subprocess.DEVNULL)
+_pid, status, usage = os.wait4(p.pid, 0)
+print(usage.ru_maxrss * 1024)
+sys.exit(os.waitstatus_to_exitcode(status))
+"""
+
+
+def peak_rss(cmd: list[str]) -> int:
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "runner")}
+    r = subprocess.run([sys.executable, "-S", "-c", _MEASURE, *cmd], env=env, capture_output=True, text=True)
+    if r.returncode != 0:
+        raise AssertionError(r.stderr)
+    return int(r.stdout.split()[-1])
+
+
+class OutOfCore(unittest.TestCase):
+    def test_memory_above_the_import_floor_is_less_than_one_tensor(self) -> None:
+        with tempfile.TemporaryDirectory() as d:
+            d_ = Path(d)
+            src = tiny(d_ / "src", num_layers=2, hidden_size=1024, intermediate_size=2048, num_heads=8,
+                       num_kv_heads=2, vocab_size=8192, dtype="fp32")
+            blocks = [block(0, "kept", "kept", [(0, 1)]),
+                      block(1, "new", "average", [(0, 0.5), (1, 0.5)], ["self_attn.o_proj.weight"]),
+                      block(2, "final", "final-keep", [(1, 1)])]
+            (d_ / "map.json").write_text(json.dumps(layer_map(src, blocks)))
+            floor = peak_rss([sys.executable, "-c", "import slayer_runner.surgery"])
+            peak = peak_rss([sys.executable, "-m", "slayer_runner", "surgery", "--layer-map", str(d_ / "map.json"),
+                             "--source", str(src), "--output", str(d_ / "out")])
+            largest = 8192 * 1024 * 4
+            checkpoint = (src / "model.safetensors").stat().st_size
+            self.assertGreater(checkpoint, 4 * largest)
+            # holding one tensor (let alone a shard or the model) would cost >= 32 MB above the floor
+            self.assertLess(peak - floor, largest, f"peak {peak}, import floor {floor}")
+            self.assertTrue(torch.equal(load_state_dict(d_ / "out")["model.layers.2.mlp.up_proj.weight"],
+                                        load_state_dict(src)["model.layers.1.mlp.up_proj.weight"]))
+
+
 # The spec's table (docs/plan-language.md), L = 32: plan -> (blocks, trainable output blocks).
 SPEC_TABLE: list[tuple[str, int, list[int]]] = [
     ("(4+1)x8", 40, list(range(4, 40, 5))),
