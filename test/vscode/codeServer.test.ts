@@ -85,4 +85,19 @@ describe('workbench UI: Chromium on code-server', { timeout: 300_000 }, () => {
     assert.match(await row.innerText(), /loss \d+\.\d{4}/, 'the run row shows the last loss');
     await wb.screenshot('workbench-runs');
   });
+
+  test('"SLayer: Show Training Curves" opens the curves webview filled with the run\'s points', async (t) => {
+    if (!ui.commands.has('slayer.showTrainingCurves')) return t.skip('this build contributes no slayer.showTrainingCurves');
+    const wb = ui.workbench;
+    await wb.command('SLayer: Show Training Curves');
+    const frame = await wb.webviewFrame('curves');
+    // The view keeps its Chart.js charts on window.slayerView; count the loss curve's points.
+    const points = async () => frame.evaluate(() => {
+      const view = (window as unknown as { slayerView?: { charts: Map<string, { data: { datasets: { data: unknown[] }[] } }> } }).slayerView;
+      return view?.charts.get('loss')?.data.datasets.reduce((n, d) => n + d.data.length, 0) ?? 0;
+    });
+    await waitUntil(async () => (await points()) >= 3, 30_000, 'the loss chart to hold the run\'s 3 steps');
+    assert.ok(await frame.locator('canvas').first().isVisible(), 'no chart canvas is visible');
+    await wb.screenshot('workbench-curves');
+  });
 });

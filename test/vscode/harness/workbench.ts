@@ -49,16 +49,17 @@ export class Workbench {
     await this.page.locator(`.activitybar .action-item a[aria-label^="${title}"]`).first().click();
   }
 
-  /** The innermost frame of a webview whose title contains `title` (webviews sit two frames deep). */
-  async webviewFrame(title: string, timeoutMs = 20_000): Promise<Frame> {
+  /**
+   * The frame of our webview showing `view` (body[data-view]); webviews sit two iframes deep
+   * (iframe.webview → #active-frame), and page.frames() lists nested frames too.
+   */
+  async webviewFrame(view: string, timeoutMs = 20_000): Promise<Frame> {
     const end = Date.now() + timeoutMs;
     for (;;) {
       for (const f of this.page.frames()) {
-        if (f.name() !== 'active-frame' && !f.url().includes('fake.html')) continue;
-        const t = await f.title().catch(() => '');
-        if (t.includes(title) || (await f.locator('body').count().catch(() => 0)) > 0 && title === '') return f;
+        if ((await f.locator(`body[data-view="${view}"]`).count().catch(() => 0)) > 0) return f;
       }
-      if (Date.now() > end) throw new Error(`no webview frame titled "${title}" within ${timeoutMs} ms`);
+      if (Date.now() > end) throw new Error(`no webview showing "${view}" within ${timeoutMs} ms`);
       await new Promise((r) => setTimeout(r, 200));
     }
   }
