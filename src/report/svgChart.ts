@@ -93,9 +93,12 @@ export function lineChartSvg(spec: LineChartSpec): string {
   const sx = (x: number): number => PAD.left + ((x - x0) / (x1 - x0)) * plotW;
   const sy = (y: number): number => PAD.top + plotH - ((ty(y) - y0) / (y1 - y0)) * plotH;
   const parts: string[] = [];
-  const yTicks = spec.logY
-    ? niceTicks(y0, y1).filter((t) => Number.isInteger(t)).map((t) => 10 ** t)
-    : niceTicks(y0, y1);
+  // On a log axis spanning less than two decades, powers of ten alone would leave it unlabelled.
+  const yTicks = !spec.logY
+    ? niceTicks(y0, y1)
+    : y1 - y0 >= 2
+      ? niceTicks(y0, y1).filter((t) => Number.isInteger(t)).map((t) => 10 ** t)
+      : niceTicks(10 ** y0, 10 ** y1).filter((t) => t > 0);
   for (const t of yTicks) {
     const y = sy(t).toFixed(1);
     parts.push(`<line x1="${PAD.left}" x2="${width - PAD.right}" y1="${y}" y2="${y}" stroke="#e5e5e5"/>`);

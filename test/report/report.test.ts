@@ -93,3 +93,9 @@ test('slayer report writes the files and prints the summary', () => {
   assert.match(missing.stderr, /no events\.jsonl \(is this a run directory\?\)/);
 });
 
+
+test('a log axis spanning less than two decades still has labelled ticks', () => {
+  const svg = lineChartSvg({ title: 't', xLabel: 'x', yLabel: 'y', logY: true, series: [{ name: 's', color: '#000', points: [[0, 5.6], [1, 4.7]] }] });
+  const labels = [...svg.matchAll(/text-anchor="end" dominant-baseline="middle"[^>]*>([^<]+)</g)].map((m) => m[1]);
+  assert.deepEqual(labels, ['4.8', '5', '5.2', '5.4', '5.6']);
+});
