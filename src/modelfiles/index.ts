@@ -3,6 +3,7 @@
 //
 //   inspectCheckpoint(dir)        → CheckpointReport (the language server's hook; never throws on bad files)
 //   loadAndInspect(dir)           → report + the Checkpoint for further reads
+//   new LocalCheckpointCache().get(dir) → the same, re-read only when the directory changes
 //   readCheckpoint(dir)           → Checkpoint (headers only); readSafetensorsHeader(file)
 //   blockSimilarity(checkpoint)   → cosine of adjacent blocks, streamed
 //   checkpointScan                → the RemoteScan for src/remote/remoteModelCache.ts
@@ -16,9 +17,9 @@ export { encodeSafetensors, layoutSafetensors, writeCheckpoint, writeSafetensors
 export type { TensorToWrite } from './writer';
 export { expectedBlockTensors, formatIndices, inspect } from './inspect';
 export type { AttentionLayout, CheckpointDiagnostic, CheckpointReport, CheckpointSeverity, DtypeSummary, LayerReport } from './inspect';
-export { inspectCheckpoint, loadAndInspect } from './inspectDir';
+export { inspectCheckpoint, loadAndInspect, LocalCheckpointCache } from './inspectDir';
 export type { InspectedCheckpoint } from './inspectDir';
-export { blockSimilarity } from './similarity';
+export { blockSimilarity, similaritySeries } from './similarity';
 export type { BlockPairSimilarity, SimilarityOptions, SimilarityReport, TensorSimilarity } from './similarity';
 export { checkpointFromScan, checkpointScan, inspectScan, parseScanOutput, scanCommand } from './remoteScan';
 export type { RemoteCheckpoint, RemoteScanOutput } from './remoteScan';

@@ -3,7 +3,7 @@
 // unreadable headers become an error diagnostic next to whatever config.json says.
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
-import type { Checkpoint } from './checkpoint';
+import { INDEX_FILE, type Checkpoint } from './checkpoint';
 import { readCheckpoint } from './files';
 import { inspect, type CheckpointReport } from './inspect';
 import { SafetensorsError } from './safetensors';
@@ -37,4 +37,42 @@ export async function loadAndInspect(dir: string): Promise<InspectedCheckpoint> 
 /** The hook: the report (shape, per-block counts, attention layout, diagnostics) for `dir`. */
 export async function inspectCheckpoint(dir: string): Promise<CheckpointReport> {
   return (await loadAndInspect(dir)).report;
+}
+
+/**
+ * Cached inspections for the language server, which asks on every edit. An entry is reused while
+ * the directory (files added, removed or renamed), config.json and the index keep their mtime and
+ * size — three stats instead of reading every header. Concurrent requests share one read.
+ */
+export class LocalCheckpointCache {
+  private entries = new Map<string, { signature: string; value: Promise<InspectedCheckpoint> }>();
+
+  async get(dir: string): Promise<InspectedCheckpoint> {
+    const signature = await statSignature(dir);
+    const hit = this.entries.get(dir);
+    if (hit && hit.signature === signature) return hit.value;
+    const value = loadAndInspect(dir);
+    this.entries.set(dir, { signature, value });
+    value.catch(() => {
+      if (this.entries.get(dir)?.value === value) this.entries.delete(dir);
+    });
+    return value;
+  }
+
+  invalidate(dir?: string): void {
+    if (dir === undefined) this.entries.clear();
+    else this.entries.delete(dir);
+  }
+}
+
+async function statSignature(dir: string): Promise<string> {
+  const one = async (p: string): Promise<string> => {
+    try {
+      const s = await fsp.stat(p);
+      return `${s.mtimeMs}:${s.size}:${s.ino}`;
+    } catch {
+      return '-';
+    }
+  };
+  return (await Promise.all([one(dir), one(join(dir, 'config.json')), one(join(dir, INDEX_FILE))])).join('|');
 }

@@ -166,3 +166,18 @@ export async function blockSimilarity(c: Checkpoint, options: SimilarityOptions 
   }
   return { numLayers, pairs, skipped, bytesRead: reader.bytesRead, elapsedMs: performance.now() - started };
 }
+
+/**
+ * The report as chart series over the L − 1 adjacent pairs (x = "a–b"), for the importance view
+ * when no measured importance exists yet.
+ */
+export function similaritySeries(s: SimilarityReport): { labels: string[]; blockCosine: (number | null)[]; meanCosine: (number | null)[]; bySuffix: Record<string, (number | null)[]> } {
+  const bySuffix: Record<string, (number | null)[]> = {};
+  for (const p of s.pairs) for (const t of p.tensors) (bySuffix[t.suffix] ??= []).push(t.cosine);
+  return {
+    labels: s.pairs.map((p) => `${p.a}–${p.b}`),
+    blockCosine: s.pairs.map((p) => p.blockCosine),
+    meanCosine: s.pairs.map((p) => p.meanCosine),
+    bySuffix,
+  };
+}

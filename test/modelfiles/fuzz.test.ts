@@ -1,4 +1,4 @@
-// Random corruptions of real headers: the reader never crashes or hangs, and every rejection is a
+// Random corruptions of real headers (and of the remote scan's output): the reader never crashes or hangs, and every rejection is a
 // SafetensorsError with a message naming the problem. Accepted mutants must still be consistent
 // (tensors tile the data exactly). Seeded: a failure prints the seed that replays it.
 import assert from 'node:assert/strict';
@@ -6,6 +6,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { readSafetensorsHeader } from '../../src/modelfiles/files';
+import { inspectScan, parseScanOutput } from '../../src/modelfiles/remoteScan';
 import { DTYPE_SIZES, parseSafetensors, SafetensorsError, type SafetensorsHeader } from '../../src/modelfiles/safetensors';
 import { encodeSafetensors } from '../../src/modelfiles/writer';
 import { prng, tempDir } from './helpers';
@@ -136,4 +137,33 @@ test('300 corrupted files on disk: the header-only file reader behaves the same'
       assert.equal(e.message, fromBytes, `seed ${seed}`);
     }
   }
+});
+
+test('2,000 corruptions of remote scan output: a report, or a clear error, never a crash', { timeout: 60_000 }, () => {
+  const dir = '/ckpt';
+  const file = (name: string, bytes: Buffer): Buffer => Buffer.concat([Buffer.from(`shard ${Buffer.byteLength(name)} ${bytes.length} ${headerEnd}\n${name}`), bytes.subarray(0, headerEnd)]);
+  const config = '{"model_type":"llama"}';
+  const good = Buffer.concat([
+    Buffer.from(`SLAYER-SCAN 1\ndir ${dir.length}\n${dir}config ${config.length}\n${config}index -1\n`),
+    file('model.safetensors', base),
+    Buffer.from('end\n'),
+  ]);
+  assert.equal(inspectScan(parseScanOutput(good)).report.tensorCount, 4);
+  let reports = 0;
+  for (let seed = 20_001; seed <= 22_000; seed++) {
+    const r = prng(seed);
+    const c = Buffer.from(good);
+    const kind = at(r, 3);
+    let bytes: Buffer;
+    if (kind === 0) { c[at(r, c.length)] = at(r, 256); bytes = c; }
+    else if (kind === 1) bytes = c.subarray(0, at(r, c.length));
+    else { const i = at(r, c.length); bytes = Buffer.concat([c.subarray(0, i), Buffer.from(pick(['\n', ' ', '-1', '9', 'x'], r)), c.subarray(i)]); }
+    try {
+      inspectScan(parseScanOutput(bytes));
+      reports++;
+    } catch (e) {
+      if (!(e instanceof SafetensorsError) && !/^malformed scan output: \S/.test((e as Error).message)) assert.fail(`seed ${seed}: ${String((e as Error).stack ?? e)}`);
+    }
+  }
+  assert.ok(reports > 100, `${reports} mutants still parsed to a report`);
 });

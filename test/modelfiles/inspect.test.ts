@@ -7,7 +7,7 @@ import { rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { lookupCatalogue, modelParams, paramsPerBlock, parseHfConfig } from '../../src/core';
-import { inspectCheckpoint, loadAndInspect } from '../../src/modelfiles';
+import { inspectCheckpoint, loadAndInspect, LocalCheckpointCache } from '../../src/modelfiles';
 import { writeCheckpoint } from '../../src/modelfiles/writer';
 import { bytesReadByProcess, LLAMA2_70B, llamaConfig, llamaTensors, shardBySize, tempDir, type LlamaDims } from './helpers';
 
@@ -114,6 +114,23 @@ describe('disagreements with config.json are diagnostics with clear messages', (
     assert.deepEqual(codes(missing), ['checkpoint', 'no-config']);
     assert.match(missing.diagnostics[0]!.message, /does-not-exist: no such directory/);
   });
+});
+
+test('the cached inspector reuses a result until config.json, the index or the directory changes', async () => {
+  const p = await write('cached', tiny, llamaConfig(tiny));
+  const cache = new LocalCheckpointCache();
+  const [a, b] = await Promise.all([cache.get(p), cache.get(p)]);
+  assert.equal(a, b);
+  assert.equal(await cache.get(p), a);
+  writeFileSync(join(p, 'config.json'), JSON.stringify({ ...llamaConfig(tiny), num_hidden_layers: 5 }));
+  const c = await cache.get(p);
+  assert.notEqual(c, a);
+  assert.deepEqual(codes(c.report), ['layer-count']);
+  writeFileSync(join(p, 'model-00002-of-00002.safetensors'), Buffer.alloc(3));
+  rmSync(join(p, 'model.safetensors.index.json'));
+  const d = await cache.get(p);
+  assert.deepEqual(codes(d.report), ['checkpoint'], 'no headers, so no shape checks');
+  assert.match(d.report.diagnostics[0]!.message, /truncated: 3 bytes/);
 });
 
 describe('a sparse checkpoint with the full shape of Llama-2-70B', () => {

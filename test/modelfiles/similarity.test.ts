@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { blockSimilarity, readCheckpoint, decodeToFloat32, readTensorBytes } from '../../src/modelfiles';
+import { blockSimilarity, readCheckpoint, decodeToFloat32, readTensorBytes, similaritySeries } from '../../src/modelfiles';
 import { encodeFromFloat32 } from '../../src/modelfiles/dtype';
 import { writeCheckpoint, type TensorToWrite } from '../../src/modelfiles/writer';
 import { llamaBlock, prng, tempDir, type LlamaDims } from './helpers';
@@ -58,6 +58,10 @@ describe('known answers', () => {
       });
       const matrixBytes = c.tensors.filter((t) => t.shape.length === 2).reduce((n, t) => n + t.byteLength, 0);
       assert.equal(s.bytesRead, matrixBytes, 'each byte of each matrix read exactly once');
+      const series = similaritySeries(s);
+      assert.deepEqual(series.labels, ['0–1', '1–2', '2–3']);
+      assert.deepEqual(series.blockCosine.map((x) => Math.round(x!)), [1, -1, 0]);
+      assert.equal(series.bySuffix['mlp.down_proj.weight']!.length, 3);
       const withNorms = await blockSimilarity(c, { includeVectors: true });
       assert.equal(withNorms.pairs[0]!.tensors.length, 9);
     });
