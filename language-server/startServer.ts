@@ -98,7 +98,8 @@ export function startServer(connection: Connection, runtime: ServerRuntime = {})
     init = (params.initializationOptions ?? {}) as SlayerInitOptions;
     if (typeof init.docsUrl === 'string' && init.docsUrl) docsUrl = init.docsUrl;
     pullDiagnostics = caps.textDocument?.diagnostic !== undefined;
-    workspace.setFolders((params.workspaceFolders ?? []).map((f) => uriToPath(f.uri)).filter((p): p is string => p !== undefined));
+    const folders = params.workspaceFolders?.map((f) => f.uri) ?? (params.rootUri ? [params.rootUri] : []);
+    workspace.setFolders(folders.map(uriToPath).filter((p): p is string => p !== undefined));
     if (init.remoteModels) {
       const fetch: RemoteFetch = async (host, path) => {
         const r: unknown = await connection.sendRequest(REMOTE_MODEL_CONFIG_METHOD, { host, path } satisfies RemoteModelConfigParams);

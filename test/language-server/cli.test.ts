@@ -3,6 +3,8 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { pathToFileURL } from 'node:url';
+import { CompletionRequest } from 'vscode-languageserver-protocol';
 import { buildOnce, makeFixture, type Fixture } from './fixture';
 import { LspClient, ROOT } from './lspClient';
 
@@ -41,6 +43,18 @@ test('slayer lsp reads a host:/path model itself (localhost: the local transport
     await c.open(missing, 'model localhost:/nonexistent/dir\nexpand (2+1)x3\n');
     const err = await c.diagnostics(missing, 1, (p) => p.diagnostics.some((x) => x.code === 'SL012'));
     assert.match(String(err.diagnostics.find((x) => x.code === 'SL012')!.message), /cannot read the model on localhost: .*No such file or directory/);
+  } finally {
+    await c.stop();
+  }
+});
+
+test('slayer lsp with a client that gives only rootUri completes dataset names from the workspace plans', async () => {
+  const c = await LspClient.start({ command: [process.execPath, join(ROOT, 'bin', 'slayer.js'), 'lsp', '--stdio'], env: { HOME: fx.home }, rootUri: pathToFileURL(fx.workspace).href });
+  try {
+    const uri = fx.uri('root.slayer');
+    await c.open(uri, 'model meta-llama/Llama-2-7b-hf\nexpand (4+1)x8\nstage sft\n  data \n');
+    const r = await c.conn.sendRequest(CompletionRequest.type, { textDocument: { uri }, position: { line: 3, character: 7 } });
+    assert.deepEqual((Array.isArray(r) ? r : r?.items ?? []).map((i) => i.label), ['my-instructions', 'openhermes']);
   } finally {
     await c.stop();
   }

@@ -42,6 +42,8 @@ export interface StartOptions {
   capabilities?: ClientCapabilities;
   initializationOptions?: unknown;
   workspaceFolders?: { uri: string; name: string }[];
+  /** The workspace as older clients give it: rootUri alone (used when workspaceFolders is absent). */
+  rootUri?: string;
   /** Answers to workspace/configuration, by section. */
   settings?: Record<string, unknown>;
 }
@@ -76,7 +78,7 @@ export class LspClient {
     conn.listen();
     c.init = await conn.sendRequest(InitializeRequest.type, {
       processId: process.pid,
-      rootUri: opts.workspaceFolders?.[0]?.uri ?? null,
+      rootUri: opts.workspaceFolders?.[0]?.uri ?? opts.rootUri ?? null,
       workspaceFolders: opts.workspaceFolders ?? null,
       capabilities: opts.capabilities ?? PUSH_CAPABILITIES,
       initializationOptions: opts.initializationOptions,
