@@ -55,7 +55,7 @@ describe('workbench UI: Chromium on code-server', { timeout: 300_000 }, () => {
     rmSync(tmp, { recursive: true, force: true });
   });
 
-  test('a broken plan shows its squiggle and its entry in the Problems panel', async (t) => {
+  test('a broken plan shows its squiggle and its Problems entry; the light-bulb quick fix clears both', async (t) => {
     if (!ui.hasLanguageServer) return t.skip('this build does not start a language server');
     const wb = ui.workbench;
     await wb.openFile('broken.slayer');
@@ -64,6 +64,19 @@ describe('workbench UI: Chromium on code-server', { timeout: 300_000 }, () => {
     const entry = wb.page.locator('.markers-panel .monaco-list-row', { hasText: 'unknown key "trian"' }).first();
     await entry.waitFor({ timeout: 15_000 });
     await wb.screenshot('workbench-problems');
+    // The quick fix from the light bulb menu (Ctrl+.) on the error: squiggle and entry go away.
+    await wb.goToLine(4);
+    await wb.page.keyboard.press('Control+.');
+    const fix = wb.page.locator('.action-widget .monaco-list-row.focused', { hasText: 'Change to "train"' }).first();
+    await fix.waitFor({ timeout: 15_000 }).catch(async (e: Error) => {
+      await wb.screenshot('workbench-quickfix-failed');
+      throw e;
+    });
+    await wb.screenshot('workbench-quickfix');
+    await wb.page.keyboard.press('Enter'); // the menu opens with the preferred fix focused
+    await wb.page.locator('.monaco-editor .squiggly-error').first().waitFor({ state: 'detached', timeout: 30_000 });
+    await entry.waitFor({ state: 'detached', timeout: 15_000 });
+    assert.match(await wb.page.locator('.monaco-editor .view-line', { hasText: 'new' }).first().innerText(), /^train\s+new/);
   });
 
   test('"SLayer: Run Expansion" from the command palette runs on localhost and the Runs view shows it succeed', async (t) => {

@@ -27,6 +27,13 @@ export class Workbench {
     await this.page.locator('.tabs-container .tab.active', { hasText: name }).waitFor({ timeout: 15_000 });
   }
 
+  /** Puts the cursor at the start of a 1-based line of the active editor (Quick Open's `:N`). */
+  async goToLine(line: number): Promise<void> {
+    await this.palette(`:${line}`);
+    await this.page.keyboard.press('Enter');
+    await this.page.locator('.quick-input-widget').waitFor({ state: 'hidden', timeout: 10_000 });
+  }
+
   /** Runs a command by its palette title, as typed by a user. */
   async command(title: string): Promise<void> {
     await this.palette('>');
