@@ -326,7 +326,7 @@ function receive(m: HostMessage): void {
   setDrawing(on: boolean): void {
     drawing = on;
   },
-  series: () => [...seriesByKey.values()].map((v) => ({ runId: v.series.runId, stage: v.series.stage, length: v.series.length, bucketSize: v.traces[0]?.decimator.bucketSize ?? 1 })),
+  series: () => [...seriesByKey.values()].map((v) => ({ runId: v.series.runId, stage: v.series.stage, length: v.series.length, bucketSize: v.traces[0]?.decimator.bucketSize ?? 1, bytes: v.series.bytes() + v.ema.bytes() })),
 };
 
 connect('curves', receive);

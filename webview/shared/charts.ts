@@ -47,7 +47,7 @@ export function baseLineOptions(t: Theme, yTitle: string, xTitle: string): Chart
       tooltip: { enabled: true },
     },
     scales: {
-      x: { type: 'linear', title: { display: true, text: xTitle, color: t.foreground }, ticks: { color: t.foreground, maxRotation: 0 }, grid: { color: t.grid } },
+      x: { type: 'linear', title: { display: true, text: xTitle, color: t.foreground }, ticks: { color: t.foreground, minRotation: 0, maxRotation: 0, sampleSize: 8 }, grid: { color: t.grid } },
       y: { type: 'linear', title: { display: true, text: yTitle, color: t.foreground }, ticks: { color: t.foreground }, grid: { color: t.grid } },
     },
   };

@@ -23,7 +23,7 @@ export class MinMaxDecimator {
   /** Offset in `out` where each bucket's points start. */
   private outStart: number[] = [];
 
-  constructor(readonly maxBuckets = 1024) {}
+  constructor(readonly maxBuckets = 512) {}
 
   /**
    * Brings the output up to the first `n` source points. `changedFrom`: first source index whose

@@ -36,6 +36,10 @@ export class Ema {
     this.length = n;
   }
 
+  bytes(): number {
+    return this.values.byteLength + this.accAt.byteLength + this.weightAt.byteLength;
+  }
+
   setSmoothing(s: number, y: ArrayLike<number>, n: number): void {
     this.smoothing = s;
     this.length = 0;

@@ -88,6 +88,11 @@ export class MetricSeries {
     return this.metrics[key].data;
   }
 
+  /** Bytes held in typed arrays (outside the JS heap figures). */
+  bytes(): number {
+    return this.step.data.byteLength + this.tokens.data.byteLength + Object.values(this.metrics).reduce((a, c) => a + c.data.byteLength, 0);
+  }
+
   takeChangedFrom(): number {
     const c = this.changedFrom;
     this.changedFrom = Infinity;
