@@ -1,13 +1,15 @@
 // `slayer inspect` spawned as a real process on checkpoints written to disk: text and JSON
-// output, exit codes, --similarity, and a localhost:/path target going through the remote scan.
+// output, exit codes, --similarity, and HOST:/PATH targets (localhost and a real sshd) going
+// through the one-command remote scan.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { before, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import type { CheckpointReport, SimilarityReport } from '../../src/modelfiles';
 import { encodeFromFloat32 } from '../../src/modelfiles/dtype';
 import { writeCheckpoint } from '../../src/modelfiles/writer';
+import { missingTools, SSHD, TestSshd } from '../remote/harness/sshd';
 import { llamaConfig, llamaTensors, prng, tempDir, type LlamaDims } from './helpers';
 
 const root = join(__dirname, '..', '..');
@@ -79,4 +81,23 @@ test('usage errors exit 2; a broken file is a diagnostic, not a crash', () => {
   const r = slayer(dir);
   assert.equal(r.code, 1);
   assert.match(r.out, /error: .*junk\.safetensors: header length \d+ is larger than the 104857600-byte limit/);
+});
+
+const noSshd = missingTools([SSHD, '/usr/bin/ssh']);
+
+describe('slayer inspect HOST:/PATH over a real sshd', { skip: noSshd ?? false, timeout: 60_000 }, () => {
+  let sshd: TestSshd;
+  before(async () => { sshd = await TestSshd.start(); });
+  after(async () => { await sshd?.stop(); });
+
+  test('the remote report equals the local one; a missing path is a clear error', () => {
+    const local = JSON.parse(slayer(good, '--json').out) as { report: CheckpointReport };
+    const r = slayer(`slayer-test:${good}`, '--json', '--ssh-config', sshd.clientConfig);
+    assert.equal(r.code, 0, r.err);
+    const remote = JSON.parse(r.out) as { report: CheckpointReport };
+    assert.deepEqual({ ...remote.report, dir: good }, local.report);
+    const missing = slayer(`slayer-test:${good}-absent`, '--ssh-config', sshd.clientConfig);
+    assert.equal(missing.code, 1);
+    assert.match(missing.err, /slayer inspect: slayer-test:.*-absent: .*No such file or directory/);
+  });
 });
