@@ -2,6 +2,7 @@
 // sshd: its report equals the local reader's, byte for byte in the diagnostics, for good and
 // broken checkpoints, hostile names, and the sparse 70B-shaped checkpoint — in one round trip.
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -67,6 +68,17 @@ describe('scan by the local /bin/sh', () => {
     assert.deepEqual(out.files[0]!.head, bytes.subarray(0, bytes.length - 8), 'header bytes only, never the data');
     assert.throws(() => parseScanOutput(r.stdout.subarray(0, r.stdout.length - 3)), /malformed scan output/);
     assert.throws(() => parseScanOutput(Buffer.concat([r.stdout, Buffer.from('x')])), /1 bytes after the end marker/);
+  });
+
+  test('bash in a UTF-8 locale frames non-ASCII names by bytes too (the script sets LC_ALL=C)', { skip: existsSync('/bin/bash') ? false : 'no /bin/bash' }, () => {
+    const p = join(dir, 'bash-ü');
+    mkdirSync(p);
+    const bytes = encodeSafetensors([{ name: 'w', dtype: 'F32', shape: [1], data: new Uint8Array(4) }]);
+    writeFileSync(join(p, 'wé ✓.safetensors'), bytes);
+    const out = execFileSync('/bin/bash', ['-c', scanCommand(p)], { env: { ...process.env, LC_ALL: 'C.UTF-8', LANG: 'C.UTF-8' } });
+    const r = parseScanOutput(out);
+    assert.equal(r.dir, p);
+    assert.deepEqual(r.files.map((f) => [f.file, f.size, f.head.length]), [['wé ✓.safetensors', bytes.length, bytes.length - 4]]);
   });
 
   test('broken checkpoints: the same diagnostics as the local reader', async () => {
