@@ -209,6 +209,36 @@ describe('remote models through the client', () => {
   });
 });
 
+describe('clients with fewer capabilities', () => {
+  test('without relatedInformation support, the related places are named in the message', async () => {
+    const caps = { ...PUSH_CAPABILITIES, textDocument: { ...PUSH_CAPABILITIES.textDocument, publishDiagnostics: { relatedInformation: false } } };
+    const c = await LspClient.start({ env: { HOME: fx.home }, capabilities: caps });
+    try {
+      const uri = 'untitled:norelated.slayer';
+      const p = c.diagnostics(uri, 1);
+      await c.open(uri, 'model meta-llama/Llama-2-7b-hf\nexpand (4+1)x8\nmodel Qwen/Qwen2.5-7B\n');
+      const dup = (await p).diagnostics.find((d) => d.code === 'SL003')!;
+      assert.equal(dup.relatedInformation, undefined);
+      assert.equal(msg(dup), '"model" is given twice; only the first one counts (first given here: line 1)');
+    } finally {
+      await c.stop();
+    }
+  });
+
+  test('a malformed answer from the client about a remote model is an error on the model, not a crash', async () => {
+    const c = await LspClient.start({ env: { HOME: fx.home }, initializationOptions: { remoteModels: true }, settings: { 'slayer.languageServer': { debounceMs: 0 } } });
+    try {
+      c.conn.onRequest(REMOTE_MODEL_CONFIG_METHOD, () => ({ status: 'ok', config: '{}' }));
+      const uri = 'untitled:malformed.slayer';
+      await c.open(uri, 'model gpu-box:/m\nexpand (4+1)x8\n');
+      const d = await c.diagnostics(uri, 1, (x) => x.diagnostics.some((y) => y.code === 'SL012'));
+      assert.match(msg(d.diagnostics.find((y) => y.code === 'SL012')!), /malformed answer/);
+    } finally {
+      await c.stop();
+    }
+  });
+});
+
 describe('pull diagnostics', () => {
   test('when a remote model answer arrives, a pulling client is asked to refresh, and the next pull sees the model', async () => {
     const caps = { ...PUSH_CAPABILITIES, workspace: { ...PUSH_CAPABILITIES.workspace, diagnostics: { refreshSupport: true } }, textDocument: { ...PUSH_CAPABILITIES.textDocument, diagnostic: { dynamicRegistration: false } } };
