@@ -9,7 +9,7 @@
 import { execFileSync } from 'node:child_process';
 import { randomFillSync } from 'node:crypto';
 import { mkdtempSync, promises as fsp, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { blockSimilarity, inspect, readCheckpoint } from '../src/modelfiles';
 import { scanCommand, checkpointScan } from '../src/modelfiles/remoteScan';
@@ -104,6 +104,8 @@ async function similarity(root: string): Promise<void> {
 
 async function main(): Promise<void> {
   const root = mkdtempSync(join(tmpdir(), 'slayer-mf-bench-'));
+  // CPU-bound figures move with the machine's load; the ratios are measured side by side.
+  console.log(`load average ${loadavg().map((x) => x.toFixed(1)).join(' ')}`);
   try {
     await headerScan(root);
     await similarity(root);

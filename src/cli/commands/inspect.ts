@@ -120,7 +120,14 @@ export const inspectCommand: CliCommand = {
       const loaded = await loadAndInspect(target);
       report = loaded.report;
       if (argv.includes('--similarity') && loaded.checkpoint && report.layers.length > 1) {
-        similarity = await blockSimilarity(loaded.checkpoint);
+        let shown = -1;
+        similarity = await blockSimilarity(loaded.checkpoint, {
+          onProgress: io.isTty ? (done, total) => {
+            const pct = Math.floor((100 * done) / Math.max(1, total));
+            if (pct !== shown) io.err(`\rsimilarity: ${(shown = pct)}% of ${formatBytes(total)}`);
+          } : undefined,
+        });
+        if (io.isTty) io.err('\r\x1b[K');
       }
     }
     io.out(json ? `${JSON.stringify(similarity ? { report, similarity } : { report }, null, 2)}\n` : inspectText(report) + (similarity ? similarityText(similarity) : ''));
