@@ -3,16 +3,19 @@
 // suite (test/vscode/suite) runs in code-server's Node extension host; each of its tests is
 // reported here as a subtest. See docs/testing.md.
 import * as assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { ensureCodeServer } from './harness/codeServer';
+import { ARTIFACTS, ensureCodeServer, ROOT } from './harness/codeServer';
 import { waitFor as waitUntil } from '../remote/harness/processes';
 import { packageVsix, type PackageReport } from './harness/packageVsix';
 import { runSuiteInCodeServer } from './harness/runInCodeServer';
 import { openWorkbench, type WorkbenchSession } from './harness/workbenchSession';
 
 const tmp = mkdtempSync('/tmp/slv-pkg-');
+/** SLAYER_DOC_IMAGES=1: a longer run (60 steps) and the screenshots copied to docs/images/ for the README. */
+const DOC_IMAGES = process.env.SLAYER_DOC_IMAGES === '1';
+const DOC_SHOTS = ['workbench-quickfix', 'workbench-problems', 'workbench-runs', 'workbench-curves'];
 let pkg: PackageReport | undefined;
 
 describe('packaged extension in code-server', { timeout: 420_000 }, () => {
@@ -48,10 +51,14 @@ describe('workbench UI: Chromium on code-server', { timeout: 300_000 }, () => {
   before(async () => {
     ensureCodeServer();
     pkg ??= packageVsix(join(tmp, 'slayer-studio.vsix'));
-    ui = await openWorkbench(pkg.vsix);
+    ui = await openWorkbench(pkg.vsix, { steps: DOC_IMAGES ? 60 : 3 });
   });
   after(async () => {
     await ui?.close();
+    if (DOC_IMAGES) {
+      mkdirSync(join(ROOT, 'docs', 'images'), { recursive: true });
+      for (const s of DOC_SHOTS) copyFileSync(join(ARTIFACTS, `${s}.png`), join(ROOT, 'docs', 'images', `${s}.png`));
+    }
     rmSync(tmp, { recursive: true, force: true });
   });
 
@@ -111,6 +118,7 @@ describe('workbench UI: Chromium on code-server', { timeout: 300_000 }, () => {
     });
     await waitUntil(async () => (await points()) >= 3, 30_000, 'the loss chart to hold the run\'s 3 steps');
     assert.ok(await frame.locator('canvas').first().isVisible(), 'no chart canvas is visible');
+    await wb.command('View: Hide Panel'); // room for the charts
     await wb.screenshot('workbench-curves');
   });
 });

@@ -14,12 +14,12 @@ export const WORKSPACE_FIXTURE = join(ROOT, 'test', 'vscode', 'fixtures', 'works
 const FAKE_RUNNER = join(ROOT, 'test', 'remote', 'fixtures', 'fake_runner', 'slayer_runner');
 
 /** Settings for runs on localhost: the Debian torch interpreter, a tiny random model, 3 steps. */
-export function runSettings(workDir: string): Record<string, unknown> {
+export function runSettings(workDir: string, maxSteps = 3): Record<string, unknown> {
   return {
     'slayer.hosts': { localhost: { python: '/usr/bin/python3', workDir } },
     'slayer.defaultHost': 'localhost',
     'slayer.runs.tinyModel': true,
-    'slayer.runs.maxSteps': 3,
+    'slayer.runs.maxSteps': maxSteps,
   };
 }
 

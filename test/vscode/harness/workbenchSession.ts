@@ -1,6 +1,6 @@
 // One code-server with the packaged extension installed and one Chromium page on its workbench,
 // for the UI tests (the in-editor suite gets its own server and profile).
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { launchChromium } from './browser';
@@ -20,7 +20,9 @@ export interface WorkbenchSession {
   close(): Promise<void>;
 }
 
-export async function openWorkbench(vsix: string): Promise<WorkbenchSession> {
+/** `steps`: training steps of the tiny plan's stage (3 for the tests; more for README pictures). */
+export async function openWorkbench(vsix: string, opts: { steps?: number } = {}): Promise<WorkbenchSession> {
+  const steps = opts.steps ?? 3;
   let profile: EditorProfile | undefined;
   let server: CodeServer | undefined;
   let browser: Browser | undefined;
@@ -30,7 +32,9 @@ export async function openWorkbench(vsix: string): Promise<WorkbenchSession> {
     profile?.dispose();
   };
   try {
-    profile = makeProfile((dir) => runSettings(join(dir, 'runs')), WORKSPACE_FIXTURE);
+    profile = makeProfile((dir) => runSettings(join(dir, 'runs'), steps), WORKSPACE_FIXTURE);
+    const plan = join(profile.workspace, 'tiny.slayer');
+    writeFileSync(plan, readFileSync(plan, 'utf8').replace(/^(\s+steps\s+)\d+$/m, `$1${steps}`));
     const extensionDir = installVsix(profile, vsix);
     const standIn = useStandInRunnerIfNeeded(extensionDir);
     const manifest = JSON.parse(readFileSync(join(extensionDir, 'package.json'), 'utf8')) as { contributes: { commands: { command: string }[] } };
