@@ -3,7 +3,7 @@
 // startServer serves VS Code (dist/server.js over IPC) and any editor (`slayer lsp --stdio`).
 import {
   CodeActionKind, DidChangeConfigurationNotification, DidChangeWatchedFilesNotification, DocumentDiagnosticReportKind,
-  FileChangeType, TextDocumentSyncKind, type ClientCapabilities, type Connection, type InitializeResult,
+  TextDocumentSyncKind, type ClientCapabilities, type Connection, type InitializeResult,
 } from 'vscode-languageserver';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -141,6 +141,8 @@ export function startServer(connection: Connection, runtime: ServerRuntime = {})
     void loadSettings().then(() => refreshAll(), (e: unknown) => connection.console.error(`settings: ${String(e)}`));
   });
 
+  // Plans elsewhere in the workspace feed dataset completion; a config.json (created, changed or
+  // deleted) may change what a model resolves to.
   connection.onDidChangeWatchedFiles((p) => {
     let models = false;
     for (const c of p.changes) {
@@ -150,7 +152,6 @@ export function startServer(connection: Connection, runtime: ServerRuntime = {})
         resolver.fileChanged(path);
         models = true;
       }
-      if (c.type === FileChangeType.Deleted && path) resolver.fileChanged(path);
     }
     if (models) refreshAll();
   });
