@@ -252,15 +252,19 @@ def open_reader(path: str | os.PathLike[str], which: Optional[str] = None) -> Te
     return PackageReader(path) if (which or backend()) == "safetensors" else BuiltinReader(path)
 
 
-def read_elements(reader: TensorReader, name: str, start: int, count: int) -> torch.Tensor:
+def read_elements(reader: TensorReader, name: str, start: int, count: int,
+                  into: Optional[torch.Tensor] = None) -> torch.Tensor:
     """Elements [start, start+count) of a tensor in row-major order, as a 1-D tensor, read with one
-    pread (for streaming over tensors too large to hold whole)."""
+    pread (for streaming over tensors too large to hold whole). ``into``: a uint8 buffer to reuse."""
     info = reader.info(name)
     size = itemsize(info.dtype)
     total = math.prod(info.shape)
     if start < 0 or count < 0 or start + count > total:
         raise IndexError(f"{name}: elements [{start}, {start + count}) outside 0..{total}")
-    buf = torch.empty(count * size, dtype=torch.uint8)
+    if into is not None and into.dtype == torch.uint8 and into.numel() >= count * size:
+        buf = into[: count * size]
+    else:
+        buf = torch.empty(count * size, dtype=torch.uint8)
     view = memoryview(buf.numpy()).cast("B")
     fd, off, got = reader.fileno(), info.start + start * size, 0
     while got < len(view):

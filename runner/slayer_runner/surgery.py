@@ -26,6 +26,7 @@ import threading
 import time
 import traceback
 import uuid
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -135,26 +136,30 @@ MIX_CHUNK = 1 << 18  # elements per float32 scratch block: small enough to stay 
 def mix_chunks(ck: Checkpoint, out: OutputTensor) -> Iterator[torch.Tensor]:
     """Σ weight·θ in float32 (sources in the LayerMap's order), cast back to the output dtype, as
     consecutive 1-D pieces: sources are read piece by piece, so memory stays at a few small buffers
-    whatever the tensor's size. Same arithmetic as ``sum(t.float() * w)`` element by element."""
+    whatever the tensor's size. Same arithmetic as ``sum(t.float() * w)`` element by element.
+    Each piece is only valid until the next one is asked for (the buffers are reused)."""
     n = math.prod(out.spec.shape)
-    acc_buf = torch.empty(min(n, MIX_CHUNK), dtype=torch.float32)
+    chunk = min(n, MIX_CHUNK)
+    acc_buf = torch.empty(chunk, dtype=torch.float32)
     term_buf = torch.empty_like(acc_buf)
-    readers = [(ck.reader(name), name, w) for name, w in out.sources]
+    out_buf = torch.empty(chunk, dtype=out.spec.dtype)
+    readers = [(ck.reader(name), name, w, torch.empty(chunk * ck.info(name).nbytes // max(n, 1), dtype=torch.uint8))
+               for name, w in out.sources]
     for lo in range(0, n, MIX_CHUNK):
         k = min(n, lo + MIX_CHUNK) - lo
         acc, term = acc_buf[:k], term_buf[:k]
-        for j, (reader, name, w) in enumerate(readers):
-            piece = read_elements(reader, name, lo, k)
+        for j, (reader, name, w, raw) in enumerate(readers):
+            piece = read_elements(reader, name, lo, k, into=raw)
             if j == 0:
                 acc.copy_(piece).mul_(w)
             else:
                 acc.add_(term.copy_(piece).mul_(w))
-        yield acc.to(out.spec.dtype)
+        yield out_buf[:k].copy_(acc)
 
 
 def mix(ck: Checkpoint, out: OutputTensor) -> torch.Tensor:
     """The whole mixed tensor (for callers that want it in memory)."""
-    return torch.cat(list(mix_chunks(ck, out))).reshape(out.spec.shape)
+    return torch.cat([piece.clone() for piece in mix_chunks(ck, out)]).reshape(out.spec.shape)
 
 
 def updated_config(config: dict[str, Any], layer_map: LayerMap) -> dict[str, Any]:
@@ -238,11 +243,13 @@ def apply_layer_map(layer_map: dict[str, Any], source: Path, output: Path, event
         specs = [o.spec for o in outs]
         tmp = _temp_dir_for(output)
         tmp.mkdir()
+        syncer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fsync")
         try:
             shards = split_shards(specs, num_shards) if num_shards else plan_shards(specs, max_shard_bytes)
             writer = ShardWriter(tmp, shards)
             total = sum(s.nbytes for s in specs)
             progress = Progress(events, "surgery", total, "bytes")
+            synced: list[Future[None]] = []
             done, shards_logged = 0, 0
             for o in outs:
                 if o.op == "copy":
@@ -254,17 +261,25 @@ def apply_layer_map(layer_map: dict[str, Any], source: Path, output: Path, event
                     writer.write_chunks(o.name, mix_chunks(ck, o))
                 done += o.spec.nbytes
                 progress.update(done)
-                if events and len(writer.written_files) > shards_logged:
+                if len(writer.written_files) > shards_logged:
+                    # A finished shard is flushed to disk in the background while the next is written.
+                    synced += [syncer.submit(_fsync_file, p) for p in writer.written_files[shards_logged:]]
                     shards_logged = len(writer.written_files)
-                    events.log(f"wrote {writer.written_files[-1].name}")
+                    if events:
+                        events.log(f"wrote {writer.written_files[-1].name}")
             writer.close()
             write_config(tmp, updated_config(ck.config, layer_map))
             extras = copy_extra_files(source, tmp)
-            _fsync_dir(tmp)
+            done_files = set(writer.written_files)
+            synced += [syncer.submit(_fsync_file, p) for p in tmp.iterdir() if p.is_file() and p not in done_files]
+            for f in synced:
+                f.result()
             _move_into_place(tmp, output, overwrite)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
+        finally:
+            syncer.shutdown(wait=True, cancel_futures=True)
     summary = {
         "output": str(output), "blocks": len(layer_map["blocks"]), "tensors": len(outs), "bytes": total,
         "shards": len(writer.names), "files_copied": extras,
@@ -286,11 +301,15 @@ def _artifact_path(output: Path, events: EventWriter) -> str:
         return str(output)
 
 
-def _fsync_dir(directory: Path) -> None:
-    for p in directory.iterdir():
-        if p.is_file():
-            with open(p, "rb") as f:
-                os.fsync(f.fileno())
+def _fsync_file(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except FileNotFoundError:  # the temporary directory was removed after a failure
+        return
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _move_into_place(tmp: Path, output: Path, overwrite: bool) -> None:
