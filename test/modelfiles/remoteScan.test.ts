@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { inspectCheckpoint } from '../../src/modelfiles';
@@ -79,6 +79,21 @@ describe('scan by the local /bin/sh', () => {
     const r = parseScanOutput(out);
     assert.equal(r.dir, p);
     assert.deepEqual(r.files.map((f) => [f.file, f.size, f.head.length]), [['wé ✓.safetensors', bytes.length, bytes.length - 4]]);
+  });
+
+  test('a Hugging Face cache snapshot (every file a symlink into blobs/) reads the same, locally and by the scan', async () => {
+    const src = await tinyCheckpoint('hf-src', 2);
+    const snap = join(dir, 'hub', 'snapshots', 'abc123');
+    mkdirSync(join(dir, 'hub', 'blobs'), { recursive: true });
+    mkdirSync(snap, { recursive: true });
+    for (const f of readdirSync(src)) {
+      renameSync(join(src, f), join(dir, 'hub', 'blobs', `sha-${f}`));
+      symlinkSync(`../../blobs/sha-${f}`, join(snap, f));
+    }
+    const local1 = await inspectCheckpoint(snap);
+    assert.deepEqual(local1.diagnostics, []);
+    assert.equal(local1.shards, 2);
+    assert.deepEqual((await scan(local, snap)).report, local1);
   });
 
   test('broken checkpoints: the same diagnostics as the local reader', async () => {
