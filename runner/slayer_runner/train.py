@@ -28,7 +28,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Mapping, Optional, Tuple
+from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 import numpy as np
 import torch
@@ -37,7 +37,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .cancel import Cancelled, CancelToken
-from .data import IGNORE, Batch, Mixture, load_tokenizer, open_stage_data
+from .data import IGNORE, Batch, load_tokenizer, open_stage_data
 from .events import EventWriter, Progress
 from .model import CausalLM, load_pretrained, read_config, torch_dtype
 
