@@ -61,7 +61,7 @@ export function completions(a: PlanAnalysis, pos: Position, src: CompletionSourc
   }
 
   const key = words[0]!;
-  if (inStage) return stageValue(words, key, item, src, current, offset, wordRange);
+  if (inStage) return stageValue(words, item, src, current, offset, wordRange);
   switch (key) {
     case 'model':
       return words.length === 2 ? modelValues(current, offset, src, file, item, wordRange) : [];
@@ -95,7 +95,7 @@ export function completions(a: PlanAnalysis, pos: Position, src: CompletionSourc
 
 type ItemFn = (label: string, kind: CompletionItemKind, detail?: string, doc?: string, r?: Range, sort?: string) => CompletionItem;
 
-function stageValue(words: string[], key: string, item: ItemFn, src: CompletionSources, current: string, offset: number, wordRange: (from: number) => Range): CompletionItem[] {
+function stageValue(words: string[], item: ItemFn, src: CompletionSources, current: string, offset: number, wordRange: (from: number) => Range): CompletionItem[] {
   const prev = words[words.length - 2]!;
   const keys = STAGE_KEYS.map((k) => item(k, CompletionItemKind.Property, 'stage setting', KEY_DOCS[k]));
   if (words.slice(0, -1).includes('data')) {
@@ -105,9 +105,8 @@ function stageValue(words: string[], key: string, item: ItemFn, src: CompletionS
     const onLine = new Set(words.join(' ').split(',').map((x) => x.replace(/^.*\bdata\s+/, '').replace(/:.*$/, '').trim()));
     return src.datasets().filter((n) => !onLine.has(n)).map((n) => item(n, CompletionItemKind.Value, 'used in this workspace', undefined, wordRange(offset - part.length)));
   }
-  void key;
   if (prev === 'precision') return PRECISIONS.map((v) => item(v, CompletionItemKind.EnumMember));
-  if (prev === 'schedule' || (key === 'lr' && words.length === 3)) return SCHEDULES.map((v) => item(v, CompletionItemKind.EnumMember));
+  if (prev === 'schedule' || (words[0] === 'lr' && words.length === 3)) return SCHEDULES.map((v) => item(v, CompletionItemKind.EnumMember));
   if ((STAGE_KEYS as readonly string[]).includes(prev)) return [];
   return keys;
 }
