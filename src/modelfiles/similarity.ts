@@ -39,7 +39,7 @@ export interface SimilarityReport {
 }
 
 export interface SimilarityOptions {
-  /** Elements per chunk (memory ≈ 24 bytes × this at most). Default 128 Ki: fits the CPU caches better than larger chunks. */
+  /** Elements per chunk (memory ≈ 24 bytes × this at most). Default 64 Ki: cache-sized chunks measured faster than 16 Ki or 256 Ki–1 Mi. */
   chunkElements?: number;
   /** Also compare 1-D tensors (norm gains, biases). Default: weight matrices only. */
   includeVectors?: boolean;
@@ -94,19 +94,24 @@ function sumSquares(x: Float32Array, n: number): number {
   return s;
 }
 
-/** out[0] = Σ a·b, out[1] = Σ b². */
+/** out[0] = Σ a·b, out[1] = Σ b². Four accumulators each, so the additions do not wait on each other. */
 function dotAndSquares(a: Float32Array, b: Float32Array, n: number, out: Float64Array): void {
-  let d = 0;
-  let s = 0;
-  for (let k = 0; k < n; k++) { const v = b[k]!; d += a[k]! * v; s += v * v; }
-  out[0] = d;
-  out[1] = s;
+  let d0 = 0, d1 = 0, d2 = 0, d3 = 0, s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+  let k = 0;
+  for (; k + 3 < n; k += 4) {
+    const v0 = b[k]!, v1 = b[k + 1]!, v2 = b[k + 2]!, v3 = b[k + 3]!;
+    d0 += a[k]! * v0; d1 += a[k + 1]! * v1; d2 += a[k + 2]! * v2; d3 += a[k + 3]! * v3;
+    s0 += v0 * v0; s1 += v1 * v1; s2 += v2 * v2; s3 += v3 * v3;
+  }
+  for (; k < n; k++) { const v = b[k]!; d0 += a[k]! * v; s0 += v * v; }
+  out[0] = d0 + d1 + d2 + d3;
+  out[1] = s0 + s1 + s2 + s3;
 }
 
 /** Cosine similarity of every pair of adjacent blocks, streamed tensor by tensor. */
 export async function blockSimilarity(c: Checkpoint, options: SimilarityOptions = {}): Promise<SimilarityReport> {
   const started = performance.now();
-  const chunk = Math.max(1, Math.floor(options.chunkElements ?? 1 << 17));
+  const chunk = Math.max(1, Math.floor(options.chunkElements ?? 1 << 16));
   const { numLayers, groups, skipped } = plan(c, options.includeVectors ?? false);
   const total = groups.reduce((n, g) => n + g.tensors.reduce((m, t) => m + t.byteLength, 0), 0);
   // Two raw buffers: the read of block l + 1's chunk runs (in libuv's pool) while block l's is decoded.
