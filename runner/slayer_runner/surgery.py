@@ -7,10 +7,11 @@ Per output block b and per tensor suffix s of a block (``model.layers.N.<s>``):
 Tensors outside the blocks (embeddings, final norm, head) are copied unchanged. Block numbers are
 matched with the anchored pattern ``^model\\.layers\\.(\\d+)\\.``, never a substring replace.
 
-Out of core: output tensors are streamed into shards as they are produced; the process holds one
-output tensor (plus its float32 sources while averaging), never a shard or the model. Unchanged
-tensors are copied file to file by the kernel. The source directory is only read. Everything is
-written into a hidden temporary directory next to the output, renamed into place at the end.
+Out of core: output tensors are streamed into shards as they are produced. Unchanged tensors are
+copied file to file by the kernel, zeroed ones are file holes, averaged ones are computed in pieces
+of MIX_CHUNK elements; the process holds a few small buffers, never a tensor, a shard or the model.
+The source directory is only read. Everything is written into a hidden temporary directory next to
+the output, fsynced, and renamed into place at the end.
 """
 from __future__ import annotations
 

@@ -110,6 +110,34 @@ class Doctor(unittest.TestCase):
         self.assertEqual(doctor_here("--run-dir", str(self.run_dir("src", self.lm, cfg))).returncode, 0)
 
 
+class FitRule(unittest.TestCase):
+    """The judgement on GPU hosts, from the same function with the GPUs a CUDA host would report."""
+
+    def judge(self, total: int, trainable: int, gpus: int, gpu_bytes: int, world: int) -> Any:
+        from slayer_runner.doctor import Report, _judge_fit
+        lm = {"params": {"total": total, "trainable": trainable}, "plan": {"expand": "x"},
+              "result": {"dtype": "bfloat16"}}
+        devices = [{"index": i, "name": "GPU", "total": gpu_bytes, "free": None} for i in range(gpus)]
+        r = Report()
+        _judge_fit(r, lm, devices, world, None, 10**15)
+        return r
+
+    def test_slayer_8b_on_a100s(self) -> None:
+        # SLayer-8B with the head trained (Table 4): 7,952,715,776 total, 1,952,522,240 trainable
+        need = 16 * 1_952_522_240 + 2 * (7_952_715_776 - 1_952_522_240)
+        r = self.judge(7_952_715_776, 1_952_522_240, 8, 80 * 10**9, 8)
+        self.assertEqual(r.facts["memory_needed"], need)
+        self.assertEqual(r.problems, [])
+        self.assertTrue(any("one GPU holds it" in ln for ln in r.lines))
+        r = self.judge(7_952_715_776, 1_952_522_240, 8, 24 * 10**9, 8)
+        self.assertEqual(r.problems, [])
+        self.assertIn("the model does not fit one GPU: training shards it with FSDP", r.notes)
+        r = self.judge(7_952_715_776, 1_952_522_240, 1, 24 * 10**9, 1)
+        self.assertEqual(len(r.problems), 1)
+        self.assertIn("use more GPUs, or train fewer blocks", r.problems[0])
+        self.assertEqual(r.facts["checkpoint_bytes"], 2 * 7_952_715_776)
+
+
 class CommandTable(unittest.TestCase):
     def call(self, argv: list[str]) -> tuple[int, str]:
         err = io.StringIO()
