@@ -1,7 +1,8 @@
 """``make-tiny``: a random Llama-format Hugging Face checkpoint (tests, the CPU demo, benchmarks).
 
 Tensor names and shapes are those of ``LlamaForCausalLM`` (``Qwen2ForCausalLM`` with q/k/v
-biases), grouped-query attention included. Weights are N(0, 0.02²), norms 1 + N(0, 0.1²) (not all
+biases only), grouped-query attention included; Llama's ``attention_bias`` (q/k/v/o biases) and
+``mlp_bias`` are options. Weights are N(0, 0.02²), norms 1 + N(0, 0.1²) (not all
 ones, so averaging them is visible), biases N(0, 0.02²). Generation streams tensor by tensor, so
 checkpoints larger than memory can be made (the surgery benchmark makes one of over 1 GB).
 
@@ -29,7 +30,8 @@ DTYPE_CONFIG_NAMES = {torch.bfloat16: "bfloat16", torch.float16: "float16", torc
 
 DEFAULTS: dict[str, Any] = {
     "num_layers": 8, "hidden_size": 64, "intermediate_size": 172, "num_heads": 4, "num_kv_heads": 2,
-    "vocab_size": 256, "seed": 0, "qkv_bias": False, "tie_embeddings": False, "dtype": "float32",
+    "vocab_size": 256, "seed": 0, "qkv_bias": False, "attention_bias": False, "mlp_bias": False,
+    "tie_embeddings": False, "dtype": "float32",
     "max_position_embeddings": 256, "rope_theta": 10000.0, "rms_norm_eps": 1e-5,
     "shards": None, "max_shard_bytes": DEFAULT_MAX_SHARD,
 }
@@ -70,10 +72,15 @@ def tensor_specs(s: Mapping[str, Any]) -> list[TensorSpec]:
         block = [("input_layernorm.weight", (h,)),
                  ("self_attn.q_proj.weight", (q, h)), ("self_attn.k_proj.weight", (kv, h)),
                  ("self_attn.v_proj.weight", (kv, h))]
-        if s["qkv_bias"]:
+        if s["qkv_bias"] or s["attention_bias"]:
             block += [("self_attn.q_proj.bias", (q,)), ("self_attn.k_proj.bias", (kv,)), ("self_attn.v_proj.bias", (kv,))]
-        block += [("self_attn.o_proj.weight", (h, q)), ("post_attention_layernorm.weight", (h,)),
+        block += [("self_attn.o_proj.weight", (h, q))]
+        if s["attention_bias"]:
+            block += [("self_attn.o_proj.bias", (h,))]
+        block += [("post_attention_layernorm.weight", (h,)),
                   ("mlp.gate_proj.weight", (i, h)), ("mlp.up_proj.weight", (i, h)), ("mlp.down_proj.weight", (h, i))]
+        if s["mlp_bias"]:
+            block += [("mlp.gate_proj.bias", (i,)), ("mlp.up_proj.bias", (i,)), ("mlp.down_proj.bias", (h,))]
         out += [TensorSpec(p + name, dt, shape) for name, shape in block]
     out.append(TensorSpec("model.norm.weight", dt, (h,)))
     if not s["tie_embeddings"]:
@@ -82,7 +89,7 @@ def tensor_specs(s: Mapping[str, Any]) -> list[TensorSpec]:
 
 
 def config_json(s: Mapping[str, Any]) -> dict[str, Any]:
-    qwen = bool(s["qkv_bias"])
+    qwen = bool(s["qkv_bias"]) and not s["attention_bias"] and not s["mlp_bias"]
     cfg: dict[str, Any] = {
         "architectures": ["Qwen2ForCausalLM" if qwen else "LlamaForCausalLM"],
         "model_type": "qwen2" if qwen else "llama",
@@ -97,7 +104,7 @@ def config_json(s: Mapping[str, Any]) -> dict[str, Any]:
         "eos_token_id": 257 if s["vocab_size"] > 257 else None,
     }
     if not qwen:
-        cfg.update({"attention_bias": False, "mlp_bias": False})
+        cfg.update({"attention_bias": bool(s["attention_bias"]), "mlp_bias": bool(s["mlp_bias"])})
     return cfg
 
 
@@ -158,6 +165,8 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--kv-heads", type=int, default=DEFAULTS["num_kv_heads"])
     ap.add_argument("--vocab", type=int, default=DEFAULTS["vocab_size"])
     ap.add_argument("--qkv-bias", action="store_true", help="q/k/v biases (writes a qwen2 config)")
+    ap.add_argument("--attention-bias", action="store_true", help="q/k/v/o biases (Llama attention_bias)")
+    ap.add_argument("--mlp-bias", action="store_true", help="gate/up/down biases (Llama mlp_bias)")
     ap.add_argument("--tie", action="store_true", help="tie the output head to the embeddings")
     ap.add_argument("--dtype", default="fp32", choices=["bf16", "fp16", "fp32"])
     group = ap.add_mutually_exclusive_group()
@@ -168,6 +177,7 @@ def main(argv: list[str]) -> int:
     spec: dict[str, Any] = {
         "num_layers": a.layers, "hidden_size": a.hidden, "intermediate_size": a.intermediate, "num_heads": a.heads,
         "num_kv_heads": a.kv_heads, "vocab_size": a.vocab, "seed": a.seed, "qkv_bias": a.qkv_bias,
+        "attention_bias": a.attention_bias, "mlp_bias": a.mlp_bias,
         "tie_embeddings": a.tie, "dtype": a.dtype, "shards": a.shards,
     }
     if a.max_shard_size:
@@ -188,7 +198,8 @@ def spec_from_layer_map_shape(shape: Mapping[str, Any], seed: int = 0,
         "num_layers": shape["numLayers"], "hidden_size": shape["hiddenSize"],
         "intermediate_size": shape["intermediateSize"], "num_heads": shape["numHeads"],
         "num_kv_heads": shape["numKvHeads"], "vocab_size": shape["vocabSize"], "seed": seed,
-        "qkv_bias": bool(shape["qkvBias"]), "tie_embeddings": bool(shape["tieEmbeddings"]),
+        "qkv_bias": bool(shape["qkvBias"]) and not shape["oBias"], "attention_bias": bool(shape["oBias"]),
+        "mlp_bias": bool(shape["mlpBias"]), "tie_embeddings": bool(shape["tieEmbeddings"]),
         "dtype": shape["dtype"] if shape["dtype"] in DTYPE_ALIASES else "float32",
         "head_dim": shape["headDim"], "rms_norm_eps": shape["rmsNormEps"], "rope_theta": shape["ropeTheta"],
         "max_position_embeddings": shape["maxPositionEmbeddings"],

@@ -95,6 +95,25 @@ class Surgery(unittest.TestCase):
     def test_init_rules_fp16(self) -> None:
         self.expand_one_each("fp16", qkv_bias=False)
 
+    def test_biases_of_output_projections_are_zeroed_too(self) -> None:
+        why = cli_available()
+        if why:
+            self.skipTest(why)
+        src = tiny(self.dir / "src", num_layers=4, attention_bias=True, mlp_bias=True, dtype="bf16")
+        lm = compile_plan(src, "(2+1)x2◇")
+        new = [b for b in lm["blocks"] if b["role"] == "new"]
+        self.assertEqual(sorted(new[0]["zero"]), ["mlp.down_proj.bias", "mlp.down_proj.weight",
+                                                  "self_attn.o_proj.bias", "self_attn.o_proj.weight"])
+        out = self.dir / "out"
+        apply_layer_map(lm, src, out)
+        base, res = load_state_dict(src), load_state_dict(out)
+        i = new[0]["index"]
+        for s in ("self_attn.o_proj.bias", "mlp.down_proj.bias", "self_attn.o_proj.weight", "mlp.down_proj.weight"):
+            self.assertTrue(torch.equal(res[f"model.layers.{i}.{s}"], torch.zeros_like(base[f"model.layers.0.{s}"])), s)
+        for s in ("self_attn.q_proj.bias", "mlp.gate_proj.bias", "mlp.up_proj.bias"):
+            mean = ((base[f"model.layers.1.{s}"].float() + base[f"model.layers.2.{s}"].float()) / 2).to(torch.bfloat16)
+            self.assertTrue(torch.equal(res[f"model.layers.{i}.{s}"], mean), s)
+
     def test_updated_final_block_is_the_stated_mean(self) -> None:
         src = tiny(self.dir / "src", num_layers=6, dtype="fp32")
         third = 1 / 3

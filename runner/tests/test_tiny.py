@@ -60,6 +60,20 @@ class Tiny(unittest.TestCase):
         self.assertNotIn("model.layers.0.self_attn.o_proj.bias", sd)
         self.assertTrue(all(v.dtype == torch.bfloat16 for v in sd.values()))
 
+    def test_llama_attention_and_mlp_biases(self) -> None:
+        out = tiny(self.dir / "m", num_layers=2, attention_bias=True, mlp_bias=True, intermediate_size=96)
+        sd = load_state_dict(out)
+        cfg = load_config(out)
+        self.assertEqual((cfg["model_type"], cfg["attention_bias"], cfg["mlp_bias"]), ("llama", True, True))
+        shapes = {k: tuple(v.shape) for k, v in sd.items() if k.startswith("model.layers.1.") and k.endswith(".bias")}
+        self.assertEqual(shapes, {
+            "model.layers.1.self_attn.q_proj.bias": (64,), "model.layers.1.self_attn.k_proj.bias": (32,),
+            "model.layers.1.self_attn.v_proj.bias": (32,), "model.layers.1.self_attn.o_proj.bias": (64,),
+            "model.layers.1.mlp.gate_proj.bias": (96,), "model.layers.1.mlp.up_proj.bias": (96,),
+            "model.layers.1.mlp.down_proj.bias": (64,)})
+        shape = shape_from_config(cfg)
+        self.assertEqual((shape["qkvBias"], shape["oBias"], shape["mlpBias"]), (True, True, True))
+
     def test_deterministic_in_the_seed(self) -> None:
         a = load_state_dict(tiny(self.dir / "a", seed=3, dtype="fp16"))
         b = load_state_dict(tiny(self.dir / "b", seed=3, dtype="fp16"))
