@@ -21,6 +21,9 @@ import torch.nn.functional as F
 from torch import nn
 
 
+Device = Optional[Any]  # a torch.device or its name
+
+
 @dataclass(frozen=True)
 class ModelConfig:
     vocab_size: int
@@ -127,9 +130,9 @@ class Linear(nn.Linear):
 
 
 class RMSNorm(nn.Module):
-    def __init__(self, dim: int, eps: float) -> None:
+    def __init__(self, dim: int, eps: float, device: Device = None) -> None:
         super().__init__()
-        self.weight = nn.Parameter(torch.ones(dim))
+        self.weight = nn.Parameter(torch.ones(dim, device=device))
         self.eps = eps
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -170,14 +173,14 @@ def rotate_half(x: torch.Tensor) -> torch.Tensor:
 
 
 class Attention(nn.Module):
-    def __init__(self, cfg: ModelConfig) -> None:
+    def __init__(self, cfg: ModelConfig, device: Device = None) -> None:
         super().__init__()
         self.cfg = cfg
         h, d = cfg.hidden_size, cfg.head_dim
-        self.q_proj = Linear(h, cfg.num_heads * d, bias=cfg.qkv_bias)
-        self.k_proj = Linear(h, cfg.num_kv_heads * d, bias=cfg.qkv_bias)
-        self.v_proj = Linear(h, cfg.num_kv_heads * d, bias=cfg.qkv_bias)
-        self.o_proj = Linear(cfg.num_heads * d, h, bias=cfg.o_bias)
+        self.q_proj = Linear(h, cfg.num_heads * d, bias=cfg.qkv_bias, device=device)
+        self.k_proj = Linear(h, cfg.num_kv_heads * d, bias=cfg.qkv_bias, device=device)
+        self.v_proj = Linear(h, cfg.num_kv_heads * d, bias=cfg.qkv_bias, device=device)
+        self.o_proj = Linear(cfg.num_heads * d, h, bias=cfg.o_bias, device=device)
 
     def forward(self, x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor:
         b, t, _ = x.shape
@@ -209,12 +212,12 @@ def causal_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torch
 
 
 class MLP(nn.Module):
-    def __init__(self, cfg: ModelConfig) -> None:
+    def __init__(self, cfg: ModelConfig, device: Device = None) -> None:
         super().__init__()
         h, i = cfg.hidden_size, cfg.intermediate_size
-        self.gate_proj = Linear(h, i, bias=cfg.mlp_bias)
-        self.up_proj = Linear(h, i, bias=cfg.mlp_bias)
-        self.down_proj = Linear(i, h, bias=cfg.mlp_bias)
+        self.gate_proj = Linear(h, i, bias=cfg.mlp_bias, device=device)
+        self.up_proj = Linear(h, i, bias=cfg.mlp_bias, device=device)
+        self.down_proj = Linear(i, h, bias=cfg.mlp_bias, device=device)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.down_proj(F.silu(self.gate_proj(x)) * self.up_proj(x))
@@ -223,12 +226,12 @@ class MLP(nn.Module):
 class Block(nn.Module):
     """x + Attn(norm(x)), then + MLP(norm(·)): the residual step x_{i+1} = x_i + F(x_i, θ_i)."""
 
-    def __init__(self, cfg: ModelConfig) -> None:
+    def __init__(self, cfg: ModelConfig, device: Device = None) -> None:
         super().__init__()
-        self.input_layernorm = RMSNorm(cfg.hidden_size, cfg.rms_norm_eps)
-        self.self_attn = Attention(cfg)
-        self.post_attention_layernorm = RMSNorm(cfg.hidden_size, cfg.rms_norm_eps)
-        self.mlp = MLP(cfg)
+        self.input_layernorm = RMSNorm(cfg.hidden_size, cfg.rms_norm_eps, device)
+        self.self_attn = Attention(cfg, device)
+        self.post_attention_layernorm = RMSNorm(cfg.hidden_size, cfg.rms_norm_eps, device)
+        self.mlp = MLP(cfg, device)
 
     def forward(self, x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor:
         x = x + self.self_attn(self.input_layernorm(x), cos, sin)
@@ -236,22 +239,29 @@ class Block(nn.Module):
 
 
 class Backbone(nn.Module):
-    def __init__(self, cfg: ModelConfig) -> None:
+    def __init__(self, cfg: ModelConfig, device: Device = None) -> None:
         super().__init__()
-        self.embed_tokens = nn.Embedding(cfg.vocab_size, cfg.hidden_size)
-        self.layers = nn.ModuleList([Block(cfg) for _ in range(cfg.num_layers)])
-        self.norm = RMSNorm(cfg.hidden_size, cfg.rms_norm_eps)
+        self.embed_tokens = nn.Embedding(cfg.vocab_size, cfg.hidden_size, device=device)
+        self.layers = nn.ModuleList([Block(cfg, device) for _ in range(cfg.num_layers)])
+        self.norm = RMSNorm(cfg.hidden_size, cfg.rms_norm_eps, device)
 
 
 class CausalLM(nn.Module):
-    def __init__(self, cfg: ModelConfig) -> None:
+    """The decoder. `device="meta"` builds it without allocating or initialising weights
+    (`load_pretrained` then materialises it directly in the target dtype and device)."""
+
+    def __init__(self, cfg: ModelConfig, device: Device = None) -> None:
         super().__init__()
         self.cfg = cfg
-        self.model = Backbone(cfg)
-        self.lm_head = Linear(cfg.hidden_size, cfg.vocab_size, bias=False)
-        if cfg.tie_embeddings:
+        self.model = Backbone(cfg, device)
+        self.lm_head = Linear(cfg.hidden_size, cfg.vocab_size, bias=False, device=device)
+        self.tie()
+
+    def tie(self) -> None:
+        """Makes lm_head share the embedding matrix when the config ties them (again after moves
+        between devices, which can replace parameter objects)."""
+        if self.cfg.tie_embeddings:
             self.lm_head.weight = self.model.embed_tokens.weight
-        self.register_buffer("inv_freq", rope_inv_freq(cfg), persistent=False)
 
     @property
     def blocks(self) -> nn.ModuleList:
@@ -259,7 +269,8 @@ class CausalLM(nn.Module):
 
     def rope(self, t: int, device: torch.device, dtype: torch.dtype) -> tuple[torch.Tensor, torch.Tensor]:
         pos = torch.arange(t, device=device, dtype=torch.float32)
-        freqs = torch.outer(pos, self.inv_freq.to(device=device, dtype=torch.float32))
+        # Recomputed in float32 each call (cheap): a buffer would be cast by model.to(bfloat16).
+        freqs = torch.outer(pos, rope_inv_freq(self.cfg).to(device))
         emb = torch.cat((freqs, freqs), dim=-1)
         return emb.cos().to(dtype), emb.sin().to(dtype)
 
@@ -320,7 +331,9 @@ def build(hf_config: Mapping[str, Any], tensors: Optional[Mapping[str, torch.Ten
     model = CausalLM(ModelConfig.from_hf(hf_config))
     if tensors is not None:
         load_state(model, tensors)
-    return model.to(device=device, dtype=dtype)
+    model = model.to(device=device, dtype=dtype)
+    model.tie()
+    return model
 
 
 def torch_dtype(name: Optional[str]) -> torch.dtype:
@@ -364,8 +377,11 @@ def load_pretrained(model_dir: str | os.PathLike[str], dtype: Optional[torch.dty
     from .safetensors_io import iter_file
 
     cfg = read_config(model_dir)
-    model = CausalLM(ModelConfig.from_hf(cfg))
-    model.to(dtype=dtype or torch_dtype(cfg.get("torch_dtype")))
+    # Built on the meta device, then given storage in the final dtype on the final device: no
+    # float32 copy of the whole model on the host, no random initialisation of billions of weights.
+    model = CausalLM(ModelConfig.from_hf(cfg), device="meta").to(dtype=dtype or torch_dtype(cfg.get("torch_dtype")))
+    model = model.to_empty(device=device)
+    model.tie()
     params = dict(model.named_parameters())
     expected = set(tensor_names(model))
     seen: set[str] = set()
@@ -383,4 +399,4 @@ def load_pretrained(model_dir: str | os.PathLike[str], dtype: Optional[torch.dty
     missing = sorted(expected - seen)
     if missing:
         raise KeyError(f"{model_dir}: missing tensors {missing[:5]}{' …' if len(missing) > 5 else ''}")
-    return model.to(device)
+    return model

@@ -227,12 +227,13 @@ class Trainer:
         half = self.d.device.type == "cuda" and any(self._precision(s) for s in stages)
         # Frozen weights stay in the checkpoint's half precision on GPU; trainable ones are float32
         # master weights (autocast runs the matmuls in bf16). On CPU everything is float32.
-        model = load_pretrained(self.o.model_dir, dtype=torch_dtype(self.config.get("torch_dtype")) if half else torch.float32)
+        model = load_pretrained(self.o.model_dir, dtype=torch_dtype(self.config.get("torch_dtype")) if half else torch.float32,
+                                device=self.d.device)
         count = set_trainable(model, self.o.layer_map)
         for p in model.parameters():
             if p.requires_grad:
                 p.data = p.data.float()
-        return model.to(self.d.device), count
+        return model, count
 
     def _fsdp_wanted(self, model: CausalLM) -> bool:
         if self.o.fsdp is not None:

@@ -162,6 +162,8 @@ class Loading(unittest.TestCase):
                 tensors = {n: m.state_dict()[n] for n in M.tensor_names(m)}
                 self._write(d, cfg, tensors, shards)
                 loaded = M.load_pretrained(d).eval()
+                if kw.get("tie"):
+                    self.assertIs(loaded.lm_head.weight, loaded.model.embed_tokens.weight)
                 ids = random_ids(2, 12, 300)
                 torch.testing.assert_close(loaded(ids), m(ids), rtol=0, atol=0)
 
@@ -170,7 +172,10 @@ class Loading(unittest.TestCase):
             m = random_model(seed=2).to(torch.bfloat16)
             tensors = {n: m.state_dict()[n] for n in M.tensor_names(m)}
             self._write(d, hf_config(torch_dtype="bfloat16"), tensors, 1)
-            self.assertEqual(M.load_pretrained(d).model.norm.weight.dtype, torch.bfloat16)
+            loaded = M.load_pretrained(d)
+            self.assertEqual(loaded.model.norm.weight.dtype, torch.bfloat16)
+            ids = random_ids(1, 8, 300)
+            torch.testing.assert_close(loaded(ids), m(ids), rtol=0, atol=0)  # RoPE stays float32
             del tensors["model.layers.1.mlp.up_proj.weight"]
             self._write(d, hf_config(torch_dtype="bfloat16"), tensors, 1)
             with self.assertRaisesRegex(KeyError, "up_proj"):
