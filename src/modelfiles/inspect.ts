@@ -85,6 +85,11 @@ const STORED_DTYPE: Record<string, string> = { bfloat16: 'BF16', float16: 'F16',
 const summary = (t: CheckpointTensor): NamedTensorSummary => ({ name: t.name, dtype: t.dtype, shape: t.shape, params: t.numel });
 const fmtShape = (s: readonly number[]): string => `[${s.join(', ')}]`;
 
+/** "block 3", "blocks 0–3, 7": a count-aware label for a list of block indices. */
+export function blocksLabel(xs: readonly number[]): string {
+  return `${xs.length === 1 ? 'block' : 'blocks'} ${formatIndices(xs)}`;
+}
+
 /** Compact list of block indices: 0–3, 7, 9–11. */
 export function formatIndices(xs: readonly number[]): string {
   const out: string[] = [];
@@ -192,7 +197,7 @@ export function inspect(dir: string, checkpoint: Checkpoint | null, configText: 
   if (indices.length && indices[indices.length - 1] !== indices.length - 1) {
     const missing: number[] = [];
     for (let i = 0; i <= indices[indices.length - 1]!; i++) if (!blocks.has(i)) missing.push(i);
-    diagnostics.push({ severity: 'error', code: 'layer-gap', message: `blocks ${formatIndices(missing)} are missing (no model.layers.N.* tensors)` });
+    diagnostics.push({ severity: 'error', code: 'layer-gap', message: `${blocksLabel(missing)} ${missing.length === 1 ? 'is' : 'are'} missing (no model.layers.N.* tensors)` });
   }
   if (report.other.length) {
     diagnostics.push({ severity: 'info', code: 'other-tensors', message: `${report.other.length} tensor(s) outside the blocks, embeddings, norm and head: ${report.other.slice(0, 3).map((t) => t.name).join(', ')}${report.other.length > 3 ? ', …' : ''}` });
@@ -262,16 +267,16 @@ function checkAgainstConfig(r: CheckpointReport, blocks: Map<number, Map<string,
       }
     }
     const name = `model.layers.N.${suffix}`;
-    if (missing.length) err('missing-tensor', `${name} is missing in ${missing.length === indices.length ? 'every block' : `block(s) ${formatIndices(missing)}`}`);
+    if (missing.length) err('missing-tensor', `${name} is missing in ${missing.length === indices.length ? 'every block' : blocksLabel(missing)}`);
     for (const [shape, where] of wrong) {
-      err(shapeCode(suffix), `${name} has shape ${shape} in ${where.length === indices.length ? 'every block' : `block(s) ${formatIndices(where)}`}; config.json implies ${fmtShape(e.shape)} (${e.why})`);
+      err(shapeCode(suffix), `${name} has shape ${shape} in ${where.length === indices.length ? 'every block' : blocksLabel(where)}; config.json implies ${fmtShape(e.shape)} (${e.why})`);
     }
   }
   const unexpected = new Map<string, number[]>();
   for (const i of indices) for (const suffix of blocks.get(i)!.keys()) if (!expected.has(suffix)) unexpected.set(suffix, [...(unexpected.get(suffix) ?? []), i]);
   for (const [suffix, where] of unexpected) {
     const hint = suffix.endsWith('.bias') ? ` (config.json says ${suffix.startsWith('mlp') ? 'mlp_bias' : 'attention_bias'} is off)` : '';
-    warn('unexpected-tensor', `model.layers.N.${suffix} in ${where.length === indices.length ? 'every block' : `block(s) ${formatIndices(where)}`} is not part of a ${c.modelType} block${hint}`);
+    warn('unexpected-tensor', `model.layers.N.${suffix} in ${where.length === indices.length ? 'every block' : blocksLabel(where)} is not part of a ${c.modelType} block${hint}`);
   }
 
   const stored = STORED_DTYPE[c.dtype];

@@ -89,10 +89,10 @@ describe('disagreements with config.json are diagnostics with clear messages', (
     ]);
     const r = await inspectCheckpoint(p);
     const m = messages(r);
-    assert.match(m, /blocks 2 are missing \(no model\.layers\.N\.\* tensors\)/);
-    assert.match(m, /model\.layers\.N\.mlp\.up_proj\.weight is missing in block\(s\) 1/);
+    assert.match(m, /block 2 is missing \(no model\.layers\.N\.\* tensors\)/);
+    assert.match(m, /model\.layers\.N\.mlp\.up_proj\.weight is missing in block 1/);
     assert.match(m, /lm_head\.weight is missing \(config\.json implies \[50, 16\]: vocab_size 50, hidden_size 16; tie_word_embeddings is false\)/);
-    assert.match(m, /model\.layers\.N\.self_attn\.q_proj\.bias in block\(s\) 0 is not part of a llama block \(config\.json says attention_bias is off\)/);
+    assert.match(m, /model\.layers\.N\.self_attn\.q_proj\.bias in block 0 is not part of a llama block \(config\.json says attention_bias is off\)/);
     assert.equal(r.tiedEmbeddings, true, 'no lm_head stored = tied as far as the files go');
   });
 
