@@ -159,12 +159,14 @@ def text_documents(path: str) -> List[str]:
 def read_tokens(path: str, tokenizer: Tokenizer, vocab_size: int) -> np.ndarray:
     if is_token_file(path):
         return read_token_file(path, vocab_size)
-    ids: List[int] = []
-    for doc in text_documents(path):
-        ids.extend(tokenizer.encode(doc))
-        if tokenizer.eos_id is not None:
-            ids.append(tokenizer.eos_id)
-    return np.asarray(ids, dtype=np.uint32 if vocab_size > 65536 else np.uint16)
+    dtype = np.uint32 if vocab_size > 65536 else np.uint16
+    eos = [] if tokenizer.eos_id is None else [tokenizer.eos_id]
+    if isinstance(tokenizer, ByteTokenizer) and not path.endswith(".jsonl"):
+        # The bytes are the tokens: no Python list of ints (28 bytes each) for a large file.
+        raw = np.fromfile(path, dtype=np.uint8)
+        return np.concatenate([raw.astype(dtype), np.asarray(eos, dtype=dtype)])
+    parts = [np.asarray(tokenizer.encode(doc) + eos, dtype=dtype) for doc in text_documents(path)]
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=dtype)
 
 
 def resolve_data(name: str, datasets: Mapping[str, str], base_dir: Optional[str] = None) -> str:
