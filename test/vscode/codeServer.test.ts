@@ -13,6 +13,7 @@ import { runSuiteInCodeServer } from './harness/runInCodeServer';
 import { openWorkbench, type WorkbenchSession } from './harness/workbenchSession';
 
 const tmp = mkdtempSync('/tmp/slv-pkg-');
+process.once('exit', () => rmSync(tmp, { recursive: true, force: true }));
 /** SLAYER_DOC_IMAGES=1: a longer run (60 steps) and the screenshots copied to docs/images/ for the README. */
 const DOC_IMAGES = process.env.SLAYER_DOC_IMAGES === '1';
 const DOC_SHOTS = ['workbench-quickfix', 'workbench-problems', 'workbench-runs', 'workbench-curves'];
@@ -59,7 +60,6 @@ describe('workbench UI: Chromium on code-server', { timeout: 300_000 }, () => {
       mkdirSync(join(ROOT, 'docs', 'images'), { recursive: true });
       for (const s of DOC_SHOTS) copyFileSync(join(ARTIFACTS, `${s}.png`), join(ROOT, 'docs', 'images', `${s}.png`));
     }
-    rmSync(tmp, { recursive: true, force: true });
   });
 
   test('a broken plan shows its squiggle and its Problems entry; the light-bulb quick fix clears both', async (t) => {
