@@ -80,6 +80,8 @@ class Pipeline:
             outcome: List[Optional[str]] = [None if err is None else f"{type(err).__name__}: {err}"]
             dist.broadcast_object_list(outcome, src=0)
             if outcome[0] is not None and not self.d.main:
+                if outcome[0].startswith("Cancelled"):
+                    raise Cancelled(outcome[0])
                 raise PipelineError(f"rank 0 failed in {self.current}: {outcome[0]}")
         if err is not None:
             raise err

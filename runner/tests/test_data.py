@@ -26,6 +26,12 @@ class Tokenizing(unittest.TestCase):
 
     def test_without_a_tokenizer_library_the_byte_tokenizer_is_used(self) -> None:
         self.assertIsInstance(D.load_tokenizer(None, 512), D.ByteTokenizer)
+        with tempfile.TemporaryDirectory() as d:  # a tiny checkpoint's description names its EOS
+            with open(os.path.join(d, "slayer_tokenizer.json"), "w") as f:
+                json.dump({"type": "bytes", "eos_token_id": None}, f)
+            tok = D.load_tokenizer(d, 512)
+            self.assertIsInstance(tok, D.ByteTokenizer)
+            self.assertIsNone(tok.eos_id)
 
     def test_bundled_sample_is_plain_text_of_the_right_size(self) -> None:
         text = D.SAMPLE_TEXT.read_text(encoding="utf-8")

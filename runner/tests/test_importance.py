@@ -139,6 +139,14 @@ class File(unittest.TestCase):
             self.assertEqual(prog[-1]["done"], prog[-1]["total"])
             self.assertEqual(prog[-1]["total"], (1 + 3 * 4) * 2)
             self.assertEqual([e["seq"] for e in events], list(range(len(events))))
+            # a pre-tokenized calibration file (uint16) works the same way, in-process this time
+            np_ids = random_ids(1, 5 * 16, 300, seed=9).numpy().astype("uint16").reshape(-1)
+            np_ids.tofile(os.path.join(d, "cal.u16"))
+            doc2 = I.run(os.path.join(d, "m"), os.path.join(d, "cal.u16"), os.path.join(d, "imp2.json"), seq_len=16,
+                         max_sequences=100, metrics=("angular",))
+            self.assertEqual(doc2["calibration"]["sequences"], 5)
+            self.assertIsNone(doc2["removal_drop"])
+            self.assertEqual(node_validate("importance", os.path.join(d, "imp2.json")), "")
             bad = dict(doc, angular_all=doc["angular_all"][:3])
             with open(out, "w") as f:
                 json.dump(bad, f)
