@@ -143,7 +143,7 @@ function styleLossTraces(v: SeriesView): void {
     if (t.smoothed) t.dataset.hidden = !smoothed;
     else {
       t.dataset.borderColor = smoothed ? withAlpha(colorOf(v), 0.3) : colorOf(v);
-      t.dataset.borderWidth = smoothed ? 1 : 1.5;
+      t.dataset.borderWidth = 1;
     }
   }
 }
@@ -178,7 +178,7 @@ function ensureSeries(runId: string, stage: string): SeriesView {
   for (const p of PANELS) {
     const add = (smoothed: boolean): void => {
       const decimator = new MinMaxDecimator();
-      const dataset = { label: smoothed ? `${label} (EMA)` : label, data: decimator.out, borderColor: '', backgroundColor: '', hidden: false, borderWidth: 1.5, order: smoothed ? 0 : 1 };
+      const dataset = { label: smoothed ? `${label} (EMA)` : label, data: decimator.out, borderColor: '', backgroundColor: '', hidden: false, borderWidth: smoothed ? 2 : 1, order: smoothed ? 0 : 1 };
       v!.traces.push({ chart: p.key, smoothed, dataset, decimator });
       charts.get(p.key)!.data.datasets.push(dataset);
     };
@@ -271,8 +271,9 @@ function receiveRuns(next: RunSummary[], focus: string | null): void {
   const before = state.selected.join('\n');
   state.selected = state.selected.filter((id) => known.has(id));
   if (focus && known.has(focus) && !state.selected.includes(focus)) state.selected = [...state.selected, focus];
-  // First open: show the newest run.
-  if (state.selected.length === 0 && runs.length > 0 && seriesByKey.size === 0) state.selected = [runs[0]!.id];
+  // First open: show the newest run (once; the user may then deselect everything).
+  if (!autoSelected && state.selected.length === 0 && runs.length > 0) state.selected = [runs[0]!.id];
+  if (runs.length > 0) autoSelected = true;
   for (const v of [...seriesByKey.values()]) if (!known.has(v.series.runId)) dropRun(v.series.runId);
   renderRuns();
   empty.hidden = state.selected.length > 0;
@@ -283,6 +284,7 @@ function receiveRuns(next: RunSummary[], focus: string | null): void {
   }
 }
 let announced = false;
+let autoSelected = false;
 
 // --------------------------------------------------------------------------------------------
 // Export

@@ -18,6 +18,8 @@ const ARTIFACT_GLOB = '**/.slayer/runs/*/{out/importance.json,importance.json}';
 export class ImportanceController implements ViewController {
   private readonly subs: vscode.Disposable[];
   private timer: NodeJS.Timeout | undefined;
+  /** The measurement last found; plan edits only redo the overlay, new artifacts or events redo this. */
+  private found: { hit: { file: ImportanceFile; source: string } | null; notes: string[] } | undefined;
 
   constructor(
     private readonly host: PanelHost,
@@ -36,18 +38,24 @@ export class ImportanceController implements ViewController {
   }
 
   onReady(): void {
+    this.found = undefined;
     void this.refresh();
   }
 
   private refreshSoon(): void {
+    this.found = undefined;
     if (this.timer) clearTimeout(this.timer);
     this.timer = setTimeout(() => void this.refresh(), 300);
   }
 
   async refresh(): Promise<void> {
     if (!this.host.isReady) return;
-    const notes: string[] = [];
-    const found = await this.findImportance(notes);
+    if (this.found === undefined) {
+      const findNotes: string[] = [];
+      this.found = { hit: await this.findImportance(findNotes), notes: findNotes };
+    }
+    const found = this.found.hit;
+    const notes = [...this.found.notes];
     const overlay = this.overlay(notes, found?.file.num_layers ?? null);
     this.host.post({ type: 'importance', importance: found?.file ?? null, source: found?.source ?? null, overlay, notes });
   }
@@ -133,6 +141,7 @@ export class ImportanceController implements ViewController {
         return;
       }
       await this.memento.update(CHOSEN_KEY, picked[0].toString());
+      this.found = undefined;
       await this.refresh();
     } else if (m.type === 'addBlock') {
       await this.addBlock(m.afterBlock);
