@@ -256,19 +256,24 @@ class Trainer:
         return DDP(model, device_ids=ids, broadcast_buffers=False)
 
     def _wrap_fsdp(self, model: CausalLM) -> nn.Module:
-        # Untested here (torch 1.13 on Python 3.11 cannot import FSDP, and there is no GPU): one
-        # FSDP unit per block, so each flat parameter is wholly trainable or wholly frozen.
+        # Untested here (torch 1.13 on Python 3.11 cannot import FSDP, and there is no GPU). One
+        # FSDP unit per block, and the embedding, final norm and head in units of their own (one
+        # unit when tied): every flat parameter is then wholly trainable (float32) or wholly
+        # frozen (checkpoint dtype), as FSDP requires.
         import functools
 
         from torch.distributed.fsdp import FullyShardedDataParallel as FSDP
-        from torch.distributed.fsdp.wrap import transformer_auto_wrap_policy
+        from torch.distributed.fsdp.wrap import lambda_auto_wrap_policy
 
         from .model import Block
 
         if int(torch.__version__.split(".")[0]) < 2:
             raise TrainError("FSDP with a partly frozen model needs torch >= 2.0 (use_orig_params)")
         self.log(f"FSDP over {self.d.world} processes (the model does not fit one GPU under DDP)")
-        policy = functools.partial(transformer_auto_wrap_policy, transformer_layer_cls={Block})
+        own = [] if model.cfg.tie_embeddings else [model.model.embed_tokens, model.lm_head]
+        own.append(model.model.norm)
+        policy = functools.partial(lambda_auto_wrap_policy,
+                                   lambda_fn=lambda m: isinstance(m, Block) or any(m is x for x in own))
         return FSDP(model, auto_wrap_policy=policy, device_id=self.d.device, use_orig_params=True)
 
     def _full_state(self, wrapped: nn.Module, model: CausalLM) -> Dict[str, torch.Tensor]:
@@ -301,6 +306,9 @@ class Trainer:
             tmp.mkdir(parents=True)
         self.d.barrier()
         torch.save(rng_state(), tmp / f"rng-rank{self.d.rank}.pt")  # per rank: each has its own streams
+        if full is not None:  # FSDP: each rank's optimizer state covers its own shards
+            torch.save(state["optimizer"], tmp / f"optim-rank{self.d.rank}.pt")
+            state = {**state, "optimizer": None}
         self.d.barrier()
         if self.d.main:
             trainable = {n: (full[n] if full is not None else p.detach().cpu()).clone()
@@ -325,6 +333,8 @@ class Trainer:
             raise TrainError(f"{latest}: checkpoint version {state.get('version')} is not {CHECKPOINT_VERSION}")
         rng = latest / f"rng-rank{self.d.rank}.pt"
         state["rng"] = _load(rng) if rng.exists() else None
+        if state.get("optimizer") is None:
+            state["optimizer"] = _load(latest / f"optim-rank{self.d.rank}.pt")
         state["path"] = str(latest)
         return state
 
