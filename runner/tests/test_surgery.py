@@ -213,6 +213,36 @@ class Surgery(unittest.TestCase):
         self.assertEqual(sorted(p.name for p in self.dir.iterdir()), ["events.jsonl", "src"])
         self.assertIs(signal.getsignal(signal.SIGTERM), signal.SIG_DFL)
 
+    def test_sigkill_midway_leaves_no_output_and_the_next_run_cleans_up(self) -> None:
+        src = tiny(self.dir / "src", num_layers=6, shards=3)
+        lm = layer_map(src, [block(i, "kept", "kept", [(i, 1)]) for i in range(6)])
+        (self.dir / "map.json").write_text(json.dumps(lm))
+        out = self.dir / "out"
+        # A real process killed outright (no handler runs) right after its first shard was written.
+        child = (
+            "import json, os, signal, sys\n"
+            "from pathlib import Path\n"
+            "from slayer_runner.events import EventWriter\n"
+            "from slayer_runner.surgery import apply_layer_map\n"
+            "class KillAfterFirstShard(EventWriter):\n"
+            "    def log(self, msg, level='info'):\n"
+            "        super().log(msg, level)\n"
+            "        os.kill(os.getpid(), signal.SIGKILL)\n"
+            "lm = json.loads(Path(sys.argv[1]).read_text())\n"
+            "apply_layer_map(lm, Path(sys.argv[2]), Path(sys.argv[3]),\n"
+            "                KillAfterFirstShard(sys.argv[4], 'r', enabled=True), max_shard_bytes=50_000)\n")
+        env = {**os.environ, "PYTHONPATH": str(ROOT / "runner")}
+        r = subprocess.run([sys.executable, "-c", child, str(self.dir / "map.json"), str(src), str(out),
+                            str(self.dir / "events.jsonl")], env=env, capture_output=True, text=True)
+        self.assertEqual(r.returncode, -signal.SIGKILL, r.stderr)
+        self.assertFalse(out.exists())
+        leftovers = [p for p in self.dir.iterdir() if p.name.startswith(".out.slayer-tmp-")]
+        self.assertEqual(len(leftovers), 1)
+        self.assertTrue(any(leftovers[0].glob("model-00001-of-*.safetensors")), "killed after the first shard")
+        apply_layer_map(lm, src, out, max_shard_bytes=50_000)
+        self.assertEqual([p.name for p in self.dir.iterdir() if p.name.startswith(".")], [])
+        self.assertEqual(set(load_state_dict(out)), set(load_state_dict(src)))
+
     def test_leftovers_of_a_killed_surgery_are_removed(self) -> None:
         dead = subprocess.Popen(["true"])
         dead.wait()
