@@ -249,12 +249,16 @@ export function listScript(settings: HostSettings): string {
 for d in */; do [ -f "$d/run.json" ] && printf '%s\\n' "\${d%/}"; done; exit 0`;
 }
 
-/** Streams artifacts as a tar on stdout: out/, events.jsonl, run.json, layermap.json, runner.log. */
+/**
+ * Streams the run's small artifacts as a tar on stdout: out/ (importance.json, metrics, configs),
+ * events.jsonl, run.json, layermap.json, runner.log. Weights and training checkpoints stay on the
+ * host: an 8B model's shards are tens of GB, not something a click should pull over SSH.
+ */
 export function fetchScript(settings: HostSettings, runId: string): string {
   return `cd ${dirExpr(settings, runId)} || exit 96
 set --
 for f in out events.jsonl run.json layermap.json runner.log exit_code; do [ -e "$f" ] && set -- "$@" "$f"; done
-tar -czf - "$@"`;
+tar -czf - --exclude='*.safetensors' --exclude='*.bin' --exclude='*.pt' --exclude='*.pth' --exclude=out/checkpoints "$@"`;
 }
 
 /** Deletes a run directory; refuses while the run is alive. */

@@ -233,10 +233,20 @@ describe('remote runs over SSH', { skip: skip ?? false, timeout: 180_000 }, () =
     const rec = await rig.service.dispatch({ host: 'slayer-test', layerMap: tinyLayerMap(), runConfig: tinyRunConfig(2) });
     await rig.service.attach(rec.id, new Collector()).finished;
     assert.ok((await rig.service.listRemote('slayer-test')).includes(rec.id));
+    // What the real runner leaves in out/ besides the small files: weights and training checkpoints.
+    const out = join(rig.workDir, rec.id, 'out');
+    mkdirSync(join(out, 'model'), { recursive: true });
+    mkdirSync(join(out, 'checkpoints', 'stage0-step00000002'), { recursive: true });
+    writeFileSync(join(out, 'model', 'config.json'), '{"num_hidden_layers": 5}');
+    writeFileSync(join(out, 'model', 'model.safetensors'), 'weights');
+    writeFileSync(join(out, 'checkpoints', 'stage0-step00000002', 'state.json'), '{}');
     const dest = join(rig.storeDir, 'fetched');
     await rig.service.fetchArtifacts(rec.id, dest);
     assert.deepEqual(JSON.parse(readFileSync(join(dest, 'out', 'metrics.json'), 'utf8')), { steps: 2 });
     assert.ok(existsSync(join(dest, 'events.jsonl')) && existsSync(join(dest, 'layermap.json')));
+    assert.ok(existsSync(join(dest, 'out', 'model', 'config.json')), 'the expanded config is fetched');
+    assert.ok(!existsSync(join(dest, 'out', 'model', 'model.safetensors')), 'weights stay on the host');
+    assert.ok(!existsSync(join(dest, 'out', 'checkpoints')), 'training checkpoints stay on the host');
     await rig.service.deleteRun(rec.id);
     assert.ok(!existsSync(join(rig.workDir, rec.id)));
     assert.equal(rig.store.get(rec.id), undefined);
