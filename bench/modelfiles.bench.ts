@@ -86,16 +86,20 @@ async function similarity(root: string): Promise<void> {
   const rssBefore = process.resourceUsage().maxRSS;
   const catTimes: number[] = [];
   const simTimes: number[] = [];
+  const simCpu: number[] = [];
   let bytesRead = 0;
   for (let i = 0; i < 3; i++) {
     catTimes.push((await timeIt(async () => cat(), 1))[0]!);
+    const cpu0 = process.cpuUsage();
     simTimes.push((await timeIt(async () => { bytesRead = (await blockSimilarity(c)).bytesRead; }, 1))[0]!);
+    const cpu = process.cpuUsage(cpu0);
+    simCpu.push((cpu.user + cpu.system) / 1000);
   }
   const rssAfter = process.resourceUsage().maxRSS;
   const sim = median(simTimes);
   const base = median(catTimes);
   console.log(`similarity over a ${(total / 1e9).toFixed(2)} GB bf16 checkpoint (${d.layers} blocks, ${files.length} shards; ${(bytesRead / 1e9).toFixed(2)} GB of block matrices compared):`);
-  console.log(`  blockSimilarity median ${(sim / 1000).toFixed(2)} s (${(bytesRead / 1e6 / (sim / 1000)).toFixed(0)} MB/s)`);
+  console.log(`  blockSimilarity median ${(sim / 1000).toFixed(2)} s wall, ${(median(simCpu) / 1000).toFixed(2)} s CPU (${(bytesRead / 1e6 / (sim / 1000)).toFixed(0)} MB/s; CPU-bound: decode + dot products in JS)`);
   console.log(`  baseline cat FILES > /dev/null (${(total / 1e9).toFixed(2)} GB) median ${(base / 1000).toFixed(2)} s`);
   console.log(`  ratio similarity / cat: ${(sim / base).toFixed(1)}x`);
   console.log(`  peak RSS before ${(rssBefore / 1024).toFixed(0)} MB, after three similarity passes ${(rssAfter / 1024).toFixed(0)} MB (bounded: no whole-model buffer)`);
