@@ -20,6 +20,7 @@ from typing import Any, Iterable, Iterator, Mapping, Optional, Sequence
 
 import torch
 
+from .units import human_bytes  # noqa: F401  (re-exported)
 from .safetensors_io import StreamWriter, TensorInfo, TensorReader, TensorSpec, open_reader, spec_of
 
 INDEX_FILE = "model.safetensors.index.json"
@@ -329,12 +330,3 @@ def save_state_dict(state: Mapping[str, torch.Tensor], directory: str | os.PathL
 
 def directory_bytes(directory: str | os.PathLike[str]) -> int:
     return sum(p.stat().st_size for p in Path(directory).rglob("*") if p.is_file())
-
-
-def human_bytes(n: float) -> str:
-    for unit in ("B", "KB", "MB", "GB", "TB"):
-        if abs(n) < 1000 or unit == "TB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.2f} {unit}"
-        n /= 1000
-    return f"{n} B"
-

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
 
-from .checkpoint import human_bytes
+from .units import human_bytes
 from .layermap import LayerMapError, load_layer_map
 
 OPTIONAL_LIBS = ("safetensors", "transformers", "tokenizers", "datasets", "huggingface_hub")

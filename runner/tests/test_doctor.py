@@ -80,6 +80,16 @@ class Doctor(unittest.TestCase):
         self.assertEqual(r.returncode, 1)
         self.assertIn("PROBLEM: run.json asks for device=cuda but this host has no usable CUDA device", r.stdout)
 
+    def test_a_python_without_torch_gets_a_clear_answer(self) -> None:
+        code = ("import runpy, sys\n"
+                "sys.modules['torch'] = None  # this interpreter cannot import torch\n"
+                "sys.argv = ['slayer_runner', 'doctor', '--output-path', sys.argv[1]]\n"
+                "runpy.run_module('slayer_runner', run_name='__main__')\n")
+        r = subprocess.run([sys.executable, "-c", code, self.tmp.name], env=ENV, capture_output=True, text=True)
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertIn("PROBLEM: PyTorch is not importable with this Python", r.stdout)
+        self.assertNotIn("Traceback", r.stderr)
+
     def test_too_large_for_memory_and_disk(self) -> None:
         lm = json.loads(json.dumps(self.lm))
         lm["params"].update({"total": 10**13, "trainable": 10**12})
