@@ -72,3 +72,19 @@ test('encoder: bf16 rounds to nearest even; every finite fp16 pattern round-trip
   const values = decode16('F16', all);
   values.forEach((v, i) => assert.equal(numberToF16Bits(v), all[i], `pattern 0x${all[i]!.toString(16)}`));
 });
+
+test('aligned fast paths (two elements per 32-bit load) agree with the byte-wise path, odd counts included', () => {
+  const all = new Uint8Array(2 * 65536);
+  for (let h = 0; h < 65536; h++) { all[2 * h] = h & 0xff; all[2 * h + 1] = h >> 8; }
+  for (const dtype of ['BF16', 'F16']) {
+    for (const count of [65536, 65535, 1, 0]) {
+      const aligned = new Uint8Array(new ArrayBuffer(all.length + 8), 4, all.length);
+      aligned.set(all);
+      const unaligned = new Uint8Array(new ArrayBuffer(all.length + 8), 1, all.length);
+      unaligned.set(all);
+      const a = decodeToFloat32(dtype, aligned, count, new Float32Array(count));
+      const u = decodeToFloat32(dtype, unaligned, count, new Float32Array(count));
+      assert.deepEqual(new Uint32Array(a.buffer), new Uint32Array(u.buffer), `${dtype} × ${count}: same bit patterns`);
+    }
+  }
+});
