@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -20,7 +21,7 @@ import torch
 from slayer_runner.events import parse_event_line
 from slayer_runner.safetensors_io import load_file
 from tests.test_train import PLAN, SPEC
-from tests.tiny_models import expanded_model
+from tests.tiny_models import expanded_model, torchrun
 
 RUNNER = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DDP_PLAN = PLAN.split("stage sft")[0].replace("steps 30", "steps 6")
@@ -40,9 +41,8 @@ class TwoProcesses(unittest.TestCase):
             one = subprocess.run([sys.executable, *train_args(d, "one")], cwd=RUNNER, env=env, capture_output=True,
                                  text=True, timeout=300)
             self.assertEqual(one.returncode, 0, one.stderr)
-            two = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
-                                  "--redirects", "1", "--tee", "1", *train_args(d, "two")],
-                                 cwd=RUNNER, env=env, capture_output=True, text=True, timeout=300)
+            two = torchrun(2, train_args(d, "two"), on_retry=lambda: shutil.rmtree(os.path.join(d, "two")),
+                           cwd=RUNNER, env=env, timeout=300)
             self.assertEqual(two.returncode, 0, two.stdout[-3000:] + two.stderr[-3000:])
             events = [parse_event_line(x) for x in Path(d, "two", "events.jsonl").read_text().splitlines()]
             self.assertEqual([e["seq"] for e in events], list(range(len(events))))

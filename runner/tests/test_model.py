@@ -196,7 +196,7 @@ class AgainstTransformers(unittest.TestCase):
                 hf_cls = transformers.Qwen2ForCausalLM if kw else transformers.LlamaForCausalLM
                 hf_cfg = (transformers.Qwen2Config if kw else transformers.LlamaConfig)(**cfg)
                 theirs = hf_cls(hf_cfg).eval()
-                theirs.load_state_dict({n: t for n, t in ours.state_dict().items()}, strict=False)
+                theirs.load_state_dict(ours.state_dict(), strict=True)  # same tensor names, no leftovers
                 ids = random_ids(2, 16, 300)
                 with torch.no_grad():
                     torch.testing.assert_close(ours(ids), theirs(ids).logits, rtol=1e-4, atol=1e-4)

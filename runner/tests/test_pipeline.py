@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -17,7 +18,7 @@ from pathlib import Path
 from typing import Any, Dict, List
 
 from slayer_runner.events import parse_event_line
-from tests.tiny_models import compile_plan, node_validate
+from tests.tiny_models import compile_plan, node_validate, torchrun
 
 RUNNER = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BASE_CONFIG = {"architectures": ["LlamaForCausalLM"], "model_type": "llama", "num_hidden_layers": 6, "hidden_size": 64,
@@ -59,12 +60,9 @@ def make_run_dir(root: str, run_id: str, max_steps: int, phases: List[str], data
     return d
 
 
-def start(d: Path, torchrun: int = 0) -> subprocess.Popen[str]:
-    launcher = [sys.executable]
-    if torchrun:
-        launcher += ["-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={torchrun}", "--redirects", "1", "--tee", "1"]
+def start(d: Path) -> subprocess.Popen[str]:
     with open(d / "runner.log", "a") as log:
-        return subprocess.Popen([*launcher, "-m", "slayer_runner", "run", "--run-dir", str(d)], cwd=d,
+        return subprocess.Popen([sys.executable, "-m", "slayer_runner", "run", "--run-dir", str(d)], cwd=d,
                                 env={**os.environ, "PYTHONPATH": RUNNER, "OMP_NUM_THREADS": "1"},
                                 stdout=log, stderr=subprocess.STDOUT, text=True)
 
@@ -172,8 +170,13 @@ class UnderTorchrun(unittest.TestCase):
             run = json.loads((d / "run.json").read_text())
             run["nproc_per_node"] = 2
             (d / "run.json").write_text(json.dumps(run))
-            p = start(d, torchrun=2)
-            self.assertEqual(p.wait(timeout=600), 0, (d / "runner.log").read_text()[-3000:])
+            def clean() -> None:
+                shutil.rmtree(d / "out")
+                (d / "events.jsonl").unlink()
+
+            p = torchrun(2, ["-m", "slayer_runner", "run", "--run-dir", str(d)], on_retry=clean, cwd=d, timeout=600,
+                         env={**os.environ, "PYTHONPATH": RUNNER, "OMP_NUM_THREADS": "1"})
+            self.assertEqual(p.returncode, 0, p.stdout[-3000:] + p.stderr[-3000:])
             events = read_events(d)
             self.assertEqual(sum(e["kind"] == "done" for e in events), 1)
             self.assertEqual(phases(events).count("surgery:start"), 1)

@@ -103,3 +103,26 @@ def expanded_model(directory: str, plan_text: str, spec: Dict[str, Any]) -> tupl
         json.dump(lm, f)
     apply_layer_map(lm, os.path.join(directory, "base"), os.path.join(directory, "expanded"))
     return lm, os.path.join(directory, "expanded")
+
+
+TORCHRUN_FLAKE = "RendezvousConnectionError"
+
+
+def torchrun(nproc: int, args: list, on_retry: Any = None, **kw: Any) -> "subprocess.CompletedProcess[str]":
+    """`python -m torch.distributed.run --standalone --nproc_per_node=N ARGS`, run to the end.
+
+    `--redirects 1 --tee 1`: torch 1.13 on Python 3.11 cannot parse the defaults. Retried once
+    when torchrun's own agent loses its rendezvous store (seen on this machine at load > 10: the
+    agent's poll of the c10d store gets a broken pipe) — a launcher failure, not the runner's.
+    """
+    import subprocess
+    import sys
+
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={nproc}",
+           "--redirects", "1", "--tee", "1", *args]
+    p = subprocess.run(cmd, capture_output=True, text=True, **kw)
+    if p.returncode != 0 and TORCHRUN_FLAKE in p.stderr + p.stdout:
+        if on_retry is not None:
+            on_retry()  # start from clean outputs
+        p = subprocess.run(cmd, capture_output=True, text=True, **kw)
+    return p
