@@ -86,6 +86,10 @@ class Pipeline:
         if err is not None:
             raise err
 
+    def host_path(self, p: str) -> Path:
+        """A path from run.json: `~` expanded, relative paths taken from the run directory."""
+        return self.dir / os.path.expanduser(p)  # an absolute right-hand side wins
+
     def artifact(self, name: str, path: Path) -> None:
         if self.d.main and path.exists():
             self.events.artifact(name, str(path.relative_to(self.dir)), dir_bytes(path))
@@ -97,7 +101,7 @@ class Pipeline:
             src = self.run.get("source_model")
             if not src:
                 raise PipelineError("run.json has neither source_model nor tiny_model")
-            return Path(os.path.expanduser(str(src)))
+            return self.host_path(str(src))
         base = self.out / "base"
         if not (base / "config.json").exists():
             from .tiny import make_tiny, spec_from_layer_map_shape
@@ -143,6 +147,7 @@ class Pipeline:
         self.events.phase("importance", "start")
         target = self.out / "importance.json"
         cal = self.run.get("calibration")
+        cal = str(self.host_path(cal)) if cal else None
         # Calibration size: 64 x 512 tokens on a GPU; on a CPU (the demo) 16 x 64, since the
         # measurement is 1 + 3L passes over the set.
         on_gpu = self.d.device.type == "cuda"
