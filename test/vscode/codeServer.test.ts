@@ -62,7 +62,7 @@ describe('workbench UI: Chromium on code-server', { timeout: 300_000 }, () => {
     }
   });
 
-  test('a broken plan shows its squiggle and its Problems entry; the light-bulb quick fix clears both', async (t) => {
+  test('a broken plan shows its squiggle and its Problems entry; the grammar scopes it; the light-bulb quick fix clears both', async (t) => {
     if (!ui.hasLanguageServer) return t.skip('this build does not start a language server');
     const wb = ui.workbench;
     await wb.openFile('broken.slayer');
@@ -71,6 +71,11 @@ describe('workbench UI: Chromium on code-server', { timeout: 300_000 }, () => {
     const entry = wb.page.locator('.markers-panel .monaco-list-row', { hasText: 'unknown key "trian"' }).first();
     await entry.waitFor({ timeout: 15_000 });
     await wb.screenshot('workbench-problems');
+    // The packaged TextMate grammar scopes the `expand` key (Developer: Inspect Editor Tokens and Scopes).
+    await wb.goToLine(3);
+    await wb.command('Developer: Inspect Editor Tokens and Scopes');
+    await wb.page.locator('.token-inspect-widget', { hasText: 'keyword.other.key.slayer' }).waitFor({ timeout: 15_000 });
+    await wb.page.keyboard.press('Escape');
     // The quick fix from the light bulb menu (Ctrl+.) on the error: squiggle and entry go away.
     await wb.goToLine(4);
     await wb.page.keyboard.press('Control+.');

@@ -15,6 +15,16 @@ describe('activation and contributions', () => {
     assert.ok(Array.isArray(exported.runs.list()), 'the exported run registry lists runs');
   });
 
+  it('comments lines with # (the packaged language configuration)', async () => {
+    const editor = await openPlan('tiny.slayer');
+    const line = editor.document.getText().split('\n').findIndex((l) => l.startsWith('train'));
+    editor.selection = new vscode.Selection(line, 0, line, 0);
+    await vscode.commands.executeCommand('editor.action.commentLine');
+    assert.match(editor.document.lineAt(line).text, /^# train\s+new/);
+    await vscode.commands.executeCommand('editor.action.commentLine');
+    assert.match(editor.document.lineAt(line).text, /^train\s+new/);
+  });
+
   it('registers every command the manifest contributes, and the plan commands', async () => {
     await api();
     const contributed = (extension().packageJSON as { contributes: { commands: { command: string }[] } }).contributes.commands.map((c) => c.command);
