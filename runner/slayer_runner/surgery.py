@@ -222,11 +222,13 @@ def _inside(child: Path, parent: Path) -> bool:
 
 def apply_layer_map(layer_map: dict[str, Any], source: Path, output: Path, events: Optional[EventWriter] = None,
                     overwrite: bool = False, max_shard_bytes: int = DEFAULT_MAX_SHARD,
-                    num_shards: Optional[int] = None) -> dict[str, Any]:
+                    num_shards: Optional[int] = None, fsync: bool = True) -> dict[str, Any]:
     """Writes the result of ``layer_map`` applied to checkpoint ``source`` at ``output``.
 
     Returns a summary (blocks, tensors, bytes, shards, seconds). Raises SurgeryError (or
     LayerMapError / CheckpointError) with a message meant for the user; no partial output remains.
+    ``fsync=False`` skips waiting for the data to reach the disk before the rename (after a power
+    loss the output could then be incomplete; after a crash of the process it cannot).
     """
     started = time.monotonic()
     layer_map = validate_layer_map(layer_map)
@@ -264,7 +266,8 @@ def apply_layer_map(layer_map: dict[str, Any], source: Path, output: Path, event
                 progress.update(done)
                 if len(writer.written_files) > shards_logged:
                     # A finished shard is flushed to disk in the background while the next is written.
-                    synced += [syncer.submit(_fsync_file, p) for p in writer.written_files[shards_logged:]]
+                    if fsync:
+                        synced += [syncer.submit(_fsync_file, p) for p in writer.written_files[shards_logged:]]
                     shards_logged = len(writer.written_files)
                     if events:
                         events.log(f"wrote {writer.written_files[-1].name}")
@@ -272,7 +275,8 @@ def apply_layer_map(layer_map: dict[str, Any], source: Path, output: Path, event
             write_config(tmp, updated_config(ck.config, layer_map))
             extras = copy_extra_files(source, tmp)
             done_files = set(writer.written_files)
-            synced += [syncer.submit(_fsync_file, p) for p in tmp.iterdir() if p.is_file() and p not in done_files]
+            if fsync:
+                synced += [syncer.submit(_fsync_file, p) for p in tmp.iterdir() if p.is_file() and p not in done_files]
             for f in synced:
                 f.result()
             _move_into_place(tmp, output, overwrite)
@@ -358,6 +362,8 @@ def main(argv: Sequence[str]) -> int:
     ap.add_argument("--output", required=True, type=Path, help="new checkpoint directory (must not exist)")
     ap.add_argument("--overwrite", action="store_true", help="replace an existing output directory")
     ap.add_argument("--max-shard-size", default="5GB", help="largest shard, e.g. 5GB, 500MB (default 5GB)")
+    ap.add_argument("--no-fsync", action="store_true",
+                    help="do not wait for the output to reach the disk before renaming it into place")
     ap.add_argument("--events", type=Path, default=None, help="append JSON-lines events to this file")
     ap.add_argument("--run-id", default="surgery", help="run id written in the events")
     a = ap.parse_args(list(argv))
@@ -366,7 +372,7 @@ def main(argv: Sequence[str]) -> int:
         with sigterm_raises():
             layer_map = load_layer_map(a.layer_map)
             summary = apply_layer_map(layer_map, a.source, a.output, events, overwrite=a.overwrite,
-                                      max_shard_bytes=parse_size(a.max_shard_size))
+                                      max_shard_bytes=parse_size(a.max_shard_size), fsync=not a.no_fsync)
     except Terminated:
         print("surgery: cancelled by SIGTERM; nothing was written", file=sys.stderr, flush=True)
         if events:
