@@ -18,6 +18,7 @@ from typing import Any, Dict, Mapping, Optional, Sequence
 
 import torch
 import torch.nn.functional as F
+import torch.utils.checkpoint
 from torch import nn
 
 
@@ -255,6 +256,8 @@ class CausalLM(nn.Module):
         self.cfg = cfg
         self.model = Backbone(cfg, device)
         self.lm_head = Linear(cfg.hidden_size, cfg.vocab_size, bias=False, device=device)
+        # Activation checkpointing of the blocks that take part in backward (training sets it).
+        self.activation_checkpointing = False
         self.tie()
 
     def tie(self) -> None:
@@ -279,7 +282,12 @@ class CausalLM(nn.Module):
         x = self.model.embed_tokens(input_ids)
         cos, sin = self.rope(input_ids.shape[1], x.device, x.dtype)
         for block in self.model.layers if layers is None else layers:
-            x = block(x, cos, sin)
+            if self.activation_checkpointing and self.training and torch.is_grad_enabled() and \
+                    (x.requires_grad or any(p.requires_grad for p in block.parameters())):
+                # Keep only the block's input; recompute its inside during backward.
+                x = torch.utils.checkpoint.checkpoint(block, x, cos, sin, use_reentrant=False)
+            else:
+                x = block(x, cos, sin)
         return self.model.norm(x)
 
     def forward(self, input_ids: torch.Tensor, layers: Optional[Sequence[nn.Module]] = None) -> torch.Tensor:

@@ -194,6 +194,9 @@ class TrainOptions:
     seed: int = 0
     micro_batch_tokens: int = int(os.environ.get("SLAYER_MICRO_BATCH_TOKENS", "16384"))
     fsdp: Optional[bool] = None  # None: automatic (CUDA and the DDP footprint exceeds one GPU)
+    # None: on for CUDA, off on CPU; SLAYER_ACTIVATION_CHECKPOINTING=0/1 overrides.
+    activation_checkpointing: Optional[bool] = field(default_factory=lambda: {"0": False, "1": True}.get(
+        os.environ.get("SLAYER_ACTIVATION_CHECKPOINTING", "")))
     save_model: bool = True
 
 
@@ -233,6 +236,9 @@ class Trainer:
         for p in model.parameters():
             if p.requires_grad:
                 p.data = p.data.float()
+        model.activation_checkpointing = self.o.activation_checkpointing
+        if self.o.activation_checkpointing is None:  # on GPUs: long sequences of big models need it
+            model.activation_checkpointing = self.d.device.type == "cuda"
         return model, count
 
     def _fsdp_wanted(self, model: CausalLM) -> bool:

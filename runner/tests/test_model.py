@@ -111,6 +111,30 @@ class Forward(unittest.TestCase):
         torch.testing.assert_close(m(ids, layers), short(ids), rtol=0, atol=0)
 
 
+class ActivationCheckpointing(unittest.TestCase):
+    def test_blocks_in_backward_are_recomputed_with_the_same_gradients(self) -> None:
+        m = random_model(seed=6, layers=3).train()
+        for p in m.parameters():
+            p.requires_grad_(False)
+        for p in m.blocks[1].parameters():
+            p.requires_grad_(True)
+        calls = [0, 0, 0]
+        for i, b in enumerate(m.blocks):
+            b.register_forward_hook(lambda *_a, i=i: calls.__setitem__(i, calls[i] + 1))
+        ids = random_ids(2, 8, 300)
+        grads = []
+        for flag in (False, True):
+            m.activation_checkpointing = flag
+            calls[:] = [0, 0, 0]
+            m(ids).square().mean().backward()
+            grads.append([p.grad.clone() for p in m.blocks[1].parameters()])
+            m.zero_grad(set_to_none=True)
+            # block 0 takes no part in backward; blocks 1 and 2 run again when checkpointed
+            self.assertEqual(calls, [1, 2, 2] if flag else [1, 1, 1])
+        for a, b in zip(*grads):
+            torch.testing.assert_close(a, b, rtol=0, atol=0)
+
+
 class OneDnnLinear(unittest.TestCase):
     def test_the_onednn_path_computes_what_f_linear_computes_with_gradients(self) -> None:
         if not hasattr(torch._C._nn, "mkldnn_linear") or not torch.backends.mkldnn.is_available():

@@ -130,6 +130,19 @@ class Accumulation(unittest.TestCase):
             self.assertEqual(len(a), 3)
 
 
+class ActivationCheckpointing(unittest.TestCase):
+    def test_recomputing_block_activations_gives_the_same_training(self) -> None:
+        with tempfile.TemporaryDirectory() as d:
+            plan = PLAN.split("stage sft")[0].replace("steps 30", "steps 3")
+            lm, expanded = expanded_model(d, plan, SPEC)
+            plain = train(TrainOptions(expanded, lm, os.path.join(d, "a"), save_model=False, activation_checkpointing=False))
+            ckpt = train(TrainOptions(expanded, lm, os.path.join(d, "b"), save_model=False, activation_checkpointing=True))
+            a = [json.loads(x) for x in Path(d, "a", "metrics.jsonl").read_text().splitlines()]
+            b = [json.loads(x) for x in Path(d, "b", "metrics.jsonl").read_text().splitlines()]
+            self.assertEqual([x["loss"] for x in a], [x["loss"] for x in b])
+            self.assertEqual(plain["digest"], ckpt["digest"])  # the recomputation is the same arithmetic
+
+
 class Refusals(unittest.TestCase):
     def test_a_plan_whose_accounting_disagrees_is_refused(self) -> None:
         with tempfile.TemporaryDirectory() as d:
