@@ -59,9 +59,9 @@ export function parseIndex(text: string, file = INDEX_FILE): CheckpointIndex {
   return { weightMap, totalSize: typeof total === 'number' && Number.isFinite(total) ? total : null };
 }
 
-/** The shard files an index names, in first-mention order. */
+/** The shard files an index names, sorted (model-00001-of-… first; the weight map itself is sorted by tensor name). */
 export function indexShards(index: CheckpointIndex): string[] {
-  return [...new Set(Object.values(index.weightMap))];
+  return [...new Set(Object.values(index.weightMap))].sort();
 }
 
 /**

@@ -90,7 +90,9 @@ export async function writeCheckpoint(dir: string, shards: readonly (readonly Te
     total += size - layoutSafetensors(shards[i]!, { format: 'pt' }).header.length;
     for (const t of shards[i]!) weightMap[t.name] = names[i]!;
   }
-  if (n > 1) await fsp.writeFile(join(dir, INDEX_FILE), `${JSON.stringify({ metadata: { total_size: total }, weight_map: weightMap }, null, 2)}\n`);
+  // Hugging Face writes the weight map sorted by tensor name (model.layers.10 before model.layers.2).
+  const sorted = Object.fromEntries(Object.keys(weightMap).sort().map((k) => [k, weightMap[k]!]));
+  if (n > 1) await fsp.writeFile(join(dir, INDEX_FILE), `${JSON.stringify({ metadata: { total_size: total }, weight_map: sorted }, null, 2)}\n`);
   if (config) await fsp.writeFile(join(dir, 'config.json'), `${JSON.stringify(config, null, 2)}\n`);
   return names;
 }
