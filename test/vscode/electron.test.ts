@@ -42,7 +42,8 @@ test('in-editor suite under @vscode/test-electron (desktop VS Code)', { skip, ti
     // The packaged .vsix, installed by that VS Code's own CLI into the throwaway profile.
     const pkg = packageVsix(join(tmp, 'slayer-studio.vsix'));
     assert.deepEqual(pkg.problems, []);
-    const [cli, ...cliArgs] = resolveCliArgsFromVSCodeExecutablePath(exe!);
+    // reuseMachineInstall: no default profile flags from test-electron; ours follow.
+    const [cli, ...cliArgs] = resolveCliArgsFromVSCodeExecutablePath(exe!, { reuseMachineInstall: true });
     const install = spawnSync(cli!, [...cliArgs, '--extensions-dir', profile.extensionsDir, '--user-data-dir', profile.userDataDir, '--install-extension', pkg.vsix], { encoding: 'utf8' });
     assert.equal(install.status, 0, `${cli} --install-extension failed: ${install.stdout}${install.stderr}`);
     const extensionDir = readdirSync(profile.extensionsDir).find((d) => d.startsWith('slayer-studio.slayer-studio-'));
