@@ -6,6 +6,7 @@
 import type { Checkpoint, CheckpointTensor } from './checkpoint';
 import { decodeToFloat32 } from './dtype';
 import { ShardReader } from './files';
+import { blocksLabel } from './inspect';
 import { DTYPE_SIZES } from './safetensors';
 
 const LAYER_RE = /^model\.layers\.(\d+)\.(.+)$/;
@@ -72,7 +73,10 @@ function plan(c: Checkpoint, includeVectors: boolean): { numLayers: number; grou
   const numLayers = blocks.size;
   const indices = [...blocks.keys()].sort((a, b) => a - b);
   const skipped: SimilarityReport['skipped'] = [];
-  if (indices.some((x, k) => x !== k)) throw new Error(`blocks are not numbered 0…${numLayers - 1} without gaps`);
+  if (indices.some((x, k) => x !== k)) {
+    const missing = Array.from({ length: indices[indices.length - 1]! + 1 }, (_, i) => i).filter((i) => !blocks.has(i));
+    throw new Error(`adjacent blocks cannot be paired: ${blocksLabel(missing)} ${missing.length === 1 ? 'is' : 'are'} missing`);
+  }
   const suffixes = new Set(indices.flatMap((i) => [...blocks.get(i)!.keys()]));
   const groups: { suffix: string; tensors: CheckpointTensor[] }[] = [];
   for (const suffix of [...suffixes].sort(bySuffixOrder)) {

@@ -30,6 +30,7 @@ before(async () => {
   const ts = llamaTensors(d, 'BF16', (n) => encodeFromFloat32('BF16', Array.from({ length: n }, () => rnd() - 0.5)));
   await writeCheckpoint(good, [ts.slice(0, 20), ts.slice(20)], llamaConfig(d));
   await writeCheckpoint(bad, [ts], llamaConfig({ ...d, layers: 5 }));
+  await writeCheckpoint(join(dir, 'gap'), [ts.filter((t) => !t.name.startsWith('model.layers.1.'))], llamaConfig(d));
 });
 
 test('text report: shape, totals, blocks grouped, no diagnostics, exit 0', () => {
@@ -59,6 +60,10 @@ test('--similarity adds the adjacent-block table (and JSON)', () => {
   assert.match(r.out, /similarity of adjacent blocks/);
   assert.match(r.out, /blocks +block +mean +q +k +v +o +gate +up +down/);
   assert.equal(r.out.match(/^[0-2]–[1-3] +-?\d\.\d{4}/gm)?.length, 3);
+  const gap = slayer(join(dir, 'gap'), '--similarity');
+  assert.equal(gap.code, 1);
+  assert.match(gap.err, /slayer inspect: similarity not computed: adjacent blocks cannot be paired: block 1 is missing/);
+  assert.match(gap.out, /error: block 1 is missing/);
   const { similarity } = JSON.parse(slayer(good, '--similarity', '--json').out) as { similarity: SimilarityReport };
   assert.equal(similarity.pairs.length, 3);
   assert.ok(similarity.pairs.every((p) => p.tensors.length === 7 && Math.abs(p.blockCosine!) < 0.5));

@@ -101,6 +101,7 @@ export const inspectCommand: CliCommand = {
     const remote = parseRemoteModelRef(target);
     let report: CheckpointReport;
     let similarity: SimilarityReport | null = null;
+    let failed = false;
     if (remote) {
       if (argv.includes('--similarity')) {
         io.err('slayer inspect: --similarity reads every weight, so it runs on local checkpoints only\n');
@@ -121,16 +122,21 @@ export const inspectCommand: CliCommand = {
       report = loaded.report;
       if (argv.includes('--similarity') && loaded.checkpoint && report.layers.length > 1) {
         let shown = -1;
-        similarity = await blockSimilarity(loaded.checkpoint, {
-          onProgress: io.isTty ? (done, total) => {
-            const pct = Math.floor((100 * done) / Math.max(1, total));
-            if (pct !== shown) io.err(`\rsimilarity: ${(shown = pct)}% of ${formatBytes(total)}`);
-          } : undefined,
-        });
-        if (io.isTty) io.err('\r\x1b[K');
+        try {
+          similarity = await blockSimilarity(loaded.checkpoint, {
+            onProgress: io.isTty ? (done, total) => {
+              const pct = Math.floor((100 * done) / Math.max(1, total));
+              if (pct !== shown) io.err(`\rsimilarity: ${(shown = pct)}% of ${formatBytes(total)}`);
+            } : undefined,
+          });
+        } catch (e) {
+          io.err(`${io.isTty ? '\r\x1b[K' : ''}slayer inspect: similarity not computed: ${(e as Error).message}\n`);
+          failed = true;
+        }
+        if (io.isTty && similarity) io.err('\r\x1b[K');
       }
     }
     io.out(json ? `${JSON.stringify(similarity ? { report, similarity } : { report }, null, 2)}\n` : inspectText(report) + (similarity ? similarityText(similarity) : ''));
-    return report.diagnostics.some((d) => d.severity === 'error') ? 1 : 0;
+    return failed || report.diagnostics.some((d) => d.severity === 'error') ? 1 : 0;
   },
 };
