@@ -3,15 +3,17 @@
 // startServer serves VS Code (dist/server.js over IPC) and any editor (`slayer lsp --stdio`).
 import {
   CodeActionKind, DidChangeConfigurationNotification, DidChangeWatchedFilesNotification, DocumentDiagnosticReportKind,
-  TextDocumentSyncKind, type ClientCapabilities, type Connection, type InitializeResult,
+  TextDocumentSyncKind, type ClientCapabilities, type Connection, type Diagnostic, type InitializeResult,
 } from 'vscode-languageserver';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import type { PlanAnalysis } from '../src/core';
 import {
   DIAGNOSTICS_TIMING_METHOD, DEFAULT_SERVER_SETTINGS, isRemoteModelConfigResult, readServerSettings, REMOTE_MODEL_CONFIG_METHOD,
   type DiagnosticsTimingParams, type RemoteModelConfigParams, type SlayerInitOptions, type SlayerServerSettings,
 } from '../src/protocol/languageServer';
+import { CheckpointChecks } from './checkpointChecks';
 import { Debouncer } from './debounce';
 import { PlanDocuments, uriToPath } from './documents';
 import { ModelResolver, type RemoteFetch } from './modelResolver';
@@ -51,15 +53,18 @@ export function startServer(connection: Connection, runtime: ServerRuntime = {})
   const resolver = new ModelResolver(() => refreshAll(), runtime.remoteFetch);
   const documents = new PlanDocuments(resolver, runtime.homeDir);
   const workspace = new WorkspaceIndex(documents, runtime.homeDir);
+  const checkpoints = new CheckpointChecks(() => refreshAll());
 
   const diagContext = (uri: string) => ({ uri, docsUrl, relatedInformation: caps.textDocument?.publishDiagnostics?.relatedInformation === true });
+  /** The plan's diagnostics, and what a local checkpoint's headers say about its model. */
+  const diagnosticsOf = (uri: string, a: PlanAnalysis): Diagnostic[] => [...toLspDiagnostics(a, diagContext(uri)), ...checkpoints.diagnostics(a, docsUrl)];
 
   /** Push mode: analyse and publish now. `applyMs`: time spent applying the edit that led here. */
   function publish(uri: string, applyMs: number): void {
     const started = performance.now();
     const d = documents.get(uri);
     if (!d) return;
-    const diagnostics = toLspDiagnostics(d.analysis, diagContext(uri));
+    const diagnostics = diagnosticsOf(uri, d.analysis);
     void connection.sendDiagnostics({ uri, version: d.doc.version, diagnostics });
     if (init.reportTimings) {
       const t: DiagnosticsTimingParams = { uri, version: d.doc.version, serverMs: applyMs + performance.now() - started, analyzeMs: d.analyzeMs };
@@ -132,7 +137,9 @@ export function startServer(connection: Connection, runtime: ServerRuntime = {})
       void connection.client.register(DidChangeConfigurationNotification.type, { section: 'slayer' });
     }
     if (caps.workspace?.didChangeWatchedFiles?.dynamicRegistration) {
-      void connection.client.register(DidChangeWatchedFilesNotification.type, { watchers: [{ globPattern: '**/config.json' }, { globPattern: '**/*.slayer' }] });
+      void connection.client.register(DidChangeWatchedFilesNotification.type, {
+        watchers: [{ globPattern: '**/config.json' }, { globPattern: '**/*.slayer' }, { globPattern: '**/*.safetensors' }, { globPattern: '**/model.safetensors.index.json' }],
+      });
     }
     void loadSettings().then(() => refreshAll(), (e: unknown) => connection.console.error(`settings: ${String(e)}`));
   });
@@ -153,7 +160,10 @@ export function startServer(connection: Connection, runtime: ServerRuntime = {})
         models = true;
       }
     }
-    if (models) refreshAll();
+    if (models) {
+      checkpoints.invalidate();
+      refreshAll();
+    }
   });
 
   connection.onDidOpenTextDocument(({ textDocument: t }) => {
@@ -173,9 +183,10 @@ export function startServer(connection: Connection, runtime: ServerRuntime = {})
   connection.languages.diagnostics.on((p) => {
     const d = documents.get(p.textDocument.uri);
     if (!d) return { kind: DocumentDiagnosticReportKind.Full, items: [] };
-    const resultId = `${d.doc.version}:${resolver.epoch}`;
+    const items = diagnosticsOf(p.textDocument.uri, d.analysis);
+    const resultId = `${d.doc.version}:${resolver.epoch}:${checkpoints.generation}`;
     if (p.previousResultId === resultId) return { kind: DocumentDiagnosticReportKind.Unchanged, resultId };
-    return { kind: DocumentDiagnosticReportKind.Full, resultId, items: toLspDiagnostics(d.analysis, diagContext(p.textDocument.uri)) };
+    return { kind: DocumentDiagnosticReportKind.Full, resultId, items };
   });
 
   const withDoc = <T>(uri: string, fn: (d: NonNullable<ReturnType<PlanDocuments['get']>>) => T, none: T): T => {

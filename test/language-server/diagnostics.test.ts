@@ -7,7 +7,9 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { DiagnosticSeverity, DiagnosticTag, DidChangeWatchedFilesNotification, DocumentDiagnosticRequest, FileChangeType, type Diagnostic } from 'vscode-languageserver-protocol';
+import { writeCheckpoint } from '../../src/modelfiles/writer';
 import { REMOTE_MODEL_CONFIG_METHOD, type RemoteModelConfigParams } from '../../src/protocol/languageServer';
+import { llamaConfig, llamaTensors } from '../modelfiles/helpers';
 import { buildOnce, makeFixture, PAPER_PLAN, smolConfig, type Fixture } from './fixture';
 import { LspClient, posOf, PUSH_CAPABILITIES } from './lspClient';
 
@@ -153,6 +155,27 @@ describe('push diagnostics', () => {
     // Related information names its own document: compare with the URIs made equal.
     assert.deepEqual(last, JSON.parse(JSON.stringify((await fresh).diagnostics).replaceAll(freshUri, uri)));
     assert.ok(last.length > 0, 'the edits broke the plan somewhere');
+  });
+
+  test('a local checkpoint whose weights disagree with its config.json: the headers are read and the model line says so', async () => {
+    const dims = { layers: 3, hidden: 16, intermediate: 40, heads: 4, kvHeads: 2, vocab: 50 };
+    const dir = join(fx.workspace, 'mismatch');
+    // config.json says 4 blocks; the weights (sparse holes: only headers matter) have 3.
+    await writeCheckpoint(dir, [llamaTensors(dims, 'BF16', () => null)], llamaConfig({ ...dims, layers: 4 }));
+    const uri = fx.uri('mismatch.slayer');
+    const text = 'model ./mismatch\nexpand (1+1)x2 | 2\n';
+    await c.open(uri, text);
+    const d = await c.diagnostics(uri, 1, (p) => p.diagnostics.some((x) => msg(x).startsWith("the checkpoint's weights")));
+    const finding = d.diagnostics.find((x) => msg(x).startsWith("the checkpoint's weights"))!;
+    assert.equal(finding.code, 'SL012');
+    assert.equal(finding.severity, DiagnosticSeverity.Error);
+    assert.match(msg(finding), /config\.json num_hidden_layers is 4, but the checkpoint has 3 blocks/);
+    assert.deepEqual(finding.range, { start: { line: 0, character: 6 }, end: { line: 0, character: 16 } });
+    // The weights are fixed: a watched-file change clears the finding.
+    await writeCheckpoint(dir, [llamaTensors({ ...dims, layers: 4 }, 'BF16', () => null)]);
+    const fixed = c.diagnostics(uri, 1, (p) => !p.diagnostics.some((x) => msg(x).startsWith("the checkpoint's weights")));
+    await c.conn.sendNotification(DidChangeWatchedFilesNotification.type, { changes: [{ uri: pathToFileURL(join(dir, 'model.safetensors')).href, type: FileChangeType.Changed }] });
+    await fixed;
   });
 
   test('a missing directory and an unknown model are errors on the model value', async () => {
