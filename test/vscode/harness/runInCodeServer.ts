@@ -4,10 +4,10 @@
 // extensionTestsPath = the bundled suite). The workbench calls window.codeAutomationExit(code)
 // when run() settles; the per-test outcomes come back through $SLAYER_SUITE_RESULTS, which the
 // extension host inherits from the server's environment.
-import { cpSync, existsSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { launchChromium } from './browser';
-import { installVsix, makeProfile, ROOT, startCodeServer } from './codeServer';
+import { ARTIFACTS, installVsix, makeProfile, ROOT, startCodeServer } from './codeServer';
 import { bundleSuite, readResults, type SuiteResults } from './inEditorSuite';
 
 export const WORKSPACE_FIXTURE = join(ROOT, 'test', 'vscode', 'fixtures', 'workspace');
@@ -73,6 +73,10 @@ export async function runSuiteInCodeServer(vsix: string, opts: { grep?: string; 
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([exited, new Promise<void>((resolve) => { timer = setTimeout(resolve, timeoutMs); })]);
     clearTimeout(timer);
+    // Kept for a post-mortem: the server's log (extension host launches and exits) and the outcomes.
+    mkdirSync(ARTIFACTS, { recursive: true });
+    writeFileSync(join(ARTIFACTS, 'in-editor-suite.code-server.log'), server.log());
+    if (existsSync(resultsFile)) cpSync(resultsFile, join(ARTIFACTS, 'in-editor-suite.results.json'));
     return { results: readResults(resultsFile), exitCode, standIn, ms: Date.now() - started, serverLog: server.log() };
   } finally {
     await browser.close();
