@@ -1,5 +1,5 @@
 // LayerMap: the compiled plan, the one contract between the plan core and the Python runner.
-// Wire format is JSON with camelCase keys; documented in docs/protocols.md. Bump
+// Wire format is JSON with camelCase keys; documented in docs/layermap.md. Bump
 // LAYER_MAP_VERSION on any incompatible change; readers refuse versions they do not know.
 
 export const LAYER_MAP_VERSION = 1 as const;

@@ -1,7 +1,7 @@
 // Runner events: the JSON-lines stream the Python runner writes (events.jsonl) and the extension,
 // CLI and webviews read. Keys are snake_case on the wire because Python writes them.
 // The Python side (runner/slayer_runner/events.py) and this module are both tested against the
-// shared examples in test/fixtures/events/. Documented in docs/protocols.md.
+// shared examples in test/fixtures/events/. Documented in docs/runner.md (events) and docs/training.md (importance.json).
 
 export const EVENTS_VERSION = 1 as const;
 
