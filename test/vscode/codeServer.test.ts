@@ -3,7 +3,7 @@
 // suite (test/vscode/suite) runs in code-server's Node extension host; each of its tests is
 // reported here as a subtest. See docs/testing.md.
 import * as assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ARTIFACTS, ensureCodeServer, ROOT } from './harness/codeServer';
@@ -16,7 +16,7 @@ const tmp = mkdtempSync('/tmp/slv-pkg-');
 process.once('exit', () => rmSync(tmp, { recursive: true, force: true }));
 /** SLAYER_DOC_IMAGES=1: a longer run (60 steps) and the screenshots copied to docs/images/ for the README. */
 const DOC_IMAGES = process.env.SLAYER_DOC_IMAGES === '1';
-const DOC_SHOTS = ['workbench-quickfix', 'workbench-problems', 'workbench-runs', 'workbench-curves'];
+const DOC_SHOTS = ['workbench-quickfix', 'workbench-problems', 'workbench-runs', 'workbench-curves', 'workbench-host-pick'];
 let pkg: PackageReport | undefined;
 
 describe('packaged extension in code-server', { timeout: 420_000 }, () => {
@@ -125,5 +125,28 @@ describe('workbench UI: Chromium on code-server', { timeout: 300_000 }, () => {
     assert.ok(await frame.locator('canvas').first().isVisible(), 'no chart canvas is visible');
     await wb.command('View: Hide Panel'); // room for the charts
     await wb.screenshot('workbench-curves');
+  });
+
+  test('with a GPU host added to slayer.hosts, the Runs view lists it and Run Expansion asks which host', async () => {
+    const wb = ui.workbench;
+    // What a user writes in settings for a GPU box (README, "Your first run on a real GPU host").
+    for (const f of ui.settingsFiles) {
+      const settings = JSON.parse(readFileSync(f, 'utf8')) as { 'slayer.hosts': Record<string, unknown> };
+      settings['slayer.hosts'] = { ...settings['slayer.hosts'], gpu1: { python: '/opt/conda/envs/torch/bin/python', workDir: '~/slayer-runs', gpusPerNode: 8 } };
+      writeFileSync(f, JSON.stringify(settings, null, 2));
+    }
+    await wb.showContainer('SLayer');
+    const gpuHost = wb.page.locator('.monaco-list-row', { hasText: 'gpu1' }).first();
+    await gpuHost.waitFor({ timeout: 30_000 });
+    assert.match(await gpuHost.innerText(), /no runs/);
+    await wb.openFile('tiny.slayer');
+    await wb.command('SLayer: Run Expansion', { opensPicker: true });
+    const picker = wb.page.locator('.quick-input-widget');
+    await picker.locator('.quick-input-list .monaco-list-row', { hasText: 'gpu1' }).waitFor({ timeout: 15_000 });
+    assert.ok(await picker.locator('.quick-input-list .monaco-list-row', { hasText: 'localhost' }).count(), 'localhost is not offered');
+    await wb.screenshot('workbench-host-pick');
+    await wb.page.keyboard.press('Escape');
+    await picker.waitFor({ state: 'hidden', timeout: 10_000 });
+    assert.match(await gpuHost.innerText(), /no runs/, 'dismissing the picker dispatched something');
   });
 });

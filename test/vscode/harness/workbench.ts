@@ -34,13 +34,13 @@ export class Workbench {
     await this.page.locator('.quick-input-widget').waitFor({ state: 'hidden', timeout: 10_000 });
   }
 
-  /** Runs a command by its palette title, as typed by a user. */
-  async command(title: string): Promise<void> {
+  /** Runs a command by its palette title, as typed by a user; `opensPicker`: it answers with a quick pick. */
+  async command(title: string, opts: { opensPicker?: boolean } = {}): Promise<void> {
     await this.palette('>');
     await this.page.keyboard.type(title);
     await this.page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first().waitFor({ timeout: 15_000 });
     await this.page.keyboard.press('Enter');
-    await this.page.locator('.quick-input-widget').waitFor({ state: 'hidden', timeout: 10_000 });
+    if (!opts.opensPicker) await this.page.locator('.quick-input-widget').waitFor({ state: 'hidden', timeout: 10_000 });
   }
 
   /** F1 opens the palette with `>`; the prefix decides commands (`>`) or files (``). */
@@ -51,9 +51,10 @@ export class Workbench {
     await input.fill(prefix);
   }
 
-  /** Clicks an activity bar entry (a view container) by its title. */
+  /** Shows a view container by clicking its activity bar entry (unless it is showing: a click would hide it). */
   async showContainer(title: string): Promise<void> {
-    await this.page.locator(`.activitybar .action-item a[aria-label^="${title}"]`).first().click();
+    const item = this.page.locator('.activitybar .action-item', { has: this.page.locator(`a[aria-label^="${title}"]`) }).first();
+    if (!/\bchecked\b/.test((await item.getAttribute('class')) ?? '')) await item.click();
   }
 
   /**

@@ -15,6 +15,8 @@ export interface WorkbenchSession {
   standIn: boolean;
   /** The packaged client starts the packaged language server. */
   hasLanguageServer: boolean;
+  /** The profile's User and Machine settings.json (a remote window reads machine-scoped keys from the latter). */
+  settingsFiles: string[];
   /** Commands the packaged manifest contributes. */
   commands: Set<string>;
   close(): Promise<void>;
@@ -45,7 +47,11 @@ export async function openWorkbench(vsix: string, opts: { steps?: number } = {})
     await page.goto(server.workbenchUrl(profile.workspace));
     const workbench = new Workbench(page);
     await workbench.ready('tiny.slayer');
-    return { workbench, extensionDir, standIn, hasLanguageServer, commands: new Set(manifest.contributes.commands.map((c) => c.command)), close };
+    return {
+      workbench, extensionDir, standIn, hasLanguageServer, close,
+      settingsFiles: ['User', 'Machine'].map((d) => join(profile!.userDataDir, d, 'settings.json')),
+      commands: new Set(manifest.contributes.commands.map((c) => c.command)),
+    };
   } catch (e) {
     await close();
     throw e;
