@@ -99,7 +99,24 @@ def load_tokenizer(model_dir: Optional[str], vocab_size: int) -> Tokenizer:
                 return LibraryTokenizer(lambda s: at.encode(s, add_special_tokens=False), at.eos_token_id, "transformers")
         except ImportError:
             pass
+        own = [f for f in ("tokenizer.json", "tokenizer.model") if os.path.exists(os.path.join(model_dir, f))]
+        if own:
+            return MissingTokenizer(own[0], _eos_from_config(model_dir))
     return ByteTokenizer(vocab_size)
+
+
+class MissingTokenizer:
+    """The checkpoint has its own tokenizer but no library can read it here. Byte tokens would be
+    meaningless to such a model, so text cannot be used; pre-tokenized files still can."""
+
+    name = "missing"
+
+    def __init__(self, file: str, eos_id: Optional[int]) -> None:
+        self.file, self.eos_id = file, eos_id
+
+    def encode(self, text: str) -> List[int]:
+        raise DataError(f"this checkpoint has its own tokenizer ({self.file}) but neither `tokenizers` nor "
+                        "`transformers` is importable here: install one, or give pre-tokenized token files")
 
 
 def _eos_from_config(model_dir: str) -> Optional[int]:

@@ -2,6 +2,7 @@
 weighted mixtures, deterministic and resumable positions, the bundled sample text."""
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import tempfile
@@ -32,6 +33,15 @@ class Tokenizing(unittest.TestCase):
             tok = D.load_tokenizer(d, 512)
             self.assertIsInstance(tok, D.ByteTokenizer)
             self.assertIsNone(tok.eos_id)
+        if importlib.util.find_spec("tokenizers") or importlib.util.find_spec("transformers"):
+            return  # the library would read the file; the case below is a host without one
+        with tempfile.TemporaryDirectory() as d:  # a real model's tokenizer that nothing here can read
+            with open(os.path.join(d, "tokenizer.json"), "w") as f:
+                f.write("{}")
+            tok = D.load_tokenizer(d, 32000)
+            self.assertIsInstance(tok, D.MissingTokenizer)
+            with self.assertRaisesRegex(D.DataError, "pre-tokenized"):
+                D.read_tokens(str(D.SAMPLE_TEXT), tok, 32000)
 
     def test_bundled_sample_is_plain_text_of_the_right_size(self) -> None:
         text = D.SAMPLE_TEXT.read_text(encoding="utf-8")
