@@ -1,11 +1,13 @@
-// What a local checkpoint's safetensors headers say about the plan's model, beyond config.json:
+// What a checkpoint's safetensors headers say about the plan's model, beyond config.json:
 // missing blocks, config.json disagreeing with the tensors (layer count, shapes, vocab), unreadable
 // headers. Headers are read off the keystroke path (LocalCheckpointCache: three stats when nothing
 // changed); a finding that changes fires `onChange` so documents are checked again. A directory
-// with config.json and no weights (tiny-model runs) has no findings.
+// with config.json and no weights (tiny-model runs) has no findings. Remote checkpoints' findings
+// come with the client's answer (RemoteModelConfigResult.findings).
 import { DiagnosticSeverity, type Diagnostic } from 'vscode-languageserver';
 import type { PlanAnalysis } from '../src/core';
 import { LocalCheckpointCache, type InspectedCheckpoint } from '../src/modelfiles';
+import type { CheckpointFinding } from '../src/protocol/languageServer';
 import { toRange } from './service/ranges';
 
 export class CheckpointChecks {
@@ -17,14 +19,22 @@ export class CheckpointChecks {
   private shown = new Map<string, string>();
   private inFlight = new Set<string>();
 
-  constructor(private readonly onChange: () => void) {}
+  constructor(private readonly onChange: () => void, private readonly remoteFindings: (ref: string) => CheckpointFinding[] = () => []) {}
 
-  /** Findings for the analysis's local model as last read; starts a (cheap) re-check. */
+  /**
+   * Findings for the analysis's model: a local directory as last read (a cheap re-check starts),
+   * or a remote checkpoint as the client's scan reported it.
+   */
   diagnostics(a: PlanAnalysis, docsUrl: string): Diagnostic[] {
     const m = a.model;
-    if (!m || m.source !== 'local' || !m.shape) return [];
-    this.refresh(m.id);
-    return findings(this.latest.get(m.id)).map((d) => ({
+    if (!m || !m.shape || m.source === 'catalogue') return [];
+    let found: CheckpointFinding[];
+    if (m.source === 'remote') found = this.remoteFindings(m.id);
+    else {
+      this.refresh(m.id);
+      found = findings(this.latest.get(m.id));
+    }
+    return found.map((d) => ({
         range: toRange(a.lines, m.ref.span),
         severity: d.severity === 'error' ? DiagnosticSeverity.Error : DiagnosticSeverity.Warning,
         code: 'SL012',
@@ -61,7 +71,9 @@ export class CheckpointChecks {
 }
 
 /** Warnings and errors of a checkpoint that has weights. */
-function findings(r: InspectedCheckpoint | undefined): { severity: string; message: string }[] {
+function findings(r: InspectedCheckpoint | undefined): CheckpointFinding[] {
   if (!r || r.report.shards === 0) return [];
-  return r.report.diagnostics.filter((d) => d.severity !== 'info').map((d) => ({ severity: d.severity, message: d.message }));
+  return r.report.diagnostics
+    .filter((d): d is typeof d & { severity: 'error' | 'warning' } => d.severity !== 'info')
+    .map((d) => ({ severity: d.severity, message: d.message }));
 }

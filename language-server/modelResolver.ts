@@ -7,7 +7,7 @@
 // Every change of what a model resolves to bumps `epoch`, which keys the analysis cache.
 import { readFileSync, statSync } from 'node:fs';
 import type { RemoteModelAnswer } from '../src/core';
-import type { RemoteModelConfigResult } from '../src/protocol/languageServer';
+import type { CheckpointFinding, RemoteModelConfigResult } from '../src/protocol/languageServer';
 
 export type RemoteFetch = (host: string, path: string) => Promise<RemoteModelConfigResult>;
 
@@ -30,6 +30,8 @@ export class ModelResolver {
   epoch = 0;
   private local = new Map<string, LocalEntry>();
   private remote = new Map<string, RemoteEntry>();
+  /** What the remote checkpoint's headers say, by `host:path` (the model reference as written). */
+  private findings = new Map<string, CheckpointFinding[]>();
 
   constructor(private readonly onChange: () => void, private fetchRemote?: RemoteFetch) {}
 
@@ -70,11 +72,19 @@ export class ModelResolver {
     }
     this.remote.set(key, { answer: { status: 'pending' }, at: now });
     this.fetchRemote(host, path).then(
-      (r) => this.settle(key, r.status === 'ok' ? { status: 'ok', configJson: r.configJson } : { status: 'error', message: r.message }),
+      (r) => {
+        this.findings.set(`${host}:${path}`, r.status === 'ok' ? (r.findings ?? []) : []);
+        this.settle(key, r.status === 'ok' ? { status: 'ok', configJson: r.configJson } : { status: 'error', message: r.message });
+      },
       (e: unknown) => this.settle(key, { status: 'error', message: e instanceof Error ? e.message : String(e) }),
     );
     return { status: 'pending' };
   };
+
+  /** Header findings of a remote checkpoint (`host:/path`), once its answer came. */
+  remoteFindings(ref: string): CheckpointFinding[] {
+    return this.findings.get(ref) ?? [];
+  }
 
   /** A watched config.json changed (or was created or deleted): check documents again. */
   fileChanged(path?: string): void {

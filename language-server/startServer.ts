@@ -53,7 +53,7 @@ export function startServer(connection: Connection, runtime: ServerRuntime = {})
   const resolver = new ModelResolver(() => refreshAll(), runtime.remoteFetch);
   const documents = new PlanDocuments(resolver, runtime.homeDir);
   const workspace = new WorkspaceIndex(documents, runtime.homeDir);
-  const checkpoints = new CheckpointChecks(() => refreshAll());
+  const checkpoints = new CheckpointChecks(() => refreshAll(), (ref) => resolver.remoteFindings(ref));
 
   const diagContext = (uri: string) => ({ uri, docsUrl, relatedInformation: caps.textDocument?.publishDiagnostics?.relatedInformation === true });
   /** The plan's diagnostics, and what a local checkpoint's headers say about its model. */

@@ -44,14 +44,24 @@ export interface RemoteModelConfigParams {
   path: string;
 }
 
+/** What the checkpoint's safetensors headers say against its config.json (warnings and errors). */
+export interface CheckpointFinding {
+  severity: 'error' | 'warning';
+  message: string;
+}
+
 export type RemoteModelConfigResult =
-  | { status: 'ok'; configJson: string }
+  | { status: 'ok'; configJson: string; findings?: CheckpointFinding[] }
   | { status: 'error'; message: string };
+
+const isFinding = (f: unknown): f is CheckpointFinding =>
+  typeof f === 'object' && f !== null && ((f as CheckpointFinding).severity === 'error' || (f as CheckpointFinding).severity === 'warning') && typeof (f as CheckpointFinding).message === 'string';
 
 export function isRemoteModelConfigResult(v: unknown): v is RemoteModelConfigResult {
   if (typeof v !== 'object' || v === null) return false;
   const r = v as Record<string, unknown>;
-  return (r.status === 'ok' && typeof r.configJson === 'string') || (r.status === 'error' && typeof r.message === 'string');
+  if (r.status === 'error') return typeof r.message === 'string';
+  return r.status === 'ok' && typeof r.configJson === 'string' && (r.findings === undefined || (Array.isArray(r.findings) && r.findings.every(isFinding)));
 }
 
 /** Server → client notification (only with `reportTimings`): time spent producing diagnostics. */

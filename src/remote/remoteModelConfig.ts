@@ -3,7 +3,7 @@
 // safetensors header in one SSH round trip) through RemoteModelCache. Used by the VS Code client
 // and by `slayer lsp`; the server itself never opens connections.
 import { checkpointScan } from '../modelfiles/remoteScan';
-import type { RemoteModelConfigParams, RemoteModelConfigResult } from '../protocol/languageServer';
+import type { CheckpointFinding, RemoteModelConfigParams, RemoteModelConfigResult } from '../protocol/languageServer';
 import { RemoteModelCache } from './remoteModelCache';
 import type { Transport } from './transport';
 
@@ -11,9 +11,13 @@ export function remoteConfigFetcher(transportFor: (host: string) => Transport): 
   const cache = new RemoteModelCache(transportFor, checkpointScan);
   return async ({ host, path }) => {
     try {
-      const { configJson } = await cache.get({ host, path });
+      const { configJson, report } = await cache.get({ host, path });
       if (configJson === null) return { status: 'error', message: `no config.json in ${path}` };
-      return { status: 'ok', configJson };
+      // Header findings only when there are weights (a config-only directory serves tiny-model runs).
+      const findings: CheckpointFinding[] = report.shards === 0 ? [] : report.diagnostics
+        .filter((d): d is typeof d & { severity: 'error' | 'warning' } => d.severity !== 'info')
+        .map((d) => ({ severity: d.severity, message: d.message }));
+      return { status: 'ok', configJson, findings };
     } catch (e) {
       return { status: 'error', message: e instanceof Error ? e.message : String(e) };
     }

@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { CompletionRequest } from 'vscode-languageserver-protocol';
+import { writeCheckpoint } from '../../src/modelfiles/writer';
+import { llamaConfig, llamaTensors } from '../modelfiles/helpers';
 import { buildOnce, makeFixture, type Fixture } from './fixture';
 import { LspClient, ROOT } from './lspClient';
 
@@ -55,6 +57,23 @@ test('slayer lsp with a client that gives only rootUri completes dataset names f
     await c.open(uri, 'model meta-llama/Llama-2-7b-hf\nexpand (4+1)x8\nstage sft\n  data \n');
     const r = await c.conn.sendRequest(CompletionRequest.type, { textDocument: { uri }, position: { line: 3, character: 7 } });
     assert.deepEqual((Array.isArray(r) ? r : r?.items ?? []).map((i) => i.label), ['my-instructions', 'openhermes']);
+  } finally {
+    await c.stop();
+  }
+});
+
+test('slayer lsp scans a remote checkpoint\'s headers too: weights that disagree with config.json show on the model line', async () => {
+  const dims = { layers: 3, hidden: 16, intermediate: 40, heads: 4, kvHeads: 2, vocab: 50 };
+  const dir = join(fx.workspace, 'remote-mismatch');
+  await writeCheckpoint(dir, [llamaTensors(dims, 'BF16', () => null)], llamaConfig({ ...dims, layers: 4 }));
+  const c = await LspClient.start({ command: [process.execPath, join(ROOT, 'bin', 'slayer.js'), 'lsp', '--stdio'], env: { HOME: fx.home }, settings: { 'slayer.languageServer': { debounceMs: 0 } } });
+  try {
+    const uri = fx.uri('remote-headers.slayer');
+    await c.open(uri, `model localhost:${dir}\nexpand (1+1)x2 | 2\n`);
+    const d = await c.diagnostics(uri, 1, (p) => p.diagnostics.some((x) => String(x.message).startsWith("the checkpoint's weights")));
+    const f = d.diagnostics.find((x) => String(x.message).startsWith("the checkpoint's weights"))!;
+    assert.equal(f.code, 'SL012');
+    assert.match(String(f.message), /config\.json num_hidden_layers is 4, but the checkpoint has 3 blocks/);
   } finally {
     await c.stop();
   }

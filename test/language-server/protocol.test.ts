@@ -15,6 +15,9 @@ test('settings: defaults for anything missing or malformed, values clamped', () 
 test('remote answers: ok with config text, or error with a message; nothing else', () => {
   assert.equal(isRemoteModelConfigResult({ status: 'ok', configJson: '{}' }), true);
   assert.equal(isRemoteModelConfigResult({ status: 'error', message: 'no' }), true);
+  assert.equal(isRemoteModelConfigResult({ status: 'ok', configJson: '{}', findings: [{ severity: 'error', message: 'm' }] }), true);
+  assert.equal(isRemoteModelConfigResult({ status: 'ok', configJson: '{}', findings: [{ severity: 'info', message: 'm' }] }), false);
+  assert.equal(isRemoteModelConfigResult({ status: 'ok', configJson: '{}', findings: 'none' }), false);
   assert.equal(isRemoteModelConfigResult({ status: 'ok' }), false);
   assert.equal(isRemoteModelConfigResult({ status: 'ok', configJson: {} }), false);
   assert.equal(isRemoteModelConfigResult({ status: 'pending' }), false);
