@@ -32,6 +32,11 @@ export class PlanSource implements vscode.Disposable {
     return this.current;
   }
 
+  /** Makes `doc` the plan the views follow (a code lens names its plan). */
+  use(doc: vscode.TextDocument): void {
+    if (this.pick(doc)) this.emitter.fire();
+  }
+
   private pick(doc: vscode.TextDocument | undefined): boolean {
     if (!doc || doc.languageId !== 'slayer' || doc === this.current) return false;
     this.current = doc;

@@ -61,9 +61,20 @@ export function registerWebviews(context: vscode.ExtensionContext, registry: Run
       },
     }));
   }
+  // The language server's code lenses pass the plan's URI (a string); the palette passes nothing.
+  const showForPlan = async (kind: ViewKind, arg?: string | vscode.Uri): Promise<void> => {
+    if (arg) {
+      try {
+        plans.use(await vscode.workspace.openTextDocument(typeof arg === 'string' ? vscode.Uri.parse(arg) : arg));
+      } catch (e) {
+        log.warn(`${COMMANDS[kind]}: cannot open ${String(arg)}: ${(e as Error).message}`);
+      }
+    }
+    show(kind);
+  };
   context.subscriptions.push(
-    vscode.commands.registerCommand(COMMANDS.importance, () => void show('importance')),
-    vscode.commands.registerCommand(COMMANDS.layerMap, () => void show('layerMap')),
+    vscode.commands.registerCommand(COMMANDS.importance, (arg?: string | vscode.Uri) => showForPlan('importance', arg)),
+    vscode.commands.registerCommand(COMMANDS.layerMap, (arg?: string | vscode.Uri) => showForPlan('layerMap', arg)),
     vscode.commands.registerCommand(COMMANDS.curves, (arg?: string | { run?: { id: string } }) => {
       const { controller } = show('curves');
       const runId = typeof arg === 'string' ? arg : arg?.run?.id ?? null;
