@@ -12,7 +12,7 @@ import { resolveCliArgsFromVSCodeExecutablePath, runTests } from '@vscode/test-e
 import { makeProfile, ROOT } from './harness/codeServer';
 import { bundleSuite, readResults } from './harness/inEditorSuite';
 import { packageVsix } from './harness/packageVsix';
-import { runSettings, useStandInRunnerIfNeeded, WORKSPACE_FIXTURE } from './harness/runInCodeServer';
+import { runSettings, WORKSPACE_FIXTURE } from './harness/runInCodeServer';
 
 /** A desktop VS Code executable: $VSCODE_EXECUTABLE_PATH, else one unpacked under .vscode-test/. */
 function findVsCode(): string | undefined {
@@ -48,7 +48,6 @@ test('in-editor suite under @vscode/test-electron (desktop VS Code)', { skip, ti
     assert.equal(install.status, 0, `${cli} --install-extension failed: ${install.stdout}${install.stderr}`);
     const extensionDir = readdirSync(profile.extensionsDir).find((d) => d.startsWith('slayer-studio.slayer-studio-'));
     assert.ok(extensionDir, 'the .vsix did not install');
-    const standIn = useStandInRunnerIfNeeded(join(profile.extensionsDir, extensionDir));
     const suite = await bundleSuite(join(ROOT, 'out', `vscode-suite-el-${process.pid}`));
     const resultsFile = join(tmp, 'results.json');
     let error: unknown;
@@ -58,7 +57,7 @@ test('in-editor suite under @vscode/test-electron (desktop VS Code)', { skip, ti
         extensionDevelopmentPath: join(profile.extensionsDir, extensionDir),
         extensionTestsPath: suite,
         launchArgs: [profile.workspace, '--user-data-dir', profile.userDataDir, '--extensions-dir', profile.extensionsDir, '--disable-workspace-trust'],
-        extensionTestsEnv: { SLAYER_SUITE_RESULTS: resultsFile, SLAYER_RUNNER_STANDIN: standIn ? '1' : '0' },
+        extensionTestsEnv: { SLAYER_SUITE_RESULTS: resultsFile },
       });
     } catch (e) {
       error = e;

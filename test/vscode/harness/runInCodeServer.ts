@@ -11,7 +11,6 @@ import { ARTIFACTS, installVsix, makeProfile, ROOT, startCodeServer } from './co
 import { bundleSuite, readResults, type SuiteResults } from './inEditorSuite';
 
 export const WORKSPACE_FIXTURE = join(ROOT, 'test', 'vscode', 'fixtures', 'workspace');
-const FAKE_RUNNER = join(ROOT, 'test', 'remote', 'fixtures', 'fake_runner', 'slayer_runner');
 
 /** Settings for runs on localhost: the Debian torch interpreter, a tiny random model, 3 steps. */
 export function runSettings(workDir: string, maxSteps = 3): Record<string, unknown> {
@@ -23,22 +22,9 @@ export function runSettings(workDir: string, maxSteps = 3): Record<string, unkno
   };
 }
 
-/**
- * Until the real runner's pipeline is in the package, the transport fixture replaces the installed
- * runner so the dispatch path can still be exercised; the suite labels the test when it does.
- */
-export function useStandInRunnerIfNeeded(extensionDir: string): boolean {
-  const runner = join(extensionDir, 'runner', 'slayer_runner');
-  if (existsSync(join(runner, 'pipeline.py'))) return false;
-  rmSync(runner, { recursive: true, force: true });
-  cpSync(FAKE_RUNNER, runner, { recursive: true });
-  return true;
-}
-
 export interface InEditorRun {
   results: SuiteResults | null;
   exitCode: number | null;
-  standIn: boolean;
   ms: number;
   serverLog: string;
 }
@@ -47,12 +33,10 @@ export async function runSuiteInCodeServer(vsix: string, opts: { grep?: string; 
   const started = Date.now();
   const profile = makeProfile((dir) => runSettings(join(dir, 'runs')), WORKSPACE_FIXTURE);
   const extensionDir = installVsix(profile, vsix);
-  const standIn = useStandInRunnerIfNeeded(extensionDir);
   const suiteIndex = await bundleSuite(join(ROOT, 'out', `vscode-suite-${process.pid}`));
   const resultsFile = join(profile.dir, 'results.json');
   const server = await startCodeServer(profile, {
     SLAYER_SUITE_RESULTS: resultsFile,
-    SLAYER_RUNNER_STANDIN: standIn ? '1' : '0',
     ...(opts.grep ? { SLAYER_SUITE_GREP: opts.grep } : {}),
   });
   const browser = await launchChromium();
@@ -77,7 +61,7 @@ export async function runSuiteInCodeServer(vsix: string, opts: { grep?: string; 
     mkdirSync(ARTIFACTS, { recursive: true });
     writeFileSync(join(ARTIFACTS, 'in-editor-suite.code-server.log'), server.log());
     if (existsSync(resultsFile)) cpSync(resultsFile, join(ARTIFACTS, 'in-editor-suite.results.json'));
-    return { results: readResults(resultsFile), exitCode, standIn, ms: Date.now() - started, serverLog: server.log() };
+    return { results: readResults(resultsFile), exitCode, ms: Date.now() - started, serverLog: server.log() };
   } finally {
     await browser.close();
     await server.stop();

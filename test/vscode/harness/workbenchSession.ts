@@ -5,16 +5,12 @@ import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { launchChromium } from './browser';
 import { installVsix, makeProfile, startCodeServer, type CodeServer, type EditorProfile } from './codeServer';
-import { runSettings, useStandInRunnerIfNeeded, WORKSPACE_FIXTURE } from './runInCodeServer';
+import { runSettings, WORKSPACE_FIXTURE } from './runInCodeServer';
 import { Workbench } from './workbench';
 
 export interface WorkbenchSession {
   workbench: Workbench;
   extensionDir: string;
-  /** The transport fixture replaced the runner (the real one's pipeline is not in the package yet). */
-  standIn: boolean;
-  /** The packaged client starts the packaged language server. */
-  hasLanguageServer: boolean;
   /** The profile's User and Machine settings.json (a remote window reads machine-scoped keys from the latter). */
   settingsFiles: string[];
   /** Commands the packaged manifest contributes. */
@@ -38,9 +34,7 @@ export async function openWorkbench(vsix: string, opts: { steps?: number } = {})
     const plan = join(profile.workspace, 'tiny.slayer');
     writeFileSync(plan, readFileSync(plan, 'utf8').replace(/^(\s+steps\s+)\d+$/m, `$1${steps}`));
     const extensionDir = installVsix(profile, vsix);
-    const standIn = useStandInRunnerIfNeeded(extensionDir);
     const manifest = JSON.parse(readFileSync(join(extensionDir, 'package.json'), 'utf8')) as { contributes: { commands: { command: string }[] } };
-    const hasLanguageServer = readFileSync(join(extensionDir, 'dist', 'extension.js'), 'utf8').includes('server.js');
     server = await startCodeServer(profile);
     browser = await launchChromium();
     const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
@@ -48,7 +42,7 @@ export async function openWorkbench(vsix: string, opts: { steps?: number } = {})
     const workbench = new Workbench(page);
     await workbench.ready('tiny.slayer');
     return {
-      workbench, extensionDir, standIn, hasLanguageServer, close,
+      workbench, extensionDir, close,
       settingsFiles: ['User', 'Machine'].map((d) => join(profile!.userDataDir, d, 'settings.json')),
       commands: new Set(manifest.contributes.commands.map((c) => c.command)),
     };

@@ -1,8 +1,6 @@
 // Shared by the in-editor suites (bundled into each): the extension and its API, the workspace's
 // files, polling waits, and skips that carry their reason to the results file.
 import * as assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import * as vscode from 'vscode';
 import type { SlayerStudioApi } from '../../../src/extension/extension';
 
@@ -41,15 +39,6 @@ export async function waitFor<T>(probe: () => T | undefined | false | Promise<T 
     if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 100));
   }
-}
-
-/**
- * The packaged extension holds the language server bundle and its client starts it (the client
- * names the server module). Diagnostics, hover, completion and fixes come from that server.
- */
-export function hasLanguageServer(): boolean {
-  const dist = join(extension().extensionPath, 'dist');
-  return existsSync(join(dist, 'server.js')) && readFileSync(join(dist, 'extension.js'), 'utf8').includes('server.js');
 }
 
 const REASONS_KEY = Symbol.for('slayer.suite.skipReasons');

@@ -1,18 +1,14 @@
 // The language server seen from the editor: diagnostics for a broken plan that vanish after the
-// quick fix, hover and completion. Skipped (with the reason) in a build without dist/server.js.
+// quick fix, hover and completion, through the packaged client and dist/server.js.
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
-import { api, hasLanguageServer, openPlan, skipBecause, waitFor } from './helpers';
+import { api, openPlan, waitFor } from './helpers';
 
 const errorsOf = (uri: vscode.Uri) => vscode.languages.getDiagnostics(uri).filter((d) => d.severity === vscode.DiagnosticSeverity.Error);
 const text = (c: vscode.MarkdownString | vscode.MarkedString) => (typeof c === 'string' ? c : c.value);
 
 describe('language server', function () {
   this.timeout(60_000);
-
-  beforeEach(function () {
-    if (!hasLanguageServer()) skipBecause(this, 'this build does not start a language server (no dist/server.js, or the client is not wired)');
-  });
 
   it('reports the misspelt key of a broken plan, and the quick fix makes the error vanish', async () => {
     await api();
