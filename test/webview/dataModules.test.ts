@@ -1,5 +1,6 @@
-// The curves view's data modules, run in node: resume-safe series, incremental EMA, and the
-// min/max decimation that must keep every spike while staying within its bucket budget.
+// The views' pure data modules, run in node: resume-safe series, incremental EMA, the min/max
+// decimation that must keep every spike within its bucket budget, message validation, and the
+// importance assembled from streamed events.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { MinMaxDecimator } from '../../webview/shared/decimate';
@@ -7,6 +8,8 @@ import { Ema } from '../../webview/shared/ema';
 import { MetricSeries } from '../../webview/shared/series';
 import { csvRow } from '../../webview/shared/csv';
 import { emptyColumns, pngBytes, validateViewMessage, ViewMessageError } from '../../src/protocol/webviewMessages';
+import { parseEventLine, validateImportanceFile } from '../../src/protocol/runnerEvents';
+import { importanceFromEvents } from '../../src/extension/webviews/importanceFromEvents';
 
 function cols(steps: number[], loss: (s: number) => number) {
   const c = emptyColumns();
@@ -110,5 +113,19 @@ describe('webview protocol validation', () => {
   });
   it('quotes CSV fields', () => {
     assert.equal(csvRow(['a,b', 'say "hi"', 1.5, NaN]), '"a,b","say ""hi""",1.5,');
+  });
+});
+
+describe('importanceFromEvents', () => {
+  it('assembles a valid ImportanceFile from streamed importance events (the last of a metric wins)', () => {
+    const ev = (seq: number, metric: string, values: number[]) => parseEventLine(JSON.stringify({ v: 1, t: 1, run: 'r', seq, kind: 'importance', metric, values }));
+    assert.equal(importanceFromEvents('m', [ev(0, 'removal_drop', [1, 2, 3])]), null, 'no angular distance, no chart');
+    const got = importanceFromEvents('m', [ev(0, 'angular_all', [0.1, 0.2, 0.3]), ev(1, 'angular_last', [0.3, 0.2, 0.1]), ev(2, 'removal_drop', [9, 9]), ev(3, 'insert_copy_drop', [1, 2, 3]), ev(4, 'insert_copy_drop', [4, 5, 6])]);
+    assert.ok(got);
+    assert.deepEqual(validateImportanceFile(got.file), got.file);
+    assert.equal(got.file.num_layers, 3);
+    assert.equal(got.file.removal_drop, null, 'a series of the wrong length is left out');
+    assert.deepEqual(got.file.insert_copy_drop, [4, 5, 6]);
+    assert.deepEqual(got.missing, ['removal_drop', 'insert_average_drop']);
   });
 });

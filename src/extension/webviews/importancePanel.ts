@@ -3,10 +3,11 @@
 // streamed), overlays the open plan, and turns "add a block here" into a workspace edit of the
 // plan, which the language server then re-checks like any edit.
 import * as vscode from 'vscode';
-import { IMPORTANCE_METRICS, validateImportanceFile, type ImportanceFile, type ImportanceMetric } from '../../protocol/runnerEvents';
+import { validateImportanceFile, type ImportanceFile } from '../../protocol/runnerEvents';
 import type { PlanOverlay } from '../../protocol/webviewMessages';
 import { analyzeDocument } from '../planCommands';
 import type { RunRegistry } from '../runs/runRegistry';
+import { importanceFromEvents } from './importanceFromEvents';
 import { insertBlockAfter } from './insertBlock';
 import type { PanelHost, ViewController } from './panelHost';
 import { planOverlay } from './planOverlay';
@@ -106,24 +107,10 @@ export class ImportanceController implements ViewController {
   /** Importance a run streamed as events (before its artifacts are fetched). */
   private fromEvents(): { file: ImportanceFile; source: string } | null {
     for (const r of this.registry.list().slice(0, 10)) {
-      const series = new Map<ImportanceMetric, number[]>();
-      for (const e of this.registry.events(r.id)) if (e.kind === 'importance') series.set(e.metric, e.values);
-      const all = series.get('angular_all');
-      if (!all) continue;
-      const n = all.length;
-      const get = (m: ImportanceMetric): number[] | null => {
-        const v = series.get(m);
-        return v && v.length === n ? v : null;
-      };
-      const file: ImportanceFile = {
-        v: 1, model: r.label, num_layers: n,
-        calibration: { source: 'run events', sequences: 0, tokens: 0, seq_len: 0 },
-        baseline_loglik: 0,
-        angular_all: all, angular_last: get('angular_last') ?? all,
-        removal_drop: get('removal_drop'), insert_copy_drop: get('insert_copy_drop'), insert_average_drop: get('insert_average_drop'),
-      };
-      const missing = IMPORTANCE_METRICS.filter((m) => !series.has(m));
-      return { file, source: `run ${r.id}, from its streamed events${missing.length ? ` (not measured: ${missing.join(', ')})` : ''}; fetch its artifacts for the calibration details` };
+      const got = importanceFromEvents(r.label, this.registry.events(r.id));
+      if (!got) continue;
+      const missing = got.missing.length ? ` (not measured: ${got.missing.join(', ')})` : '';
+      return { file: got.file, source: `run ${r.id}, from its streamed events${missing}; fetch its artifacts for the calibration details` };
     }
     return null;
   }
