@@ -153,13 +153,12 @@ class TensorReader(Protocol):
     def close(self) -> None: ...
 
 
-class BuiltinReader:
-    """Our reader: the header is parsed once, each tensor is read on demand into its own buffer."""
+class _HeaderReader:
+    """What both readers share: the header, parsed and checked by us once, and the lookups on it."""
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
         self._infos, self._meta, self.data_start = read_header(self.path)
-        self._file = open(self.path, "rb", buffering=0)
 
     def keys(self) -> list[str]:
         return list(self._infos)
@@ -172,6 +171,23 @@ class BuiltinReader:
             return self._infos[name]
         except KeyError:
             raise KeyError(f"{self.path}: no tensor {name!r}") from None
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> "_HeaderReader":
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+
+class BuiltinReader(_HeaderReader):
+    """Our reader: the header is parsed once, each tensor is read on demand into its own buffer."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        super().__init__(path)
+        self._file = open(self.path, "rb", buffering=0)
 
     def get_tensor(self, name: str) -> torch.Tensor:
         info = self.info(name)
@@ -194,34 +210,15 @@ class BuiltinReader:
     def close(self) -> None:
         self._file.close()
 
-    def __enter__(self) -> "BuiltinReader":
-        return self
 
-    def __exit__(self, *_exc: object) -> None:
-        self.close()
-
-
-class PackageReader:
+class PackageReader(_HeaderReader):
     """The ``safetensors`` package's lazy reader behind the same interface (header checks are ours too)."""
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         from safetensors import safe_open  # type: ignore[import-not-found]
-        self.path = Path(path)
-        self._infos, self._meta, self.data_start = read_header(self.path)
+        super().__init__(path)
         self._handle = safe_open(str(self.path), framework="pt")
         self._fd = -1
-
-    def keys(self) -> list[str]:
-        return list(self._infos)
-
-    def metadata(self) -> dict[str, str]:
-        return dict(self._meta)
-
-    def info(self, name: str) -> TensorInfo:
-        try:
-            return self._infos[name]
-        except KeyError:
-            raise KeyError(f"{self.path}: no tensor {name!r}") from None
 
     def get_tensor(self, name: str) -> torch.Tensor:
         self.info(name)
@@ -239,12 +236,6 @@ class PackageReader:
         if self._fd >= 0:
             os.close(self._fd)
             self._fd = -1
-
-    def __enter__(self) -> "PackageReader":
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        self.close()
 
 
 def open_reader(path: str | os.PathLike[str], which: Optional[str] = None) -> TensorReader:
