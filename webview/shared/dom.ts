@@ -5,6 +5,7 @@ type Props = Record<string, string | number | boolean | ((e: Event) => void)>;
 export function h<K extends keyof HTMLElementTagNameMap>(tag: K, props: Props = {}, ...children: (Node | string | null | undefined)[]): HTMLElementTagNameMap[K] {
   const el = document.createElement(tag);
   for (const [k, v] of Object.entries(props)) {
+    if (k === 'style') throw new Error('inline style attributes are blocked by the panel CSP; use a class');
     if (typeof v === 'function') el.addEventListener(k.replace(/^on/, '').toLowerCase(), v);
     else if (k === 'class') el.className = String(v);
     else if (typeof v === 'boolean') {
