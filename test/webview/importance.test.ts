@@ -7,6 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { analyzePlan } from '../../src/core';
 import { planOverlay } from '../../src/extension/webviews/planOverlay';
 import { validateImportanceFile } from '../../src/protocol/runnerEvents';
+import { pngBytes, type ViewMessage } from '../../src/protocol/webviewMessages';
 import { frames, ROOT, startHarness, type Harness, type ViewPage } from './harness';
 
 const importance = validateImportanceFile(JSON.parse(readFileSync(join(ROOT, 'test', 'fixtures', 'webview', 'importance.tiny32.json'), 'utf8')));
@@ -119,6 +120,18 @@ describe('layer importance view (Chromium)', () => {
     await v.post({ type: 'importance', importance, source: null, overlay, notes: [] });
     assert.deepEqual((await chart(v, 'angular')).datasets.map((d) => d.label), ['all tokens']);
     assert.equal(await v.page.locator('#show-last').isChecked(), false);
+  });
+
+  it('exports the three charts as one PNG and recolours the overlay on a theme change', async () => {
+    await v.page.locator('#export-png').click();
+    const png = await v.waitForSent((m) => m.type === 'export' && m.format === 'png', 'a PNG export') as Extract<ViewMessage, { format: 'png' }>;
+    assert.equal(png.fileName, 'layer-importance.png');
+    const view = new DataView(pngBytes(png.dataUrl).buffer);
+    assert.ok(view.getUint32(16) >= 800, `PNG width ${view.getUint32(16)}`);
+    await v.page.evaluate(() => document.documentElement.style.setProperty('--vscode-charts-red', '#00ff00'));
+    await frames(v.page);
+    const d = await pixelAtBlock(v, 'removal', 30);
+    assert.ok(d[1]! > d[0]! + 30, `the deleted band follows the theme's red (now green): ${d}`);
   });
 
   it('raised no CSP violation and no console error', async () => {
