@@ -4,7 +4,7 @@
 // neighbours, deleted blocks, trainable blocks. Clicking between two blocks offers to add a new
 // block there; the host edits the plan, and the overlay follows.
 import type { ImportanceFile } from '../src/protocol/runnerEvents';
-import type { HostMessage, PlanOverlay } from '../src/protocol/webviewMessages';
+import type { HostMessage, PlanOverlay, WeightSimilarity } from '../src/protocol/webviewMessages';
 import { applyThemeDefaults, Chart, composePng, recolorChart, type ChartConfiguration, type Plugin } from './shared/charts';
 import { byId, clear, h } from './shared/dom';
 import { onThemeChange, readTheme, withAlpha, type Theme } from './shared/theme';
@@ -19,7 +19,16 @@ applyThemeDefaults(theme);
 
 let importance: ImportanceFile | null = null;
 let overlay: PlanOverlay | null = null;
-const charts = new Map<'angular' | 'removal' | 'insertion', Chart>();
+let similarity: WeightSimilarity | null = null;
+type ChartKey = 'angular' | 'removal' | 'insertion' | 'similarity';
+const charts = new Map<ChartKey, Chart>();
+const sections = new Map<ChartKey, HTMLElement>();
+
+/** Base blocks on the x axis: from the measurement, else from the similarity (one fewer pair). */
+function depth(): number | null {
+  if (importance) return importance.num_layers;
+  return similarity ? similarity.blockCosine.length + 1 : null;
+}
 
 // --------------------------------------------------------------------------------------------
 // The plan overlay, drawn by a chart.js plugin under the data (bands) and over it (insertions).
@@ -87,7 +96,8 @@ const noData = h('div', { id: 'no-data' },
   h('p', {}, 'No measured layer importance yet. A run measures it on calibration text (angular distance per block, and the drop when a block is removed or inserted) and writes out/importance.json.'),
   h('p', {},
     h('button', { id: 'start-run', onclick: () => post({ type: 'startRun' }) }, 'Start a run'), ' ',
-    h('button', { id: 'open-file', class: 'secondary', onclick: () => post({ type: 'openImportanceFile' }) }, 'Open importance.json…')),
+    h('button', { id: 'open-file', class: 'secondary', onclick: () => post({ type: 'openImportanceFile' }) }, 'Open importance.json…'), ' ',
+    h('button', { id: 'compute-similarity', class: 'secondary', onclick: () => post({ type: 'computeSimilarity' }) }, 'Weight similarity from the checkpoint (no GPU)')),
 );
 const showLast = h('input', { type: 'checkbox', id: 'show-last' });
 showLast.checked = state.showLast;
@@ -95,13 +105,16 @@ const toolbar = h('header', { class: 'toolbar' },
   h('label', {}, showLast, ' last-token angular distance'),
   h('button', { id: 'export-png', onclick: exportPng }, 'Export PNG'),
   h('button', { id: 'open-other', class: 'secondary', onclick: () => post({ type: 'openImportanceFile' }) }, 'Open importance.json…'),
+  h('button', { id: 'compute-similarity-2', class: 'secondary', onclick: () => post({ type: 'computeSimilarity' }) }, 'Weight similarity'),
 );
 const grid = h('div', { class: 'grid', id: 'charts' });
 app.append(toolbar, caption, legend, notes, offer, notice, noData, grid);
 
-function makeChart(key: 'angular' | 'removal' | 'insertion', title: string, type: 'line' | 'bar', yTitle: string): void {
+function makeChart(key: ChartKey, title: string, type: 'line' | 'bar', yTitle: string): void {
   const canvas = h('canvas', { id: `chart-${key}`, role: 'img', 'aria-label': title });
-  grid.append(h('section', { class: 'chart tall' }, canvas));
+  const section = h('section', { class: 'chart tall', id: `section-${key}` }, canvas);
+  sections.set(key, section);
+  grid.append(section);
   const config: ChartConfiguration = {
     type,
     data: { labels: [], datasets: [] },
@@ -129,6 +142,7 @@ function makeChart(key: 'angular' | 'removal' | 'insertion', title: string, type
 makeChart('angular', '(a) Angular distance between the input and output of each block', 'line', 'angular distance');
 makeChart('removal', '(b) Drop when the block is removed', 'bar', 'log-likelihood drop');
 makeChart('insertion', '(c) Drop when a block is inserted after it', 'bar', 'log-likelihood drop');
+makeChart('similarity', 'Weight-space cosine similarity of block i and block i + 1 (from the checkpoint, no GPU)', 'line', 'cosine similarity');
 
 showLast.addEventListener('change', () => {
   state.showLast = showLast.checked;
@@ -146,8 +160,8 @@ onThemeChange((t) => {
 // --------------------------------------------------------------------------------------------
 
 function offerInsertAt(chart: Chart, px: number): void {
-  if (!importance) return;
-  const L = importance.num_layers;
+  const L = depth();
+  if (L === null) return;
   const { center, half } = blockGeometry(chart);
   const after = Math.max(0, Math.min(L - 2, Math.floor((px - center(0)) / (2 * half))));
   clear(offer);
@@ -171,32 +185,40 @@ function series(label: string, data: number[], color: string, kind: 'line' | 'ba
 }
 
 function render(): void {
-  const has = importance !== null;
-  noData.hidden = has;
-  grid.hidden = !has;
-  toolbar.hidden = !has;
+  const L = depth();
+  noData.hidden = importance !== null;
+  grid.hidden = L === null;
+  toolbar.hidden = L === null;
+  for (const key of ['angular', 'removal', 'insertion'] as const) sections.get(key)!.hidden = importance === null;
+  sections.get('similarity')!.hidden = similarity === null;
   clear(legend);
   clear(caption);
-  if (!importance) return;
+  if (L === null) return;
   const imp = importance;
-  const labels = Array.from({ length: imp.num_layers }, (_, i) => String(i));
+  const labels = Array.from({ length: L }, (_, i) => String(i));
   const [c0, c1] = [theme.palette[0]!, theme.palette[1]!];
-  const sets: Record<'angular' | 'removal' | 'insertion', Record<string, unknown>[]> = {
-    angular: [series('all tokens', imp.angular_all, c0, 'line'), ...(state.showLast ? [series('last token', imp.angular_last, c1, 'line')] : [])],
-    removal: imp.removal_drop ? [series('removed', imp.removal_drop, c0, 'bar')] : [],
+  // Pair i (blocks i, i + 1) is drawn at block i; the last block has no successor.
+  const pairSeries = (values: (number | null)[]): number[] => [...values, null] as unknown as number[];
+  const sets: Record<ChartKey, Record<string, unknown>[]> = {
+    angular: imp ? [series('all tokens', imp.angular_all, c0, 'line'), ...(state.showLast ? [series('last token', imp.angular_last, c1, 'line')] : [])] : [],
+    removal: imp?.removal_drop ? [series('removed', imp.removal_drop, c0, 'bar')] : [],
     insertion: [
-      ...(imp.insert_copy_drop ? [series('copy init', imp.insert_copy_drop, c0, 'bar')] : []),
-      ...(imp.insert_average_drop ? [series('average init', imp.insert_average_drop, c1, 'bar')] : []),
+      ...(imp?.insert_copy_drop ? [series('copy init', imp.insert_copy_drop, c0, 'bar')] : []),
+      ...(imp?.insert_average_drop ? [series('average init', imp.insert_average_drop, c1, 'bar')] : []),
     ],
+    similarity: similarity
+      ? [series('whole block', pairSeries(similarity.blockCosine), c0, 'line'), series('mean over matrices', pairSeries(similarity.meanCosine), c1, 'line')]
+      : [],
   };
-  const depthOk = overlay !== null && overlay.baseLayers === imp.num_layers;
+  const depthOk = overlay !== null && overlay.baseLayers === L;
   for (const [key, chart] of charts) {
     chart.data.labels = labels;
     chart.data.datasets = sets[key] as unknown as typeof chart.data.datasets;
     (chart.options.plugins as Record<string, OverlayOptions>).slayerOverlay = { blocks: depthOk ? overlay!.blocks : null };
     chart.update('none');
   }
-  caption.append(`${imp.model} · ${imp.num_layers} blocks · ${imp.calibration.tokens.toLocaleString('en-US')} calibration tokens (${imp.calibration.sequences} × ${imp.calibration.seq_len}) · baseline log-likelihood ${imp.baseline_loglik.toFixed(4)}`);
+  if (imp) caption.append(`${imp.model} · ${imp.num_layers} blocks · ${imp.calibration.tokens.toLocaleString('en-US')} calibration tokens (${imp.calibration.sequences} × ${imp.calibration.seq_len}) · baseline log-likelihood ${imp.baseline_loglik.toFixed(4)}`);
+  if (similarity) caption.append(`${imp ? ' · ' : ''}weight similarity of ${similarity.source}`);
   if (overlay && depthOk) {
     const o = overlay;
     const added = o.blocks.reduce((a, b) => a + b.newAfter, 0);
@@ -213,13 +235,14 @@ function render(): void {
 }
 
 function exportPng(): void {
-  post({ type: 'export', format: 'png', fileName: 'layer-importance.png', dataUrl: composePng([...charts.values()].map((c) => c.canvas), theme.background) });
+  post({ type: 'export', format: 'png', fileName: 'layer-importance.png', dataUrl: composePng([...charts].filter(([k]) => !sections.get(k)!.hidden).map(([, c]) => c.canvas), theme.background) });
 }
 
 function receive(m: HostMessage): void {
   if (m.type === 'importance') {
     importance = m.importance;
     overlay = m.overlay;
+    similarity = m.similarity;
     clear(notes);
     for (const n of m.notes) notes.append(h('p', { class: 'note' }, n));
     if (m.source) notes.append(h('p', { class: 'note', id: 'source' }, `measured: ${m.source}`));

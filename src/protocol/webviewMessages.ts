@@ -56,6 +56,19 @@ export interface PlanOverlay {
   blocks: OverlayBlock[];
 }
 
+/**
+ * Weight-space cosine similarity of adjacent blocks, read from the plan's local checkpoint (no GPU):
+ * entry i compares blocks i and i + 1. Shown when nothing is measured yet, and next to a measurement.
+ */
+export interface WeightSimilarity {
+  /** The checkpoint directory it was computed from. */
+  source: string;
+  /** Cosine of the two blocks as whole flattened vectors; null where undefined (zero or non-finite). */
+  blockCosine: (number | null)[];
+  /** Mean of the per-matrix cosines. */
+  meanCosine: (number | null)[];
+}
+
 // ---------------------------------------------------------------------------------------------
 // Host → view
 
@@ -72,6 +85,8 @@ export type HostMessage =
       overlay: PlanOverlay | null;
       /** Why something is missing (no plan open, plan does not compile, depth mismatch). */
       notes: string[];
+      /** Computed on request (`computeSimilarity`); null until then. */
+      similarity: WeightSimilarity | null;
     }
   | { type: 'layerMap'; layerMap: LayerMap | null; planFile: string | null; problems: string[]; stale: boolean }
   | { type: 'notice'; level: 'info' | 'error'; message: string };
@@ -91,6 +106,8 @@ export type ViewMessage =
   | { type: 'addBlock'; afterBlock: number }
   | { type: 'startRun' }
   | { type: 'openImportanceFile' }
+  /** Importance: compute the weight-space similarity of the plan's local checkpoint. */
+  | { type: 'computeSimilarity' }
   | ExportMessage;
 
 export class ViewMessageError extends Error {
@@ -132,6 +149,8 @@ export function validateViewMessage(value: unknown): ViewMessage {
       return { type: 'startRun' };
     case 'openImportanceFile':
       return { type: 'openImportanceFile' };
+    case 'computeSimilarity':
+      return { type: 'computeSimilarity' };
     case 'export': {
       need(typeof m.fileName === 'string' && FILE_NAME.test(m.fileName) && !(m.fileName as string).includes('..'), 'export: bad file name');
       const fileName = m.fileName as string;

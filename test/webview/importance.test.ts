@@ -47,7 +47,7 @@ describe('layer importance view (Chromium)', () => {
 
   it('says when nothing is measured yet and offers to start a run or open a file', async () => {
     await v.waitForSent((m) => m.type === 'ready', 'ready');
-    await v.post({ type: 'importance', importance: null, source: null, overlay, notes: [] });
+    await v.post({ type: 'importance', importance: null, source: null, overlay, notes: [], similarity: null });
     assert.equal(await v.page.locator('#no-data').isVisible(), true);
     assert.equal(await v.page.locator('#charts').isVisible(), false);
     await v.page.locator('#start-run').click();
@@ -56,8 +56,27 @@ describe('layer importance view (Chromium)', () => {
     assert.deepEqual(types, ['ready', 'startRun', 'openImportanceFile']);
   });
 
+  it('shows weight-space similarity from the checkpoint when nothing is measured, with the plan overlaid', async () => {
+    await v.page.locator('#compute-similarity').click();
+    await v.waitForSent((m) => m.type === 'computeSimilarity', 'computeSimilarity');
+    const blockCosine = Array.from({ length: 31 }, (_, i) => 0.5 + i / 100);
+    const meanCosine = blockCosine.map((x) => x - 0.1);
+    await v.post({ type: 'importance', importance: null, source: null, overlay, notes: [], similarity: { source: '/models/llama-2-7b', blockCosine, meanCosine } });
+    await frames(v.page);
+    assert.equal(await v.page.locator('#no-data').isVisible(), true, 'still says nothing is measured');
+    assert.equal(await v.page.locator('#section-similarity').isVisible(), true);
+    for (const k of ['angular', 'removal', 'insertion']) assert.equal(await v.page.locator(`#section-${k}`).isVisible(), false, k);
+    const c = await chart(v, 'similarity');
+    assert.equal(c.labels.length, 32);
+    assert.deepEqual(c.datasets.map((d) => d.label), ['whole block', 'mean over matrices']);
+    assert.deepEqual(c.datasets[0]!.data, [...blockCosine, null]);
+    assert.deepEqual(c.blocks!.filter((b) => b.status === 'deleted').map((b) => b.base), [30, 31]);
+    assert.match((await v.page.locator('#caption').textContent())!, /weight similarity of \/models\/llama-2-7b/);
+  });
+
   it('draws Figure 2 (a)–(c) from importance.json', async () => {
-    await v.post({ type: 'importance', importance, source: 'run r-1/out/importance.json', overlay, notes: [] });
+    await v.post({ type: 'importance', importance, source: 'run r-1/out/importance.json', overlay, notes: [], similarity: null });
+    assert.equal(await v.page.locator('#section-similarity').isVisible(), false);
     await frames(v.page);
     assert.equal(await v.page.locator('#no-data').isVisible(), false);
     const a = await chart(v, 'angular');
@@ -105,7 +124,7 @@ describe('layer importance view (Chromium)', () => {
     assert.deepEqual(m, { type: 'addBlock', afterBlock: 17 });
     // The host's answer: the edited plan's overlay (one more block after 17).
     const edited = analyzePlan('model meta-llama/Llama-2-7b-hf\nexpand (2+1)x9 | 11 | 1◇\n');
-    await v.post({ type: 'importance', importance, source: 'run r-1/out/importance.json', overlay: planOverlay(edited.layout!, { planFile: null, expand: edited.canonicalExpansion!, init: edited.init }), notes: [] });
+    await v.post({ type: 'importance', importance, source: 'run r-1/out/importance.json', overlay: planOverlay(edited.layout!, { planFile: null, expand: edited.canonicalExpansion!, init: edited.init }), notes: [], similarity: null });
     await frames(v.page);
     assert.deepEqual((await chart(v, 'angular')).blocks!.filter((x) => x.newAfter > 0).map((x) => x.base), [1, 3, 5, 7, 9, 11, 13, 15, 17]);
     await v.post({ type: 'notice', level: 'error', message: 'block 30 is deleted by the plan' });
@@ -117,7 +136,7 @@ describe('layer importance view (Chromium)', () => {
     assert.deepEqual((await chart(v, 'angular')).datasets.map((d) => d.label), ['all tokens']);
     await v.page.reload();
     await v.waitForSent((m) => m.type === 'ready', 'ready');
-    await v.post({ type: 'importance', importance, source: null, overlay, notes: [] });
+    await v.post({ type: 'importance', importance, source: null, overlay, notes: [], similarity: null });
     assert.deepEqual((await chart(v, 'angular')).datasets.map((d) => d.label), ['all tokens']);
     assert.equal(await v.page.locator('#show-last').isChecked(), false);
   });

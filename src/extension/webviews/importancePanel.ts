@@ -4,7 +4,7 @@
 // plan, which the language server then re-checks like any edit.
 import * as vscode from 'vscode';
 import { validateImportanceFile, type ImportanceFile } from '../../protocol/runnerEvents';
-import type { PlanOverlay } from '../../protocol/webviewMessages';
+import type { PlanOverlay, WeightSimilarity } from '../../protocol/webviewMessages';
 import { analyzeDocument } from '../planCommands';
 import type { RunRegistry } from '../runs/runRegistry';
 import { importanceFromEvents } from './importanceFromEvents';
@@ -12,6 +12,7 @@ import { insertBlockAfter } from './insertBlock';
 import type { PanelHost, ViewController } from './panelHost';
 import { planOverlay } from './planOverlay';
 import type { PlanSource } from './planSource';
+import { computeWeightSimilarity, localCheckpointOf } from './weightSimilarity';
 
 const CHOSEN_KEY = 'slayer.importance.file';
 const ARTIFACT_GLOB = '**/.slayer/runs/*/{out/importance.json,importance.json}';
@@ -21,6 +22,9 @@ export class ImportanceController implements ViewController {
   private timer: NodeJS.Timeout | undefined;
   /** The measurement last found; plan edits only redo the overlay, new artifacts or events redo this. */
   private found: { hit: { file: ImportanceFile; source: string } | null; notes: string[] } | undefined;
+  /** Weight similarity computed on request, kept while the plan names the same checkpoint. */
+  private similarity: WeightSimilarity | null = null;
+  private similarityBusy = false;
 
   constructor(
     private readonly host: PanelHost,
@@ -58,7 +62,12 @@ export class ImportanceController implements ViewController {
     const found = this.found.hit;
     const notes = [...this.found.notes];
     const overlay = this.overlay(notes, found?.file.num_layers ?? null);
-    this.host.post({ type: 'importance', importance: found?.file ?? null, source: found?.source ?? null, overlay, notes });
+    if (this.similarity) {
+      const doc = this.plans.document;
+      const ckpt = doc ? localCheckpointOf(analyzeDocument(doc)) : null;
+      if (!ckpt || !('dir' in ckpt) || ckpt.dir !== this.similarity.source) this.similarity = null;
+    }
+    this.host.post({ type: 'importance', importance: found?.file ?? null, source: found?.source ?? null, overlay, notes, similarity: this.similarity });
   }
 
   private overlay(notes: string[], depth: number | null): PlanOverlay | null {
@@ -132,6 +141,48 @@ export class ImportanceController implements ViewController {
       await this.refresh();
     } else if (m.type === 'addBlock') {
       await this.addBlock(m.afterBlock);
+    } else if (m.type === 'computeSimilarity') {
+      await this.computeSimilarity();
+    }
+  }
+
+  /** Reads every block's weights once (streamed; minutes for an 8B model), with progress and cancel. */
+  private async computeSimilarity(): Promise<void> {
+    const doc = this.plans.document;
+    const ckpt = doc ? localCheckpointOf(analyzeDocument(doc)) : { why: 'open a .slayer plan first' };
+    if ('why' in ckpt) {
+      this.host.post({ type: 'notice', level: 'error', message: `Cannot compute weight similarity: ${ckpt.why}.` });
+      return;
+    }
+    if (this.similarityBusy) return;
+    this.similarityBusy = true;
+    try {
+      this.similarity = await vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Notification, title: `SLayer: weight similarity of ${ckpt.dir}`, cancellable: true },
+        async (progress, token) => {
+          const abort = new AbortController();
+          const sub = token.onCancellationRequested(() => abort.abort());
+          const started = Date.now();
+          let last = 0;
+          try {
+            return await computeWeightSimilarity(ckpt.dir, {
+              signal: abort.signal,
+              onProgress: (done, total) => {
+                const pct = total > 0 ? (100 * done) / total : 0;
+                const eta = done > 0 ? ((Date.now() - started) / done) * (total - done) / 1000 : null;
+                progress.report({ increment: pct - last, message: `${Math.floor(pct)}%${eta !== null ? ` · ETA ${Math.round(eta)} s` : ''}` });
+                last = pct;
+              },
+            });
+          } finally {
+            sub.dispose();
+          }
+        });
+      await this.refresh();
+    } catch (e) {
+      this.host.post({ type: 'notice', level: 'error', message: `Weight similarity: ${(e as Error).message}` });
+    } finally {
+      this.similarityBusy = false;
     }
   }
 
