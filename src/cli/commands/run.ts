@@ -9,6 +9,7 @@ import type { RunPhase } from '../../protocol/runConfig';
 import type { RunnerEvent } from '../../protocol/runnerEvents';
 import { hostSettingsFrom, type HostSettings } from '../../remote/hostSettings';
 import { buildRunConfig } from '../../remote/runConfigBuilder';
+import { runLabel } from '../../remote/runLabel';
 import { DoctorError, RunService } from '../../remote/runService';
 import { RunStore, type RunRecord } from '../../remote/runStore';
 import { TransportPool } from '../../remote/transportFactory';
@@ -194,7 +195,7 @@ async function dispatchAndStream(service: RunService, settingsFor: (host: string
   let rec: RunRecord;
   try {
     rec = await service.dispatch({
-      host, layerMap, runConfig, planFile: resolve(plan), label: `${layerMap.plan.model} ${layerMap.plan.expand}`,
+      host, layerMap, runConfig, planFile: resolve(plan), label: runLabel(layerMap, plan.endsWith('.slayer') ? resolve(plan) : null),
       secrets: process.env.HF_TOKEN ? { HF_TOKEN: process.env.HF_TOKEN } : {},
       onStep: (_step, detail) => io.err(`» ${detail}\n`),
     });

@@ -3,6 +3,7 @@
 import * as vscode from 'vscode';
 import { validateLayerMap, type LayerMap } from '../../protocol/layerMap';
 import { buildRunConfig } from '../../remote/runConfigBuilder';
+import { runLabel } from '../../remote/runLabel';
 import { DoctorError, type DispatchStep } from '../../remote/runService';
 import type { RunRecord } from '../../remote/runStore';
 import { configuredHosts, defaultHost, runChoices, settingsFor } from './hostConfiguration';
@@ -48,7 +49,7 @@ export function registerRunCommands(context: vscode.ExtensionContext, registry: 
         async (progress) => {
           const pct: Record<DispatchStep, number> = { pack: 10, upload: 40, doctor: 30, launch: 20 };
           return registry.service.dispatch({
-            host, layerMap, planFile, label: `${layerMap.plan.model} ${layerMap.plan.expand}`,
+            host, layerMap, planFile, label: runLabel(layerMap, planFile ?? null),
             runConfig: buildRunConfig(layerMap, settings, runChoices()),
             secrets: token ? { HF_TOKEN: token } : {},
             onStep: (step, detail) => progress.report({ message: detail, increment: pct[step] }),

@@ -56,6 +56,9 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<Node>, vscode.D
     if (node.kind === 'host') {
       const count = this.registry.list().filter((r) => r.host === node.host).length;
       const item = new vscode.TreeItem(node.host, count ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.None);
+      // A leaf that later gains children keeps the tree's memory of it as a leaf (shown collapsed);
+      // a new id when the first run arrives makes it a new node, which opens expanded.
+      item.id = `host:${node.host}:${count ? 'runs' : 'empty'}`;
       item.description = count ? `${count} run${count === 1 ? '' : 's'}` : 'no runs';
       item.iconPath = new vscode.ThemeIcon(node.host === 'localhost' ? 'vm' : 'remote');
       item.contextValue = 'host';
