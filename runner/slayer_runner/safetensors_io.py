@@ -18,6 +18,7 @@ import json
 import math
 import os
 import sys
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping, Optional, Protocol
@@ -153,7 +154,7 @@ class TensorReader(Protocol):
     def close(self) -> None: ...
 
 
-class _HeaderReader:
+class _HeaderReader(ABC):
     """What both readers share: the header, parsed and checked by us once, and the lookups on it."""
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
@@ -172,8 +173,9 @@ class _HeaderReader:
         except KeyError:
             raise KeyError(f"{self.path}: no tensor {name!r}") from None
 
+    @abstractmethod
     def close(self) -> None:
-        raise NotImplementedError
+        """Releases the file handles the backend holds."""
 
     def __enter__(self) -> "_HeaderReader":
         return self
