@@ -4,17 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { analyzePlan, formatPlan } from '../../src/core';
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng as rng } from '../helpers/prng';
 
 const ALPHABET = ['(', ')', '+', 'x', '×', '*', '|', '-', '◇', '<>', '~', '0', '1', '2', '9', '13', ' ', '\n', '\t', '#', ':', ',', '%', 'B', 'e', 'stage ', 'cpt', 'sft', 'model ', 'expand ', 'run on ', 'gpus ', '  lr ', '  data ', '\r\n', '💥', '\u0000'];
 
