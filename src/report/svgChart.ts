@@ -74,6 +74,35 @@ ${body}
 `;
 }
 
+/** The plot frame, the y axis (ticks, labels, optional grid lines) and the axis titles. */
+function axes(width: number, height: number, yTicks: readonly number[], sy: (y: number) => number, yLabel: string, xLabel: string, grid: boolean): string[] {
+  const plotW = width - PAD.left - PAD.right;
+  const plotH = height - PAD.top - PAD.bottom;
+  const parts: string[] = [];
+  for (const t of yTicks) {
+    const y = sy(t).toFixed(1);
+    parts.push(grid
+      ? `<line x1="${PAD.left}" x2="${width - PAD.right}" y1="${y}" y2="${y}" stroke="#e5e5e5"/>`
+      : `<line x1="${PAD.left - 4}" x2="${PAD.left}" y1="${y}" y2="${y}" stroke="#555"/>`);
+    parts.push(`<text x="${PAD.left - 6}" y="${y}" text-anchor="end" dominant-baseline="middle" ${FONT}>${fmt(t)}</text>`);
+  }
+  parts.push(`<rect x="${PAD.left}" y="${PAD.top}" width="${plotW}" height="${plotH}" fill="none" stroke="#555"/>`);
+  parts.push(`<text x="${PAD.left + plotW / 2}" y="${height - 10}" text-anchor="middle" ${FONT}>${escapeXml(xLabel)}</text>`);
+  parts.push(`<text transform="translate(14 ${PAD.top + plotH / 2}) rotate(-90)" text-anchor="middle" ${FONT}>${escapeXml(yLabel)}</text>`);
+  return parts;
+}
+
+/** A colour swatch and a name per entry, top right. */
+function legend(width: number, entries: readonly { name: string; color: string }[], boxWidth: number): string[] {
+  return entries.flatMap(({ name, color }, i) => {
+    const ly = PAD.top + 14 + i * 14;
+    return [
+      `<rect x="${width - PAD.right - boxWidth}" y="${ly - 8}" width="10" height="10" fill="${escapeXml(color)}"/>`,
+      `<text x="${width - PAD.right - boxWidth + 15}" y="${ly}" ${FONT}>${escapeXml(name)}</text>`,
+    ];
+  });
+}
+
 /** A line chart; points with a non-finite coordinate (or ≤ 0 on a log axis) are skipped. */
 export function lineChartSvg(spec: LineChartSpec): string {
   const width = spec.width ?? 720;
@@ -99,27 +128,18 @@ export function lineChartSvg(spec: LineChartSpec): string {
     : y1 - y0 >= 2
       ? niceTicks(y0, y1).filter((t) => Number.isInteger(t)).map((t) => 10 ** t)
       : niceTicks(10 ** y0, 10 ** y1).filter((t) => t > 0);
-  for (const t of yTicks) {
-    const y = sy(t).toFixed(1);
-    parts.push(`<line x1="${PAD.left}" x2="${width - PAD.right}" y1="${y}" y2="${y}" stroke="#e5e5e5"/>`);
-    parts.push(`<text x="${PAD.left - 6}" y="${y}" text-anchor="end" dominant-baseline="middle" ${FONT}>${fmt(t)}</text>`);
-  }
+  parts.push(...axes(width, height, yTicks, sy, spec.yLabel + (spec.logY ? ' (log)' : ''), spec.xLabel, true));
   for (const t of niceTicks(x0, x1, 6)) {
     const x = sx(t).toFixed(1);
     parts.push(`<line x1="${x}" x2="${x}" y1="${PAD.top + plotH}" y2="${PAD.top + plotH + 4}" stroke="#555"/>`);
     parts.push(`<text x="${x}" y="${PAD.top + plotH + 16}" text-anchor="middle" ${FONT}>${fmt(t)}</text>`);
   }
-  parts.push(`<rect x="${PAD.left}" y="${PAD.top}" width="${plotW}" height="${plotH}" fill="none" stroke="#555"/>`);
-  parts.push(`<text x="${PAD.left + plotW / 2}" y="${height - 10}" text-anchor="middle" ${FONT}>${escapeXml(spec.xLabel)}</text>`);
-  parts.push(`<text transform="translate(14 ${PAD.top + plotH / 2}) rotate(-90)" text-anchor="middle" ${FONT}>${escapeXml(spec.yLabel + (spec.logY ? ' (log)' : ''))}</text>`);
   spec.series.forEach((s, i) => {
     const pts = usable[i]!.map(([x, y]) => `${sx(x).toFixed(1)},${sy(y).toFixed(1)}`).join(' ');
     const style = s.faint ? 'stroke-width="1" stroke-opacity="0.45"' : 'stroke-width="2"';
     parts.push(`<polyline data-series="${escapeXml(s.name)}" data-points="${usable[i]!.length}" fill="none" stroke="${escapeXml(s.color)}" ${style} points="${pts}"/>`);
-    const ly = PAD.top + 14 + i * 14;
-    parts.push(`<rect x="${width - PAD.right - 150}" y="${ly - 8}" width="10" height="10" fill="${escapeXml(s.color)}"/>`);
-    parts.push(`<text x="${width - PAD.right - 135}" y="${ly}" ${FONT}>${escapeXml(s.name)}</text>`);
   });
+  parts.push(...legend(width, spec.series, 150));
   return frame(width, height, spec.title, parts.join('\n'));
 }
 
@@ -158,18 +178,8 @@ export function barChartSvg(spec: BarChartSpec): string {
     });
     parts.push(`<text x="${(gx + gw / 2).toFixed(1)}" y="${PAD.top + plotH + 16}" text-anchor="middle" ${FONT}>${escapeXml(g.label)}</text>`);
   });
-  for (const t of niceTicks(y0, y1)) {
-    const y = sy(t).toFixed(1);
-    parts.push(`<line x1="${PAD.left - 4}" x2="${PAD.left}" y1="${y}" y2="${y}" stroke="#555"/>`);
-    parts.push(`<text x="${PAD.left - 6}" y="${y}" text-anchor="end" dominant-baseline="middle" ${FONT}>${fmt(t)}</text>`);
-  }
-  parts.push(`<rect x="${PAD.left}" y="${PAD.top}" width="${plotW}" height="${plotH}" fill="none" stroke="#555"/>`);
-  parts.push(`<text transform="translate(14 ${PAD.top + plotH / 2}) rotate(-90)" text-anchor="middle" ${FONT}>${escapeXml(spec.yLabel)}</text>`);
-  parts.push(`<text x="${PAD.left + plotW / 2}" y="${height - 10}" text-anchor="middle" ${FONT}>base block (0-based); red = deleted, green = updated final block, green line = new block inserted after</text>`);
-  spec.seriesNames.forEach((name, k) => {
-    const ly = PAD.top + 14 + k * 14;
-    parts.push(`<rect x="${width - PAD.right - 170}" y="${ly - 8}" width="10" height="10" fill="${escapeXml(spec.colors[k] ?? '#888')}"/>`);
-    parts.push(`<text x="${width - PAD.right - 155}" y="${ly}" ${FONT}>${escapeXml(name)}</text>`);
-  });
+  parts.push(...axes(width, height, niceTicks(y0, y1), sy, spec.yLabel,
+    'base block (0-based); red = deleted, green = updated final block, green line = new block inserted after', false));
+  parts.push(...legend(width, spec.seriesNames.map((name, k) => ({ name, color: spec.colors[k] ?? '#888' })), 170));
   return frame(width, height, spec.title, parts.join('\n'));
 }
