@@ -6,29 +6,20 @@ import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { inspectCheckpoint } from '../../src/modelfiles';
 import { checkpointScan, parseScanOutput, scanCommand } from '../../src/modelfiles/remoteScan';
 import { encodeSafetensors, writeCheckpoint } from '../../src/modelfiles/writer';
 import { LocalTransport } from '../../src/remote/localTransport';
 import { createCheckpointCache } from '../../src/remote/remoteModelCache';
-import { SshTransport } from '../../src/remote/sshTransport';
-import type { ExecOptions, ExecResult, Transport } from '../../src/remote/transport';
-import { missingTools, SSHD, TestSshd } from '../remote/harness/sshd';
+import type { Transport } from '../../src/remote/transport';
+import { useCountingSsh } from '../remote/harness/countingSsh';
+import { missingTools, SSHD } from '../remote/harness/sshd';
 import { LLAMA2_70B, llamaConfig, llamaTensors, shardBySize, tempDir, type LlamaDims } from './helpers';
 
 const dir = tempDir();
 const tiny: LlamaDims = { layers: 2, hidden: 8, intermediate: 12, heads: 2, kvHeads: 1, vocab: 10 };
 const local = new LocalTransport();
-
-class CountingTransport implements Transport {
-  calls = 0;
-  constructor(private readonly inner: Transport) {}
-  get name(): string { return this.inner.name; }
-  exec(script: string, options?: ExecOptions): Promise<ExecResult> { this.calls++; return this.inner.exec(script, options); }
-  stream(script: string, onData: (chunk: Buffer) => void) { return this.inner.stream(script, onData); }
-  close(): Promise<void> { return this.inner.close(); }
-}
 
 async function scan(t: Transport, path: string) {
   const r = await t.exec(scanCommand(path), { timeoutMs: 30_000 });
@@ -140,18 +131,10 @@ describe('scan by the local /bin/sh', () => {
 const skip = missingTools([SSHD, '/usr/bin/ssh']);
 
 describe('scan over SSH through the remote-model cache', { skip: skip ?? false, timeout: 60_000 }, () => {
-  let sshd: TestSshd;
-  let t: CountingTransport;
-  before(async () => {
-    sshd = await TestSshd.start();
-    t = new CountingTransport(new SshTransport('slayer-test', { configFile: sshd.clientConfig, controlDir: sshd.controlDir }));
-  });
-  after(async () => {
-    await t?.close();
-    await sshd?.stop();
-  });
+  const ssh = useCountingSsh();
 
   test('config.json and every shard header in one round trip; cached', async () => {
+    const t = ssh.transport;
     const p = await tinyCheckpoint('over-ssh', 4);
     const cache = createCheckpointCache(() => t);
     const ref = { host: 'slayer-test', path: p };

@@ -3,12 +3,11 @@
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { parseRemoteModelRef, RemoteModelCache, RemoteModelError, type RemoteScan } from '../../src/remote/remoteModelCache';
 import { shPath } from '../../src/remote/shellQuote';
-import { SshTransport } from '../../src/remote/sshTransport';
-import type { ExecOptions, ExecResult, Transport } from '../../src/remote/transport';
-import { missingTools, SSHD, TestSshd } from './harness/sshd';
+import { useCountingSsh } from './harness/countingSsh';
+import { missingTools, SSHD } from './harness/sshd';
 
 const skip = missingTools([SSHD, '/usr/bin/ssh']);
 
@@ -17,24 +16,6 @@ const configScan: RemoteScan<{ num_hidden_layers: number }> = {
   command: (path) => `cat ${shPath(`${path}/config.json`)}`,
   parse: (out) => JSON.parse(out.toString('utf8')) as { num_hidden_layers: number },
 };
-
-class CountingTransport implements Transport {
-  calls = 0;
-  constructor(private readonly inner: Transport) {}
-  get name(): string {
-    return this.inner.name;
-  }
-  exec(script: string, options?: ExecOptions): Promise<ExecResult> {
-    this.calls++;
-    return this.inner.exec(script, options);
-  }
-  stream(script: string, onData: (chunk: Buffer) => void) {
-    return this.inner.stream(script, onData);
-  }
-  close(): Promise<void> {
-    return this.inner.close();
-  }
-}
 
 test('host:/path references are recognised; catalogue names and local paths are not', () => {
   assert.deepEqual(parseRemoteModelRef('gpu1:/models/llama'), { host: 'gpu1', path: '/models/llama' });
@@ -45,18 +26,10 @@ test('host:/path references are recognised; catalogue names and local paths are 
 });
 
 describe('remote model cache over SSH', { skip: skip ?? false, timeout: 60_000 }, () => {
-  let sshd: TestSshd;
-  let t: CountingTransport;
-  before(async () => {
-    sshd = await TestSshd.start();
-    t = new CountingTransport(new SshTransport('slayer-test', { configFile: sshd.clientConfig, controlDir: sshd.controlDir }));
-  });
-  after(async () => {
-    await t?.close();
-    await sshd?.stop();
-  });
+  const ssh = useCountingSsh();
 
   test('one round trip per checkpoint, shared and cached; failures are retried later', async () => {
+    const { sshd, transport: t } = ssh;
     const dir = join(sshd.dir, 'models', "llama $(touch pwned) 'x'");
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, 'config.json'), JSON.stringify({ num_hidden_layers: 32 }));
