@@ -30,11 +30,9 @@ from slayer_runner.train import TrainOptions, train  # noqa: E402
 STEPS = int(os.environ.get("SLAYER_BENCH_STEPS", "25"))
 ROUNDS = int(os.environ.get("SLAYER_BENCH_ROUNDS", "3"))
 SKIP = 3
-SHAPE = {"architectures": ["LlamaForCausalLM"], "model_type": "llama", "num_hidden_layers": 8, "hidden_size": 64,
-         "intermediate_size": 172, "num_attention_heads": 4, "num_key_value_heads": 2, "vocab_size": 256,
-         "max_position_embeddings": 256, "rms_norm_eps": 1e-5, "rope_theta": 10000.0,
-         "tie_word_embeddings": False, "torch_dtype": "float32"}
-PLAN = """model ./shape
+SPEC = {"num_layers": 8, "hidden_size": 64, "intermediate_size": 172, "num_heads": 4, "num_kv_heads": 2,
+        "vocab_size": 256, "seed": 0}
+PLAN = """model ./base
 expand (2+1)x2 | 2 | 1◇
 train {train}
 stage cpt
@@ -68,11 +66,8 @@ def round_tokens_per_s(lm: dict, expanded: Path, out: Path) -> tuple[list[float]
 def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        (root / "shape").mkdir()
-        (root / "shape" / "config.json").write_text(json.dumps(SHAPE))
+        base = make_tiny(SPEC, root / "base")
         plans = {"new+final": compile_plan(root, "new, final"), "all blocks": compile_plan(root, "new, final, kept")}
-        base = make_tiny({"num_layers": 8, "hidden_size": 64, "intermediate_size": 172, "num_heads": 4,
-                          "num_kv_heads": 2, "vocab_size": 256, "seed": 0}, root / "base")
         expanded = root / "expanded"
         apply_layer_map(plans["new+final"], base, expanded)
         samples: dict[str, list[float]] = {k: [] for k in plans}

@@ -17,14 +17,15 @@ import unittest
 from pathlib import Path
 from typing import Any, Dict, List
 
+from slayer_runner.checkpoint import write_config
 from slayer_runner.events import parse_event_line
+from slayer_runner.tiny import config_json, full_spec
 from tests.tiny_models import compile_plan, node_validate, torchrun
 
 RUNNER = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BASE_CONFIG = {"architectures": ["LlamaForCausalLM"], "model_type": "llama", "num_hidden_layers": 6, "hidden_size": 64,
-               "intermediate_size": 128, "num_attention_heads": 4, "num_key_value_heads": 2, "vocab_size": 300,
-               "max_position_embeddings": 128, "rms_norm_eps": 1e-5, "rope_theta": 10000.0,
-               "tie_word_embeddings": False, "torch_dtype": "float32"}
+# The run's tiny model; the plan compiles against its config.json (written alone, as the shape).
+TINY = {"num_layers": 6, "hidden_size": 64, "intermediate_size": 128, "num_heads": 4, "num_kv_heads": 2,
+        "vocab_size": 300, "seed": 1}
 PLAN = """model ./shape
 expand (2+1)x2 | 1 | 1◇
 train new, final, head
@@ -42,9 +43,8 @@ stage sft
 
 
 def make_run_dir(root: str, run_id: str, max_steps: int, phases: List[str], datasets: Dict[str, str] | None = None) -> Path:
-    shape = Path(root, "shape")
-    shape.mkdir(exist_ok=True)
-    (shape / "config.json").write_text(json.dumps(BASE_CONFIG))
+    Path(root, "shape").mkdir(exist_ok=True)
+    write_config(Path(root, "shape"), config_json(full_spec(TINY)))
     qa = Path(root, "qa.jsonl")
     qa.write_text("".join(json.dumps({"prompt": f"Gates at sluice {i}?", "response": " Two."}) + "\n" for i in range(5)))
     lm = compile_plan(PLAN, root)
@@ -52,8 +52,7 @@ def make_run_dir(root: str, run_id: str, max_steps: int, phases: List[str], data
     d.mkdir()
     (d / "layermap.json").write_text(json.dumps(lm))
     run = {"v": 1, "run_id": run_id, "source_model": None,
-           "tiny_model": {"num_layers": 6, "hidden_size": 64, "intermediate_size": 128, "num_heads": 4,
-                          "num_kv_heads": 2, "vocab_size": 300, "seed": 1},
+           "tiny_model": TINY,
            "phases": phases, "datasets": datasets if datasets is not None else {"qa": str(qa)}, "calibration": None,
            "max_steps": max_steps, "device": "auto", "nproc_per_node": 1, "nnodes": 1, "seed": 0}
     (d / "run.json").write_text(json.dumps(run))
