@@ -6,6 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { validateLayerMap, type LayerMap } from '../protocol/layerMap';
 import { parseEventLine, validateImportanceFile, type ImportanceFile, type MetricEvent, type RunnerEvent } from '../protocol/runnerEvents';
+import { ema } from '../../webview/shared/ema';
 import { barChartSvg, escapeXml, lineChartSvg, type BarGroup } from './svgChart';
 
 export interface RunData {
@@ -53,14 +54,8 @@ export function metricsByStage(events: readonly RunnerEvent[]): Map<string, Metr
   return new Map([...byStage].map(([stage, steps]) => [stage, [...steps.values()].sort((a, b) => a.step - b.step)]));
 }
 
-/** Exponential moving average with bias correction, so the first points are not pulled to 0. */
-export function ema(values: readonly number[], alpha: number): number[] {
-  let m = 0;
-  return values.map((v, i) => {
-    m = alpha * m + (1 - alpha) * v;
-    return m / (1 - alpha ** (i + 1));
-  });
-}
+// The same bias-corrected EMA as the curves view draws, so the report's smoothed curve matches it.
+export { ema };
 
 const BARS = '▁▂▃▄▅▆▇█';
 

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { MinMaxDecimator } from '../../webview/shared/decimate';
-import { Ema } from '../../webview/shared/ema';
+import { ema, Ema } from '../../webview/shared/ema';
 import { MetricSeries } from '../../webview/shared/series';
 import { csvRow } from '../../webview/shared/csv';
 import { emptyColumns, pngBytes, validateViewMessage, ViewMessageError } from '../../src/protocol/webviewMessages';
@@ -54,6 +54,12 @@ describe('Ema', () => {
     fresh.sync(y2, 1000);
     for (let i = 0; i < 1000; i++) assert.ok(Math.abs(e.values[i]! - fresh.values[i]!) < 1e-6, `point ${i}`);
     assert.ok(Math.abs(fresh.values[0]! - y2[0]!) < 1e-6, 'debiased: the first value is the first point');
+  });
+
+  it('smooths a whole series at once by the same formula (worked by hand: s = 0.5)', () => {
+    // acc = 0.5, 1.75, 3.375; weight = 0.5, 0.75, 0.875
+    assert.deepEqual(ema([1, 3, 5], 0.5).map((v) => Number(v.toFixed(5))), [1, 2.33333, 3.85714]);
+    assert.deepEqual(ema([1, 3, 5], 0), [1, 3, 5]);
   });
 });
 

@@ -46,3 +46,10 @@ export class Ema {
     this.sync(y, n, 0);
   }
 }
+
+/** The debiased EMA of a whole series at once (the run report's smoothed curve). */
+export function ema(values: ArrayLike<number>, smoothing: number): number[] {
+  const e = new Ema(smoothing);
+  e.sync(values, values.length);
+  return Array.from(e.values.subarray(0, values.length));
+}
