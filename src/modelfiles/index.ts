@@ -7,15 +7,15 @@
 //   readCheckpoint(dir)           → Checkpoint (headers only); readSafetensorsHeader(file)
 //   blockSimilarity(checkpoint)   → cosine of adjacent blocks, streamed
 //   checkpointScan                → the RemoteScan for src/remote/remoteModelCache.ts
-export { DTYPE_SIZES, MAX_HEADER_BYTES, parseSafetensors, parseHeaderPrefix, parseHeaderJson, SafetensorsError } from './safetensors';
+export { DTYPE_SIZES, MAX_HEADER_BYTES, parseSafetensors, SafetensorsError } from './safetensors';
 export type { SafetensorsErrorCode, SafetensorsHeader, TensorInfo } from './safetensors';
 export { assembleCheckpoint, checkpointDataBytes, INDEX_FILE, parseIndex, SINGLE_FILE } from './checkpoint';
 export type { Checkpoint, CheckpointIndex, CheckpointTensor, ShardHeader } from './checkpoint';
 export { createTensorStream, readCheckpoint, readSafetensorsHeader, readTensorBytes, ShardReader } from './files';
 export { decodeToFloat32, encodeFromFloat32 } from './dtype';
-export { encodeSafetensors, layoutSafetensors, writeCheckpoint, writeSafetensors } from './writer';
+export { encodeSafetensors, writeCheckpoint, writeSafetensors } from './writer';
 export type { TensorToWrite } from './writer';
-export { expectedBlockTensors, formatIndices, inspect } from './inspect';
+export { inspect } from './inspect';
 export type { AttentionLayout, CheckpointDiagnostic, CheckpointReport, CheckpointSeverity, DtypeSummary, LayerReport } from './inspect';
 export { inspectCheckpoint, loadAndInspect, LocalCheckpointCache } from './inspectDir';
 export type { InspectedCheckpoint } from './inspectDir';

@@ -2,7 +2,7 @@
 // embeddings, the attention layout read off the projection shapes, and every disagreement with
 // config.json as a diagnostic. Pure: the checkpoint and config text come in, a JSON-able report
 // goes out (the CLI prints it, the language server turns its diagnostics into plan diagnostics).
-import { ModelConfigError, modelParams, parseHfConfig } from '../core';
+import { ModelConfigError, modelParams, parseHfConfig, withThousands } from '../core';
 import type { ModelShape } from '../protocol/layerMap';
 import { checkpointDataBytes, type Checkpoint, type CheckpointTensor } from './checkpoint';
 
@@ -91,7 +91,7 @@ export function blocksLabel(xs: readonly number[]): string {
 }
 
 /** Compact list of block indices: 0–3, 7, 9–11. */
-export function formatIndices(xs: readonly number[]): string {
+function formatIndices(xs: readonly number[]): string {
   const out: string[] = [];
   for (let i = 0; i < xs.length; i++) {
     let j = i;
@@ -103,7 +103,7 @@ export function formatIndices(xs: readonly number[]): string {
 }
 
 /** The tensors config.json implies for one block, by suffix, with shapes and why. */
-export function expectedBlockTensors(s: ModelShape): Map<string, { shape: number[]; why: string }> {
+function expectedBlockTensors(s: ModelShape): Map<string, { shape: number[]; why: string }> {
   const h = s.hiddenSize;
   const q = s.numHeads * s.headDim;
   const kv = s.numKvHeads * s.headDim;
@@ -285,7 +285,7 @@ function checkAgainstConfig(r: CheckpointReport, blocks: Map<number, Map<string,
     diags.push({ severity: 'info', code: 'dtype', message: `config.json torch_dtype is ${c.dtype}, the weights are stored as ${floats.map((d) => d.dtype).join(', ')}` });
   }
   if (r.configParams !== null && r.params !== r.configParams && !diags.some((d) => d.severity === 'error')) {
-    warn('params', `the checkpoint holds ${r.params.toLocaleString('en-US')} parameters, config.json implies ${r.configParams.toLocaleString('en-US')}`);
+    warn('params', `the checkpoint holds ${withThousands(r.params)} parameters, config.json implies ${withThousands(r.configParams)}`);
   }
 }
 
