@@ -7,7 +7,7 @@
 import { DiagnosticSeverity, type Diagnostic } from 'vscode-languageserver';
 import type { PlanAnalysis } from '../src/core';
 import { LocalCheckpointCache, type InspectedCheckpoint } from '../src/modelfiles';
-import type { CheckpointFinding } from '../src/protocol/languageServer';
+import { checkpointFindings, type CheckpointFinding } from '../src/protocol/languageServer';
 import { toRange } from './service/ranges';
 
 export class CheckpointChecks {
@@ -70,10 +70,7 @@ export class CheckpointChecks {
   }
 }
 
-/** Warnings and errors of a checkpoint that has weights. */
+/** Warnings and errors of a local checkpoint as last read (none before the first read). */
 function findings(r: InspectedCheckpoint | undefined): CheckpointFinding[] {
-  if (!r || r.report.shards === 0) return [];
-  return r.report.diagnostics
-    .filter((d): d is typeof d & { severity: 'error' | 'warning' } => d.severity !== 'info')
-    .map((d) => ({ severity: d.severity, message: d.message }));
+  return r ? checkpointFindings(r.report) : [];
 }

@@ -50,6 +50,18 @@ export interface CheckpointFinding {
   message: string;
 }
 
+/**
+ * The findings of an inspected checkpoint (a CheckpointReport of src/modelfiles, typed here by
+ * shape so this file imports nothing): its warnings and errors, none for a directory with
+ * config.json and no weights (tiny-model runs). Local and remote checkpoints go through this.
+ */
+export function checkpointFindings(report: { shards: number; diagnostics: readonly { severity: string; message: string }[] }): CheckpointFinding[] {
+  if (report.shards === 0) return [];
+  return report.diagnostics
+    .filter((d): d is { severity: CheckpointFinding['severity']; message: string } => d.severity === 'error' || d.severity === 'warning')
+    .map((d) => ({ severity: d.severity, message: d.message }));
+}
+
 export type RemoteModelConfigResult =
   | { status: 'ok'; configJson: string; findings?: CheckpointFinding[] }
   | { status: 'error'; message: string };

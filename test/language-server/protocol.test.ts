@@ -1,7 +1,7 @@
 // The language-server protocol module's readers: settings from any client, remote answers.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { DEFAULT_SERVER_SETTINGS, isRemoteModelConfigResult, readServerSettings } from '../../src/protocol/languageServer';
+import { checkpointFindings, DEFAULT_SERVER_SETTINGS, isRemoteModelConfigResult, readServerSettings } from '../../src/protocol/languageServer';
 
 test('settings: defaults for anything missing or malformed, values clamped', () => {
   assert.deepEqual(readServerSettings(null), DEFAULT_SERVER_SETTINGS);
@@ -23,4 +23,10 @@ test('remote answers: ok with config text, or error with a message; nothing else
   assert.equal(isRemoteModelConfigResult({ status: 'pending' }), false);
   assert.equal(isRemoteModelConfigResult(null), false);
   assert.equal(isRemoteModelConfigResult('ok'), false);
+});
+
+test('checkpoint findings: warnings and errors of a checkpoint with weights; none without weights', () => {
+  const diagnostics = [{ severity: 'info', message: 'i' }, { severity: 'warning', message: 'w' }, { severity: 'error', message: 'e', extra: 1 }];
+  assert.deepEqual(checkpointFindings({ shards: 2, diagnostics }), [{ severity: 'warning', message: 'w' }, { severity: 'error', message: 'e' }]);
+  assert.deepEqual(checkpointFindings({ shards: 0, diagnostics }), []);
 });
