@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { validateLayerMap, type LayerMap } from '../protocol/layerMap';
 import { parseEventLine, validateImportanceFile, type ImportanceFile, type MetricEvent, type RunnerEvent } from '../protocol/runnerEvents';
 import { ema } from '../../webview/shared/ema';
+import { resumeSlot } from '../../webview/shared/series';
 import { barChartSvg, escapeXml, lineChartSvg, type BarGroup } from './svgChart';
 
 export interface RunData {
@@ -42,16 +43,17 @@ export function readRunDir(dir: string): RunData {
   return { events, badLines, layerMap, importance };
 }
 
-/** Metric events per stage, in step order; a step repeated after a resume replaces the earlier one. */
+/** Metric events per stage, in step order; a step repeated after a resume replaces it and all after it, as in the curves view. */
 export function metricsByStage(events: readonly RunnerEvent[]): Map<string, MetricEvent[]> {
-  const byStage = new Map<string, Map<number, MetricEvent>>();
+  const byStage = new Map<string, MetricEvent[]>();
   for (const e of events) {
     if (e.kind !== 'metric') continue;
-    let steps = byStage.get(e.stage);
-    if (!steps) byStage.set(e.stage, (steps = new Map()));
-    steps.set(e.step, e);
+    let ms = byStage.get(e.stage);
+    if (!ms) byStage.set(e.stage, (ms = []));
+    ms.length = resumeSlot(ms.length, e.step, (i) => ms[i]!.step);
+    ms.push(e);
   }
-  return new Map([...byStage].map(([stage, steps]) => [stage, [...steps.values()].sort((a, b) => a.step - b.step)]));
+  return byStage;
 }
 
 // The same bias-corrected EMA as the curves view draws, so the report's smoothed curve matches it.

@@ -10,6 +10,8 @@ import { csvRow } from '../../webview/shared/csv';
 import { emptyColumns, pngBytes, validateViewMessage, ViewMessageError } from '../../src/protocol/webviewMessages';
 import { parseEventLine, validateImportanceFile } from '../../src/protocol/runnerEvents';
 import { importanceFromEvents } from '../../src/extension/webviews/importanceFromEvents';
+import { pushMetric } from '../../src/extension/webviews/curvesData';
+import { metricsByStage } from '../../src/report/runReport';
 
 function cols(steps: number[], loss: (s: number) => number) {
   const c = emptyColumns();
@@ -31,6 +33,18 @@ describe('MetricSeries', () => {
     assert.equal(s.y('loss')[299], 1);
     assert.equal(s.y('loss')[300], 2);
     assert.deepEqual(Array.from(s.step.data.subarray(0, s.length)), range(1, 400));
+  });
+  it('drops the points after a resume that stops early, as the run report does', () => {
+    const metric = (seq: number, step: number, loss: number) => parseEventLine(JSON.stringify({ v: 1, t: 1, run: 'r', seq, kind: 'metric', stage: 'cpt', step, tokens: step, loss, lr: 1, grad_norm: 1, tokens_per_s: 1, gpu_mem: null }));
+    // Steps 1..10, then a resume from step 5 that stops at step 7.
+    const events = [...range(1, 10).map((st) => metric(st, st, 1)), ...range(5, 7).map((st) => metric(10 + st, st, 2))];
+    const s = new MetricSeries('r', 'cpt');
+    for (const e of events) if (e.kind === 'metric') { const c = emptyColumns(); pushMetric(c, e); s.append(c); }
+    const report = metricsByStage(events).get('cpt')!;
+    assert.deepEqual(Array.from(s.step.data.subarray(0, s.length)), range(1, 7));
+    assert.deepEqual(report.map((m) => m.step), range(1, 7));
+    assert.deepEqual(report.map((m) => m.loss), Array.from(s.y('loss').subarray(0, s.length)));
+    assert.deepEqual(report.map((m) => m.loss), [1, 1, 1, 1, 2, 2, 2]);
   });
   it('grows past its initial capacity', () => {
     const s = new MetricSeries('r', 'cpt');

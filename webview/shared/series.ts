@@ -35,17 +35,10 @@ export class MetricSeries {
 
   constructor(readonly runId: string, readonly stage: string) {}
 
-  /** First index whose step is ≥ `step` (binary search; steps ascend). */
+  /** First index whose step is ≥ `step`. */
   indexOfStep(step: number): number {
-    let lo = 0;
-    let hi = this.length;
     const s = this.step.data;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (s[mid]! < step) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
+    return firstAtOrAfter(this.length, step, (i) => s[i]!);
   }
 
   truncate(n: number): void {
@@ -64,7 +57,7 @@ export class MetricSeries {
     const n = p.step.length;
     for (let i = 0; i < n; i++) {
       const step = p.step[i]!;
-      if (this.length > 0 && step <= this.step.data[this.length - 1]!) this.truncate(this.indexOfStep(step));
+      this.truncate(resumeSlot(this.length, step, (j) => this.step.data[j]!));
       const at = this.length;
       this.step.ensure(at + 1);
       this.tokens.ensure(at + 1);
@@ -98,4 +91,25 @@ export class MetricSeries {
     this.changedFrom = Infinity;
     return c;
   }
+}
+
+/** First index of `length` ascending steps whose step is ≥ `step` (binary search). */
+function firstAtOrAfter(length: number, step: number, stepAt: (i: number) => number): number {
+  let lo = 0;
+  let hi = length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (stepAt(mid) < step) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/**
+ * Where a point for `step` goes among `length` ascending steps: after the last one, or, when the
+ * step comes again (a resumed run repeats what it did since its checkpoint), at that step, with
+ * everything from there on to be dropped. Shared by the curves view and the run report.
+ */
+export function resumeSlot(length: number, step: number, stepAt: (i: number) => number): number {
+  return length > 0 && step <= stepAt(length - 1) ? firstAtOrAfter(length, step, stepAt) : length;
 }
