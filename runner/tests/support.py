@@ -10,6 +10,7 @@ import json
 import shutil
 import subprocess
 import tempfile
+import unittest
 from pathlib import Path
 from typing import Any, Iterable, Optional, Sequence
 
@@ -19,6 +20,15 @@ from slayer_runner.tiny import make_tiny
 
 ROOT = Path(__file__).resolve().parents[2]
 CLI = ROOT / "bin" / "slayer.js"
+
+
+class TempDirTest(unittest.TestCase):
+    """A fresh temporary directory per test as ``self.dir``, removed after the test."""
+
+    def setUp(self) -> None:
+        tmp = tempfile.TemporaryDirectory()
+        self.addCleanup(tmp.cleanup)
+        self.dir = Path(tmp.name)
 
 
 def tiny(out: Path, **spec: Any) -> Path:

@@ -3,15 +3,14 @@ single-file output when small, copied side files, and clear errors for broken di
 from __future__ import annotations
 
 import json
-import tempfile
 import unittest
-from pathlib import Path
 
 import torch
 
 from slayer_runner import safetensors_io as st
 from slayer_runner.checkpoint import (INDEX_FILE, Checkpoint, CheckpointError, ShardWriter, copy_extra_files,
                                       load_state_dict, parse_size, plan_shards, save_state_dict, split_shards)
+from tests.support import TempDirTest
 
 
 def state(n: int = 6) -> dict[str, torch.Tensor]:
@@ -24,14 +23,7 @@ def state(n: int = 6) -> dict[str, torch.Tensor]:
     return sd
 
 
-class Shards(unittest.TestCase):
-    def setUp(self) -> None:
-        self.tmp = tempfile.TemporaryDirectory()
-        self.dir = Path(self.tmp.name)
-
-    def tearDown(self) -> None:
-        self.tmp.cleanup()
-
+class Shards(TempDirTest):
     def test_sharded_round_trip_and_index(self) -> None:
         sd = state()
         files = save_state_dict(sd, self.dir / "c", config={"num_hidden_layers": 6}, max_shard_bytes=700)

@@ -12,6 +12,7 @@ import unittest
 from pathlib import Path
 
 from slayer_runner.events import EventError, EventWriter, Progress, parse_event_line, validate_event
+from tests.support import TempDirTest
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "test" / "fixtures" / "events"
@@ -120,13 +121,10 @@ class BothSides(unittest.TestCase):
             self.assertEqual(ours[:9], [True] * 9)  # what we write is accepted
 
 
-class Writer(unittest.TestCase):
+class Writer(TempDirTest):
     def setUp(self) -> None:
-        self.tmp = tempfile.TemporaryDirectory()
-        self.path = Path(self.tmp.name) / "events.jsonl"
-
-    def tearDown(self) -> None:
-        self.tmp.cleanup()
+        super().setUp()
+        self.path = self.dir / "events.jsonl"
 
     def test_written_events_validate_and_seq_is_gapless(self) -> None:
         with EventWriter(self.path, "run-1", enabled=True) as w:

@@ -13,6 +13,7 @@ from unittest import mock
 import torch
 
 from slayer_runner import safetensors_io as st
+from tests.support import TempDirTest
 
 
 def sample_tensors() -> dict[str, torch.Tensor]:
@@ -39,16 +40,12 @@ def write_raw(path: Path, header: object, data: bytes, header_len: int | None = 
     path.write_bytes(struct.pack("<Q", n) + raw + data)
 
 
-class RoundTrip(unittest.TestCase):
+class RoundTrip(TempDirTest):
     def setUp(self) -> None:
-        self.tmp = tempfile.TemporaryDirectory()
-        self.dir = Path(self.tmp.name)
+        super().setUp()
         patcher = mock.patch.dict(os.environ, {"SLAYER_SAFETENSORS": "builtin"})
         patcher.start()
         self.addCleanup(patcher.stop)
-
-    def tearDown(self) -> None:
-        self.tmp.cleanup()
 
     def test_every_dtype_reads_back_exactly(self) -> None:
         tensors = sample_tensors()
@@ -151,13 +148,10 @@ class RoundTrip(unittest.TestCase):
         self.assertEqual([k for k, _ in st.iter_file(path)], list(tensors))
 
 
-class HeaderValidation(unittest.TestCase):
+class HeaderValidation(TempDirTest):
     def setUp(self) -> None:
-        self.tmp = tempfile.TemporaryDirectory()
-        self.path = Path(self.tmp.name) / "bad.safetensors"
-
-    def tearDown(self) -> None:
-        self.tmp.cleanup()
+        super().setUp()
+        self.path = self.dir / "bad.safetensors"
 
     def check(self, pattern: str) -> None:
         with self.assertRaisesRegex(st.SafetensorsError, pattern):

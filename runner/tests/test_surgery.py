@@ -18,7 +18,8 @@ from slayer_runner.checkpoint import INDEX_FILE, load_config, load_state_dict
 from slayer_runner.events import EventWriter, parse_event_line
 from slayer_runner.layermap import LayerMapError
 from slayer_runner.surgery import SurgeryError, Terminated, apply_layer_map, remove_stale_temp_dirs, sigterm_raises
-from tests.support import ROOT, block, cli_available, compile_plan, layer_map, tiny, tree_hash, zero_suffixes
+from tests.support import (ROOT, TempDirTest, block, cli_available, compile_plan, layer_map, tiny, tree_hash,
+                           zero_suffixes)
 
 BLOCK_SUFFIXES = ["input_layernorm.weight", "self_attn.q_proj.weight", "self_attn.k_proj.weight",
                   "self_attn.v_proj.weight", "self_attn.o_proj.weight", "post_attention_layernorm.weight",
@@ -38,14 +39,7 @@ def weighted(sd: dict[str, torch.Tensor], sources: list[tuple[int, float]], suff
     return acc.to(ts[0].dtype)
 
 
-class Surgery(unittest.TestCase):
-    def setUp(self) -> None:
-        self.tmp = tempfile.TemporaryDirectory()
-        self.dir = Path(self.tmp.name)
-
-    def tearDown(self) -> None:
-        self.tmp.cleanup()
-
+class Surgery(TempDirTest):
     def expand_one_each(self, dtype: str, qkv_bias: bool, shards: int | None = None) -> None:
         """6 blocks -> 0 1 [avg 1,2] 2 3 [copy 3] 4 5: checks every tensor of every output block."""
         src = tiny(self.dir / f"src-{dtype}", num_layers=6, dtype=dtype, qkv_bias=qkv_bias, shards=shards)

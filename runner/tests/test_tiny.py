@@ -6,26 +6,17 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
 import unittest
-from pathlib import Path
 
 import torch
 
 from slayer_runner.checkpoint import load_config, load_state_dict
 from slayer_runner.layermap import shape_from_config
 from slayer_runner.tiny import TOKENIZER_FILE, make_tiny, spec_from_layer_map_shape
-from tests.support import ROOT, cli_available, compile_plan, tiny
+from tests.support import ROOT, TempDirTest, cli_available, compile_plan, tiny
 
 
-class Tiny(unittest.TestCase):
-    def setUp(self) -> None:
-        self.tmp = tempfile.TemporaryDirectory()
-        self.dir = Path(self.tmp.name)
-
-    def tearDown(self) -> None:
-        self.tmp.cleanup()
-
+class Tiny(TempDirTest):
     def test_llama_names_and_gqa_shapes(self) -> None:
         out = tiny(self.dir / "m", num_layers=4, hidden_size=64, intermediate_size=172, num_heads=4, num_kv_heads=2)
         sd = load_state_dict(out)
