@@ -16,6 +16,20 @@ import { LspClient, posOf, PUSH_CAPABILITIES } from './lspClient';
 const codes = (ds: Diagnostic[]): string[] => ds.map((d) => String(d.code)).sort();
 const msg = (d: Diagnostic): string => (typeof d.message === 'string' ? d.message : d.message.value);
 
+/** The SL012 message on `model gpu-box:/m` when the client answers the remote-model request with `answer`. */
+async function remoteModelError(answer: unknown): Promise<string> {
+  const c = await LspClient.start({ env: { HOME: fx.home }, initializationOptions: { remoteModels: true }, settings: { 'slayer.languageServer': { debounceMs: 0 } } });
+  try {
+    c.conn.onRequest(REMOTE_MODEL_CONFIG_METHOD, () => answer);
+    const uri = 'untitled:remote-error.slayer';
+    const d = c.diagnostics(uri, 1, (p) => p.diagnostics.some((x) => x.code === 'SL012'));
+    await c.open(uri, 'model gpu-box:/m\nexpand (4+1)x8\n');
+    return msg((await d).diagnostics.find((x) => x.code === 'SL012')!);
+  } finally {
+    await c.stop();
+  }
+}
+
 let fx: Fixture;
 before(() => {
   buildOnce();
@@ -216,19 +230,12 @@ describe('remote models through the client', () => {
   });
 
   test('an error from the client is shown on the model', async () => {
-    const c = await LspClient.start({ env: { HOME: fx.home }, initializationOptions: { remoteModels: true }, settings: { 'slayer.languageServer': { debounceMs: 0 } } });
-    try {
-      c.conn.onRequest(REMOTE_MODEL_CONFIG_METHOD, () => ({ status: 'error', message: 'gpu-box:/nope: cat: /nope/config.json: No such file or directory' }));
-      const uri = 'untitled:remote-missing.slayer';
-      const first = c.diagnostics(uri, 1);
-      await c.open(uri, 'model gpu-box:/nope\nexpand (2+1)x8\n');
-      await first;
-      const d = (await c.diagnostics(uri, 1, (p) => p.diagnostics.some((x) => x.code === 'SL012'))).diagnostics;
-      const e = d.find((x) => x.code === 'SL012')!;
-      assert.match(msg(e), /cannot read the model on gpu-box: .*No such file/);
-    } finally {
-      await c.stop();
-    }
+    const answer = { status: 'error', message: 'gpu-box:/nope: cat: /nope/config.json: No such file or directory' };
+    assert.match(await remoteModelError(answer), /cannot read the model on gpu-box: .*No such file/);
+  });
+
+  test('a malformed answer from the client is an error on the model, not a crash', async () => {
+    assert.match(await remoteModelError({ status: 'ok', config: '{}' }), /malformed answer/);
   });
 });
 
@@ -243,19 +250,6 @@ describe('clients with fewer capabilities', () => {
       const dup = (await p).diagnostics.find((d) => d.code === 'SL003')!;
       assert.equal(dup.relatedInformation, undefined);
       assert.equal(msg(dup), '"model" is given twice; only the first one counts (first given here: line 1)');
-    } finally {
-      await c.stop();
-    }
-  });
-
-  test('a malformed answer from the client about a remote model is an error on the model, not a crash', async () => {
-    const c = await LspClient.start({ env: { HOME: fx.home }, initializationOptions: { remoteModels: true }, settings: { 'slayer.languageServer': { debounceMs: 0 } } });
-    try {
-      c.conn.onRequest(REMOTE_MODEL_CONFIG_METHOD, () => ({ status: 'ok', config: '{}' }));
-      const uri = 'untitled:malformed.slayer';
-      await c.open(uri, 'model gpu-box:/m\nexpand (4+1)x8\n');
-      const d = await c.diagnostics(uri, 1, (x) => x.diagnostics.some((y) => y.code === 'SL012'));
-      assert.match(msg(d.diagnostics.find((y) => y.code === 'SL012')!), /malformed answer/);
     } finally {
       await c.stop();
     }
