@@ -65,6 +65,18 @@ export function indexShards(index: CheckpointIndex): string[] {
 }
 
 /**
+ * The shard files of a checkpoint without an index, from the directory's file names:
+ * model.safetensors if present, else every *.safetensors file, sorted. Shared by the local reader
+ * and the remote scan so both pick the same files.
+ */
+export function unindexedShards(dir: string, names: Iterable<string>): string[] {
+  const all = [...names];
+  const files = all.includes(SINGLE_FILE) ? [SINGLE_FILE] : all.filter((n) => n.endsWith('.safetensors')).sort();
+  if (files.length === 0) throw new SafetensorsError('no-checkpoint', dir, `no ${INDEX_FILE}, ${SINGLE_FILE} or *.safetensors file`);
+  return files;
+}
+
+/**
  * Ties headers together. With an index: every shard it names must be present and every tensor
  * it maps must be in the shard it names. A tensor name in two shards is an error.
  */

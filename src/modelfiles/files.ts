@@ -3,7 +3,7 @@
 import { createReadStream, promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { assembleCheckpoint, INDEX_FILE, indexShards, parseIndex, SINGLE_FILE, type Checkpoint, type CheckpointIndex, type CheckpointTensor, type ShardHeader } from './checkpoint';
+import { assembleCheckpoint, INDEX_FILE, indexShards, parseIndex, unindexedShards, type Checkpoint, type CheckpointIndex, type CheckpointTensor, type ShardHeader } from './checkpoint';
 import { parseHeaderJson, parseHeaderPrefix, SafetensorsError, type SafetensorsHeader } from './safetensors';
 
 function ioError(file: string, e: unknown): SafetensorsError {
@@ -72,8 +72,7 @@ export async function readCheckpoint(dir: string): Promise<Checkpoint> {
       const code = (e as NodeJS.ErrnoException).code;
       throw new SafetensorsError('no-checkpoint', dir, code === 'ENOENT' ? 'no such directory' : code === 'ENOTDIR' ? 'not a directory' : (e as Error).message);
     }
-    files = names.includes(SINGLE_FILE) ? [SINGLE_FILE] : names.filter((n) => n.endsWith('.safetensors')).sort();
-    if (files.length === 0) throw new SafetensorsError('no-checkpoint', dir, `no ${INDEX_FILE}, ${SINGLE_FILE} or *.safetensors file`);
+    files = unindexedShards(dir, names);
   }
   const shards = await Promise.all(
     files.map(async (file): Promise<ShardHeader> => {

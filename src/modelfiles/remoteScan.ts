@@ -3,7 +3,7 @@
 // length prefix with od), framed by byte counts so any file name or content survives. The parser
 // below turns that output into the same Checkpoint the local reader builds, then inspects it.
 import { shPath } from '../remote/shellQuote';
-import { assembleCheckpoint, INDEX_FILE, indexShards, parseIndex, SINGLE_FILE, type Checkpoint, type ShardHeader } from './checkpoint';
+import { assembleCheckpoint, INDEX_FILE, indexShards, parseIndex, unindexedShards, type Checkpoint, type ShardHeader } from './checkpoint';
 import { inspect, type CheckpointReport } from './inspect';
 import { MAX_HEADER_BYTES, parseSafetensors, SafetensorsError } from './safetensors';
 
@@ -120,11 +120,8 @@ export function parseScanOutput(out: Buffer): RemoteScanOutput {
 export function checkpointFromScan(scan: RemoteScanOutput, label = scan.dir): Checkpoint {
   const byName = new Map(scan.files.map((f) => [f.file, f]));
   const index = scan.indexJson === null ? null : parseIndex(scan.indexJson, `${label}/${INDEX_FILE}`);
-  let names: string[];
-  if (index) names = indexShards(index).filter((f) => byName.has(f)); // absent ones: assembleCheckpoint reports them
-  else if (byName.has(SINGLE_FILE)) names = [SINGLE_FILE];
-  else names = [...byName.keys()].sort();
-  if (!index && names.length === 0) throw new SafetensorsError('no-checkpoint', label, `no ${INDEX_FILE}, ${SINGLE_FILE} or *.safetensors file`);
+  // With an index, absent shards are left out here: assembleCheckpoint reports them.
+  const names = index ? indexShards(index).filter((f) => byName.has(f)) : unindexedShards(label, byName.keys());
   const shards: ShardHeader[] = names.map((file) => {
     const f = byName.get(file)!;
     return { file, size: f.size, header: parseSafetensors(f.head, f.size, `${label}/${file}`) };
