@@ -11,6 +11,7 @@ import sys
 import tempfile
 import unittest
 from pathlib import Path
+from typing import Callable
 
 import torch
 
@@ -170,41 +171,39 @@ class Surgery(TempDirTest):
         self.assertEqual(tree_hash(src), before)
         self.assertEqual([p.name for p in self.dir.iterdir() if p.name.startswith(".")], [])
 
-    def test_failure_midway_leaves_no_partial_output(self) -> None:
+    def surgery_interrupted_midway(self, interrupt: Callable[[], None]) -> None:
+        """A 3-shard surgery whose event writer calls ``interrupt`` on its first log, which comes
+        right after the first shard was written."""
         src = tiny(self.dir / "src", num_layers=6, shards=3)
         blocks = [block(i, "kept", "kept", [(i, 1)]) for i in range(6)]
 
-        class FailingEvents(EventWriter):
-            """Fails on the first log after a shard was completed: a crash in the middle."""
+        class InterruptingEvents(EventWriter):
             def log(self, msg: str, level: str = "info") -> None:
                 super().log(msg, level)
-                raise OSError("disk full (injected)")
+                interrupt()
 
-        ev = FailingEvents(self.dir / "events.jsonl", "r", enabled=True)
-        out = self.dir / "out"
-        with self.assertRaisesRegex(OSError, "injected"):
-            apply_layer_map(layer_map(src, blocks), src, out, events=ev, max_shard_bytes=50_000)
-        ev.close()
-        self.assertFalse(out.exists())
+        ev = InterruptingEvents(self.dir / "events.jsonl", "r", enabled=True)
+        try:
+            apply_layer_map(layer_map(src, blocks), src, self.dir / "out", events=ev, max_shard_bytes=50_000)
+        finally:
+            ev.close()
+
+    def assert_no_partial_output(self) -> None:
         self.assertEqual(sorted(p.name for p in self.dir.iterdir()), ["events.jsonl", "src"])
+
+    def test_failure_midway_leaves_no_partial_output(self) -> None:
+        def disk_full() -> None:
+            raise OSError("disk full (injected)")
+
+        with self.assertRaisesRegex(OSError, "injected"):
+            self.surgery_interrupted_midway(disk_full)
+        self.assert_no_partial_output()
 
     def test_sigterm_midway_leaves_no_partial_output(self) -> None:
-        src = tiny(self.dir / "src", num_layers=6, shards=3)
-        blocks = [block(i, "kept", "kept", [(i, 1)]) for i in range(6)]
-
-        class CancelAfterFirstShard(EventWriter):
-            """`slayer cancel` arriving right after the first shard was written."""
-            def log(self, msg: str, level: str = "info") -> None:
-                super().log(msg, level)
-                os.kill(os.getpid(), signal.SIGTERM)
-
-        ev = CancelAfterFirstShard(self.dir / "events.jsonl", "r", enabled=True)
-        out = self.dir / "out"
+        # `slayer cancel` arriving right after the first shard was written.
         with self.assertRaises(Terminated), sigterm_raises():
-            apply_layer_map(layer_map(src, blocks), src, out, events=ev, max_shard_bytes=50_000)
-        ev.close()
-        self.assertFalse(out.exists())
-        self.assertEqual(sorted(p.name for p in self.dir.iterdir()), ["events.jsonl", "src"])
+            self.surgery_interrupted_midway(lambda: os.kill(os.getpid(), signal.SIGTERM))
+        self.assert_no_partial_output()
         self.assertIs(signal.getsignal(signal.SIGTERM), signal.SIG_DFL)
 
     def test_sigkill_midway_leaves_no_output_and_the_next_run_cleans_up(self) -> None:
