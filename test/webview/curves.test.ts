@@ -3,11 +3,11 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { metricBatches } from '../../src/extension/webviews/curvesData';
 import { parseEventLine } from '../../src/protocol/runnerEvents';
 import { pngBytes, type MetricColumns, type ViewMessage } from '../../src/protocol/webviewMessages';
-import { frames, ROOT, startHarness, type Harness, type ViewPage } from './harness';
+import { frames, ROOT, type ViewPage, viewForSuite } from './harness';
 
 const FIX = join(ROOT, 'test', 'fixtures', 'webview');
 const A = 'r-20261125-aaaaaa';
@@ -39,15 +39,7 @@ async function datasets(v: ViewPage, chart: string): Promise<DatasetInfo[]> {
 }
 
 describe('training curves view (Chromium)', () => {
-  let h: Harness;
-  let v: ViewPage;
-  before(async () => {
-    h = await startHarness();
-    v = await h.open('curves');
-  });
-  after(async () => {
-    await h?.close();
-  });
+  const v = viewForSuite('curves');
 
   it('asks for data with ready, then selects the newest run when the run list arrives', async () => {
     const ready = await v.waitForSent((m) => m.type === 'ready', 'ready');

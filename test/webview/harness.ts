@@ -6,6 +6,7 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, normalize } from 'node:path';
+import { after, before } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { makeNonce, renderPanelHtml } from '../../src/extension/webviews/panelHtml';
 import type { HostMessage, ViewKind, ViewMessage } from '../../src/protocol/webviewMessages';
@@ -149,6 +150,23 @@ export async function startHarness(): Promise<Harness> {
       await new Promise<void>((r) => server.close(() => r()));
     },
   };
+}
+
+/**
+ * One view page for the enclosing `describe`: the browser starts before its tests and closes
+ * after them. The returned page is filled in by the `before` hook, so use it inside tests only.
+ */
+export function viewForSuite(view: ViewKind, opts?: Parameters<Harness['open']>[1]): ViewPage {
+  const vp = {} as ViewPage;
+  let h: Harness | undefined;
+  before(async () => {
+    h = await startHarness();
+    Object.assign(vp, await h.open(view, opts));
+  });
+  after(async () => {
+    await h?.close();
+  });
+  return vp;
 }
 
 /** Waits for the next animation frames (the views redraw once per frame). */

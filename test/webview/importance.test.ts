@@ -3,12 +3,12 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { analyzePlan } from '../../src/core';
 import { planOverlay } from '../../src/extension/webviews/planOverlay';
 import { validateImportanceFile } from '../../src/protocol/runnerEvents';
 import { pngBytes, type ViewMessage } from '../../src/protocol/webviewMessages';
-import { frames, ROOT, startHarness, type Harness, type ViewPage } from './harness';
+import { frames, ROOT, type ViewPage, viewForSuite } from './harness';
 
 const importance = validateImportanceFile(JSON.parse(readFileSync(join(ROOT, 'test', 'fixtures', 'webview', 'importance.tiny32.json'), 'utf8')));
 const analysis = analyzePlan('model meta-llama/Llama-2-7b-hf\nexpand (2+1)x8 | 13 | 1◇\n');
@@ -35,15 +35,7 @@ async function pixelAtBlock(v: ViewPage, key: string, i: number): Promise<number
 }
 
 describe('layer importance view (Chromium)', () => {
-  let h: Harness;
-  let v: ViewPage;
-  before(async () => {
-    h = await startHarness();
-    v = await h.open('importance', { height: 1100 });
-  });
-  after(async () => {
-    await h?.close();
-  });
+  const v = viewForSuite('importance', { height: 1100 });
 
   it('says when nothing is measured yet and offers to start a run or open a file', async () => {
     await v.waitForSent((m) => m.type === 'ready', 'ready');

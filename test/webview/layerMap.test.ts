@@ -1,22 +1,14 @@
 // The layer map view in real headless Chromium: the paper's SLayer-8B plan (Table 4 totals), then
 // an edit of the plan, then a plan that does not compile.
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { analyzePlan } from '../../src/core';
-import { startHarness, type Harness, type ViewPage } from './harness';
+import { viewForSuite } from './harness';
 
 const mapOf = (expand: string) => analyzePlan(`model meta-llama/Llama-2-7b-hf\nexpand ${expand}\n`).layerMap!;
 
 describe('layer map view (Chromium)', () => {
-  let h: Harness;
-  let v: ViewPage;
-  before(async () => {
-    h = await startHarness();
-    v = await h.open('layerMap', { height: 1000 });
-  });
-  after(async () => {
-    await h?.close();
-  });
+  const v = viewForSuite('layerMap', { height: 1000 });
 
   it('shows the original and resulting stacks side by side with sources, init and totals', async () => {
     await v.waitForSent((m) => m.type === 'ready', 'ready');
