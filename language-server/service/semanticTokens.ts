@@ -1,7 +1,9 @@
 // Semantic tokens: keys, stage settings, values by kind, and the expansion expression down to its
 // digits and operators (a deletion's count is marked `deprecated`: those blocks go away).
 import { SemanticTokensBuilder, type SemanticTokens, type SemanticTokensLegend } from 'vscode-languageserver';
-import { STAGE_KEYS, TOP_LEVEL_KEYS, type PlanAnalysis, type Setting, type Word } from '../../src/core';
+import {
+  FINAL_METHODS, INIT_METHODS, PRECISIONS, SCHEDULES, STAGE_KEYS, TOP_LEVEL_KEYS, TRAIN_ITEMS, ZERO_TARGETS, type PlanAnalysis, type Setting, type Word,
+} from '../../src/core';
 
 export const TOKEN_TYPES = ['keyword', 'property', 'parameter', 'number', 'operator', 'string', 'comment', 'enumMember', 'namespace', 'type', 'variable', 'macro'] as const;
 export const TOKEN_MODIFIERS = ['declaration', 'readonly', 'deprecated'] as const;
@@ -18,7 +20,8 @@ interface Token {
 }
 
 const RUN_OPTIONS = new Set(['on', 'gpus', 'nodes', 'gpu-memory']);
-const ENUM_WORDS = new Set(['copy', 'average', 'average-deleted', 'keep', 'o_proj', 'down_proj', 'none', 'new', 'final', 'kept', 'head', 'norm', 'embed', 'cosine', 'linear', 'constant', 'bf16', 'fp16', 'fp32']);
+/** The values the plan core accepts for init, final, zero, train, schedule and precision. */
+const ENUM_WORDS = new Set<string>([...INIT_METHODS, ...FINAL_METHODS, ...ZERO_TARGETS, ...TRAIN_ITEMS, ...SCHEDULES, ...PRECISIONS]);
 const OPERATOR_WORDS = new Set(['x', '×', '*']);
 const isNumberLike = (t: string): boolean => /^[+-]?\d[\d_.]*(e[+-]?\d+)?[%kKmMbBtTGgiB]*$/.test(t);
 

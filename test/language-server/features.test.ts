@@ -229,6 +229,8 @@ describe('inlay hints, semantic tokens, symbols, folding, formatting, code lens'
     assert.deepEqual(on(0), ['# SLayer-8B:comment']);
     assert.deepEqual(on(1), ['model:keyword', 'meta-llama/Llama-2-7b-hf:string']);
     assert.deepEqual(on(2), ['expand:keyword', '(:operator', '2:number', '+:operator', '1:number', '):operator', 'x:operator', '8:number', '|:operator', '13:number', '|:operator', '1:number', '◇:macro']);
+    assert.deepEqual(on(3), ['train:keyword', 'new:enumMember', 'final:enumMember', 'head:enumMember']);
+    assert.ok(on(8).includes('cosine:enumMember'), on(8).join(' '));
     assert.deepEqual(on(5), ['stage:keyword', 'cpt:variable']);
     assert.deepEqual(on(6), ['data:property', 'proof-pile-2:string', '5:number', 'the-stack-dedup/python:string', '2:number']);
     assert.deepEqual(on(12), ['run:keyword', 'on:parameter', 'a100-box:namespace', 'gpus:parameter', '8:number']);
