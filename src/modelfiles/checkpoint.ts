@@ -116,3 +116,27 @@ export function assembleCheckpoint(dir: string, index: CheckpointIndex | null, s
 export function checkpointDataBytes(c: Checkpoint): number {
   return c.tensors.reduce((n, t) => n + t.byteLength, 0);
 }
+
+export const BLOCK_TENSOR_RE = /^model\.layers\.(\d+)\.(.+)$/;
+
+/** `model.layers.N.*` tensors by block index, then by the name inside the block (e.g. `mlp.up_proj.weight`). */
+export function groupBlocks(tensors: readonly CheckpointTensor[]): Map<number, Map<string, CheckpointTensor>> {
+  const blocks = new Map<number, Map<string, CheckpointTensor>>();
+  for (const t of tensors) {
+    const m = BLOCK_TENSOR_RE.exec(t.name);
+    if (!m) continue;
+    const i = Number(m[1]);
+    let b = blocks.get(i);
+    if (!b) blocks.set(i, (b = new Map()));
+    b.set(m[2]!, t);
+  }
+  return blocks;
+}
+
+/** Indices below the highest one with no tensors; `sorted` ascending, without duplicates. */
+export function missingBlocks(sorted: readonly number[]): number[] {
+  const missing: number[] = [];
+  const present = new Set(sorted);
+  for (let i = 0; i <= (sorted[sorted.length - 1] ?? -1); i++) if (!present.has(i)) missing.push(i);
+  return missing;
+}

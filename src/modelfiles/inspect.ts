@@ -4,7 +4,7 @@
 // goes out (the CLI prints it, the language server turns its diagnostics into plan diagnostics).
 import { ModelConfigError, modelParams, parseHfConfig, withThousands } from '../core';
 import type { ModelShape } from '../protocol/layerMap';
-import { checkpointDataBytes, type Checkpoint, type CheckpointTensor } from './checkpoint';
+import { BLOCK_TENSOR_RE, checkpointDataBytes, groupBlocks, missingBlocks, type Checkpoint, type CheckpointTensor } from './checkpoint';
 
 export type CheckpointSeverity = 'error' | 'warning' | 'info';
 
@@ -76,7 +76,6 @@ export interface CheckpointReport {
   diagnostics: CheckpointDiagnostic[];
 }
 
-const LAYER_RE = /^model\.layers\.(\d+)\.(.+)$/;
 const EMBED = 'model.embed_tokens.weight';
 const HEAD = 'lm_head.weight';
 const NORM = 'model.norm.weight';
@@ -166,7 +165,7 @@ export function inspect(dir: string, checkpoint: Checkpoint | null, configText: 
   report.tensorCount = checkpoint.tensors.length;
   report.bytes = checkpointDataBytes(checkpoint);
   const dtypes = new Map<string, DtypeSummary>();
-  const blocks = new Map<number, Map<string, CheckpointTensor>>();
+  const blocks = groupBlocks(checkpoint.tensors);
   for (const t of checkpoint.tensors) {
     report.params += t.numel;
     const d = dtypes.get(t.dtype) ?? { dtype: t.dtype, tensors: 0, params: 0, bytes: 0 };
@@ -174,15 +173,10 @@ export function inspect(dir: string, checkpoint: Checkpoint | null, configText: 
     d.params += t.numel;
     d.bytes += t.byteLength;
     dtypes.set(t.dtype, d);
-    const m = LAYER_RE.exec(t.name);
-    if (m) {
-      const i = Number(m[1]);
-      if (!blocks.has(i)) blocks.set(i, new Map());
-      blocks.get(i)!.set(m[2]!, t);
-    } else if (t.name === EMBED) report.embed = summary(t);
+    if (t.name === EMBED) report.embed = summary(t);
     else if (t.name === HEAD) report.head = summary(t);
     else if (t.name === NORM) report.norm = summary(t);
-    else report.other.push(summary(t));
+    else if (!BLOCK_TENSOR_RE.test(t.name)) report.other.push(summary(t));
   }
   report.dtypes = [...dtypes.values()].sort((a, b) => b.bytes - a.bytes);
   report.tiedEmbeddings = report.head === null && report.embed !== null;
@@ -194,9 +188,8 @@ export function inspect(dir: string, checkpoint: Checkpoint | null, configText: 
     vocabSize: report.embed?.shape[0] ?? null,
     intermediateSize: report.layers.find((l) => l.intermediate !== null)?.intermediate ?? null,
   };
-  if (indices.length && indices[indices.length - 1] !== indices.length - 1) {
-    const missing: number[] = [];
-    for (let i = 0; i <= indices[indices.length - 1]!; i++) if (!blocks.has(i)) missing.push(i);
+  const missing = missingBlocks(indices);
+  if (missing.length) {
     diagnostics.push({ severity: 'error', code: 'layer-gap', message: `${blocksLabel(missing)} ${missing.length === 1 ? 'is' : 'are'} missing (no model.layers.N.* tensors)` });
   }
   if (report.other.length) {

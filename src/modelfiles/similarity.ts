@@ -3,13 +3,11 @@
 // tensor name at a time, chunk k of that tensor is read from every block in turn, decoded to
 // float32, and folded into running float64 sums (‖w_i‖², w_i·w_{i+1}). Each byte is read once and
 // memory stays at two raw chunks plus two float32 chunks (≈ 24 bytes × chunk), whatever the model size.
-import type { Checkpoint, CheckpointTensor } from './checkpoint';
+import { groupBlocks, missingBlocks, type Checkpoint, type CheckpointTensor } from './checkpoint';
 import { decodeToFloat32 } from './dtype';
 import { ShardReader } from './files';
 import { blocksLabel } from './inspect';
 import { DTYPE_SIZES } from './safetensors';
-
-const LAYER_RE = /^model\.layers\.(\d+)\.(.+)$/;
 
 export interface TensorSimilarity {
   /** Name inside the block, e.g. `self_attn.q_proj.weight`. */
@@ -62,19 +60,12 @@ function bySuffixOrder(a: string, b: string): number {
 
 /** Groups block tensors by suffix; keeps those present in every block with one shape. */
 function plan(c: Checkpoint, includeVectors: boolean): { numLayers: number; groups: { suffix: string; tensors: CheckpointTensor[] }[]; skipped: SimilarityReport['skipped'] } {
-  const blocks = new Map<number, Map<string, CheckpointTensor>>();
-  for (const t of c.tensors) {
-    const m = LAYER_RE.exec(t.name);
-    if (!m) continue;
-    const i = Number(m[1]);
-    if (!blocks.has(i)) blocks.set(i, new Map());
-    blocks.get(i)!.set(m[2]!, t);
-  }
+  const blocks = groupBlocks(c.tensors);
   const numLayers = blocks.size;
   const indices = [...blocks.keys()].sort((a, b) => a - b);
   const skipped: SimilarityReport['skipped'] = [];
-  if (indices.some((x, k) => x !== k)) {
-    const missing = Array.from({ length: indices[indices.length - 1]! + 1 }, (_, i) => i).filter((i) => !blocks.has(i));
+  const missing = missingBlocks(indices);
+  if (missing.length) {
     throw new Error(`adjacent blocks cannot be paired: ${blocksLabel(missing)} ${missing.length === 1 ? 'is' : 'are'} missing`);
   }
   const suffixes = new Set(indices.flatMap((i) => [...blocks.get(i)!.keys()]));
