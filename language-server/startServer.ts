@@ -15,7 +15,7 @@ import {
 } from '../src/protocol/languageServer';
 import { CheckpointChecks } from './checkpointChecks';
 import { Debouncer } from './debounce';
-import { PlanDocuments, uriToPath } from './documents';
+import { PlanDocuments, uriToPath, type AnalyzedDocument } from './documents';
 import { ModelResolver, type RemoteFetch } from './modelResolver';
 import { codeActions, FIX_ALL_KIND } from './service/codeActions';
 import { codeLenses } from './service/codeLens';
@@ -189,7 +189,7 @@ export function startServer(connection: Connection, runtime: ServerRuntime = {})
     return { kind: DocumentDiagnosticReportKind.Full, resultId, items };
   });
 
-  const withDoc = <T>(uri: string, fn: (d: NonNullable<ReturnType<PlanDocuments['get']>>) => T, none: T): T => {
+  const withDoc = <T>(uri: string, fn: (d: AnalyzedDocument) => T, none: T): T => {
     const d = documents.get(uri);
     return d ? fn(d) : none;
   };
