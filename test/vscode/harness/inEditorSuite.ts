@@ -14,7 +14,6 @@ export interface SuiteResult {
   state: 'passed' | 'failed' | 'skipped';
   ms?: number;
   error?: string;
-  reason?: string;
 }
 export interface SuiteResults {
   tests: SuiteResult[];

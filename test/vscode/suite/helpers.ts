@@ -1,5 +1,5 @@
 // Shared by the in-editor suites (bundled into each): the extension and its API, the workspace's
-// files, polling waits, and skips that carry their reason to the results file.
+// files, and polling waits.
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import type { SlayerStudioApi } from '../../../src/extension/extension';
@@ -39,21 +39,4 @@ export async function waitFor<T>(probe: () => T | undefined | false | Promise<T 
     if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 100));
   }
-}
-
-const REASONS_KEY = Symbol.for('slayer.suite.skipReasons');
-type Global = { [REASONS_KEY]?: Map<string, string> };
-
-/** Skip reasons by full test title, shared across the separately bundled suite files. */
-export function skipReasons(): Map<string, string> {
-  const g = globalThis as Global;
-  g[REASONS_KEY] ??= new Map();
-  return g[REASONS_KEY];
-}
-
-export function skipBecause(ctx: Mocha.Context, reason: string): never {
-  const t = ctx.currentTest ?? ctx.test;
-  if (t) skipReasons().set(t.fullTitle(), reason);
-  ctx.skip();
-  throw new Error('unreachable'); // ctx.skip() throws
 }
