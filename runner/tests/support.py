@@ -46,15 +46,21 @@ def cli_available() -> Optional[str]:
     return None
 
 
+def compile_plan_text(plan_text: str, directory: str | Path) -> dict[str, Any]:
+    """The LayerMap the real compiler (``slayer compile``) makes for ``plan_text``, saved as
+    ``directory/plan.slayer`` (so ``model ./base`` refers to ``directory/base``)."""
+    plan = Path(directory) / "plan.slayer"
+    plan.write_text(plan_text, encoding="utf-8")
+    r = subprocess.run(["node", str(CLI), "compile", str(plan)], capture_output=True, text=True, timeout=120)
+    if r.returncode != 0:
+        raise AssertionError(f"slayer compile failed ({r.returncode}):\n{r.stdout}\n{r.stderr}")
+    return dict(json.loads(r.stdout))
+
+
 def compile_plan(model_dir: Path, expand: str, extra: str = "") -> dict[str, Any]:
     """The LayerMap the real compiler makes for ``expand`` on the checkpoint at ``model_dir``."""
     with tempfile.TemporaryDirectory() as d:
-        plan = Path(d) / "plan.slayer"
-        plan.write_text(f"model {model_dir}\nexpand {expand}\n{extra}", encoding="utf-8")
-        r = subprocess.run(["node", str(CLI), "compile", str(plan)], capture_output=True, text=True, timeout=60)
-        if r.returncode != 0:
-            raise AssertionError(f"slayer compile failed ({r.returncode}):\n{r.stdout}\n{r.stderr}")
-        return json.loads(r.stdout)
+        return compile_plan_text(f"model {model_dir}\nexpand {expand}\n{extra}", d)
 
 
 def block(index: int, role: str, init: str, sources: Sequence[tuple[int, float]], zero: Iterable[str] = (),

@@ -14,7 +14,8 @@ import torch
 from slayer_runner.model import load_pretrained
 from slayer_runner.surgery import apply_layer_map
 from slayer_runner.tiny import make_tiny
-from tests.tiny_models import compile_plan, random_ids
+from tests.support import compile_plan_text
+from tests.tiny_models import random_ids
 
 CASES = {
     "llama-gqa": {"num_layers": 6, "hidden_size": 64, "intermediate_size": 128, "num_heads": 4, "num_kv_heads": 2,
@@ -30,7 +31,7 @@ def expand(root: str, spec: dict, init: str, zero: str = "o_proj, down_proj") ->
     if not os.path.exists(base):
         make_tiny(spec, base)
     n = spec["num_layers"]
-    lm = compile_plan(f"model ./base\nexpand (1+1) | (2+1) | {n - 3}\ninit {init}\nzero {zero}\n", root)
+    lm = compile_plan_text(f"model ./base\nexpand (1+1) | (2+1) | {n - 3}\ninit {init}\nzero {zero}\n", root)
     out = os.path.join(root, f"out-{init}-{zero.replace(', ', '-')}")
     apply_layer_map(lm, base, out)
     return lm, base, out

@@ -20,7 +20,8 @@ from typing import Any, Dict, List
 from slayer_runner.checkpoint import write_config
 from slayer_runner.events import parse_event_line
 from slayer_runner.tiny import config_json, full_spec
-from tests.tiny_models import compile_plan, node_validate, torchrun
+from tests.support import compile_plan_text
+from tests.tiny_models import node_validate, torchrun
 
 RUNNER = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # The run's tiny model; the plan compiles against its config.json (written alone, as the shape).
@@ -47,7 +48,7 @@ def make_run_dir(root: str, run_id: str, max_steps: int, phases: List[str], data
     write_config(Path(root, "shape"), config_json(full_spec(TINY)))
     qa = Path(root, "qa.jsonl")
     qa.write_text("".join(json.dumps({"prompt": f"Gates at sluice {i}?", "response": " Two."}) + "\n" for i in range(5)))
-    lm = compile_plan(PLAN, root)
+    lm = compile_plan_text(PLAN, root)
     d = Path(root, run_id)
     d.mkdir()
     (d / "layermap.json").write_text(json.dumps(lm))

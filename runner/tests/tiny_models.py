@@ -6,6 +6,7 @@ from typing import Any, Dict
 import torch
 
 from slayer_runner.model import CausalLM, ModelConfig
+from tests.support import ROOT, compile_plan_text
 
 
 def hf_config(layers: int = 4, hidden: int = 64, heads: int = 4, kv_heads: int = 2, vocab: int = 300,
@@ -48,9 +49,6 @@ def write_checkpoint(directory: str, model: CausalLM, config: Dict[str, Any]) ->
     return directory
 
 
-REPO = __import__("pathlib").Path(__file__).resolve().parents[2]
-
-
 def node_validate(kind: str, path: str) -> str:
     """Runs the TypeScript validator (src/protocol) on a JSON/JSONL file; returns '' or the error.
 
@@ -64,29 +62,12 @@ def node_validate(kind: str, path: str) -> str:
     }[kind]
     script = ("const {validateImportanceFile, parseEventLine} = require('./src/protocol/runnerEvents.ts');"
               "const fs = require('node:fs');" + script)
-    p = subprocess.run(["node", "--import", "tsx", "-e", script, path], cwd=REPO,
+    p = subprocess.run(["node", "--import", "tsx", "-e", script, path], cwd=ROOT,
                        capture_output=True, text=True, timeout=120)
     if p.returncode == 0:
         return ""
     errors = [ln for ln in p.stderr.splitlines() if "Error" in ln]
     return (errors or p.stderr.strip().splitlines() or ["node failed"])[-1]
-
-
-def compile_plan(plan_text: str, directory: str) -> Dict[str, Any]:
-    """Compiles a .slayer plan with the real plan core (`slayer compile`); `model ./base` refers to
-    `directory/base`."""
-    import json
-    import os
-    import subprocess
-
-    path = os.path.join(directory, "plan.slayer")
-    with open(path, "w", encoding="utf-8") as f:
-        f.write(plan_text)
-    p = subprocess.run(["node", str(REPO / "bin" / "slayer.js"), "compile", path], capture_output=True, text=True,
-                       timeout=120)
-    if p.returncode != 0:
-        raise RuntimeError(f"slayer compile failed: {p.stderr or p.stdout}")
-    return dict(json.loads(p.stdout))
 
 
 def expanded_model(directory: str, plan_text: str, spec: Dict[str, Any]) -> tuple[Dict[str, Any], str]:
@@ -98,7 +79,7 @@ def expanded_model(directory: str, plan_text: str, spec: Dict[str, Any]) -> tupl
     from slayer_runner.tiny import make_tiny
 
     make_tiny(spec, os.path.join(directory, "base"))
-    lm = compile_plan(plan_text, directory)
+    lm = compile_plan_text(plan_text, directory)
     with open(os.path.join(directory, "layermap.json"), "w", encoding="utf-8") as f:
         json.dump(lm, f)
     apply_layer_map(lm, os.path.join(directory, "base"), os.path.join(directory, "expanded"))
