@@ -7,7 +7,7 @@ and the RSS of a process that only imports the runner (the torch floor).
 
 Goals (issue 5): throughput >= 0.8x cp, peak RSS <= the largest shard.
 Run: npm run bench -- surgery   (or PYTHONPATH=runner /usr/bin/python3 bench/surgery.bench.py)
-Env: SLAYER_BENCH_LAYERS (default 9), SLAYER_BENCH_DIR (default: a temp dir under /tmp).
+Env: SLAYER_BENCH_LAYERS (default 9), SLAYER_BENCH_ROUNDS (default 3), SLAYER_BENCH_DIR (default: a temp dir under /tmp).
 """
 from __future__ import annotations
 
@@ -28,8 +28,8 @@ from slayer_runner.checkpoint import Checkpoint, directory_bytes, human_bytes  #
 from slayer_runner.tiny import make_tiny  # noqa: E402
 
 ENV = {**os.environ, "PYTHONPATH": str(ROOT / "runner")}
-EXPAND = "(2+1)x3 | 1 | 1◇"
-ROUNDS = int(os.environ.get("SLAYER_BENCH_ROUNDS", "3"))  # interleaved cp / surgery rounds   # on 9 blocks: 3 averaged new blocks, block 7 updated from 7 and 8, 8 deleted
+EXPAND = "(2+1)x3 | 1 | 1◇"  # on 9 blocks: 3 averaged new blocks, block 7 updated from 7 and 8, 8 deleted
+ROUNDS = int(os.environ.get("SLAYER_BENCH_ROUNDS", "3"))  # interleaved cp / surgery rounds
 
 
 # A child's ru_maxrss counts the memory of the process it was forked from (Linux records the old
@@ -66,7 +66,6 @@ def layer_map_for(src: Path) -> dict:
             if r.returncode == 0:
                 return json.loads(r.stdout)
             print(f"(compiler failed, using a hand-written LayerMap: {r.stderr.strip()[:200]})")
-    sys.path.insert(0, str(ROOT / "runner"))
     from tests.support import block, layer_map, zero_suffixes
     z = zero_suffixes(src)
     blocks, out = [], 0
