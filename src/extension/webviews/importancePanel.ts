@@ -130,14 +130,16 @@ export class ImportanceController implements ViewController {
     } else if (m.type === 'openImportanceFile') {
       const picked = await vscode.window.showOpenDialog({ canSelectMany: false, filters: { 'importance.json': ['json'] }, openLabel: 'Show importance' });
       if (!picked?.[0]) return;
+      let file: ImportanceFile;
       try {
-        await this.readFile(picked[0]);
+        file = await this.readFile(picked[0]);
       } catch (e) {
         this.host.post({ type: 'notice', level: 'error', message: `${picked[0].fsPath}: ${(e as Error).message}` });
         return;
       }
       await this.memento.update(CHOSEN_KEY, picked[0].toString());
-      this.found = undefined;
+      // What findImportance would now find first: the chosen file, read and validated just above.
+      this.found = { hit: { file, source: picked[0].fsPath }, notes: [] };
       await this.refresh();
     } else if (m.type === 'addBlock') {
       await this.addBlock(m.afterBlock);
