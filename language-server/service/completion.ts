@@ -6,7 +6,7 @@ import { CompletionItemKind, InsertTextFormat, MarkupKind, type CompletionItem, 
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import {
-  CATALOGUE, FINAL_METHODS, INIT_METHODS, PRECISIONS, SCHEDULES, STAGE_KEYS, TOP_LEVEL_KEYS, TRAIN_ITEMS, ZERO_TARGETS, type PlanAnalysis,
+  CATALOGUE, FINAL_METHODS, INIT_METHODS, PRECISIONS, RUN_OPTIONS, SCHEDULES, STAGE_KEYS, TOP_LEVEL_KEYS, TRAIN_ITEMS, ZERO_TARGETS, type PlanAnalysis,
 } from '../../src/core';
 import { KEY_DOCS, VALUE_DOCS } from './keyDocs';
 import { PAPER_EXPANSIONS, PLAN_SNIPPETS } from './snippets';
@@ -20,7 +20,6 @@ export interface CompletionSources {
   readonly homeDir: string;
 }
 
-const RUN_OPTIONS = ['on', 'gpus', 'nodes', 'gpu-memory'];
 
 export function completions(a: PlanAnalysis, pos: Position, src: CompletionSources, file: string | undefined): CompletionItem[] {
   const text = a.lines.text;

@@ -2,7 +2,7 @@
 // digits and operators (a deletion's count is marked `deprecated`: those blocks go away).
 import { SemanticTokensBuilder, type SemanticTokens, type SemanticTokensLegend } from 'vscode-languageserver';
 import {
-  FINAL_METHODS, INIT_METHODS, PRECISIONS, SCHEDULES, STAGE_KEYS, TOP_LEVEL_KEYS, TRAIN_ITEMS, ZERO_TARGETS, type PlanAnalysis, type Setting, type Word,
+  FINAL_METHODS, INIT_METHODS, PRECISIONS, RUN_OPTIONS, SCHEDULES, STAGE_KEYS, TOP_LEVEL_KEYS, TRAIN_ITEMS, ZERO_TARGETS, type PlanAnalysis, type Setting, type Word,
 } from '../../src/core';
 
 export const TOKEN_TYPES = ['keyword', 'property', 'parameter', 'number', 'operator', 'string', 'comment', 'enumMember', 'namespace', 'type', 'variable', 'macro'] as const;
@@ -19,7 +19,7 @@ interface Token {
   mods: TokenModifier[];
 }
 
-const RUN_OPTIONS = new Set(['on', 'gpus', 'nodes', 'gpu-memory']);
+const RUN_OPTION_SET = new Set(RUN_OPTIONS);
 /** The values the plan core accepts for init, final, zero, train, schedule and precision. */
 const ENUM_WORDS = new Set<string>([...INIT_METHODS, ...FINAL_METHODS, ...ZERO_TARGETS, ...TRAIN_ITEMS, ...SCHEDULES, ...PRECISIONS]);
 const OPERATOR_WORDS = new Set(['x', '×', '*']);
@@ -76,7 +76,7 @@ export function planTokens(a: PlanAnalysis): Token[] {
         else if (key === 'run') {
           s.args.forEach((w, i) => {
             const prev = s.args[i - 1]?.text;
-            if (RUN_OPTIONS.has(w.text)) word(w, 'parameter');
+            if (RUN_OPTION_SET.has(w.text)) word(w, 'parameter');
             else if (prev === 'on') word(w, 'namespace');
             else if (isNumberLike(w.text)) word(w, 'number');
           });

@@ -21,7 +21,7 @@ export type { DiagnosticCode, PlanDiagnostic, PlanFix, Severity, TextEdit } from
 export { CATALOGUE, catalogueIds, lookupCatalogue, parseHfConfig, shapeToHfConfig, ModelConfigError } from './models';
 export { countParams, embedParams, formatBytes, formatCount, headParams, memoryPerGpu, modelParams, paramsPerBlock, withThousands } from './accounting';
 export type { MemoryEstimate, ParallelStrategy } from './accounting';
-export { parseCount, parseFraction, parseMemorySize, SCHEDULES, PRECISIONS } from './stages';
+export { parseCount, parseFraction, parseMemorySize, SCHEDULES, PRECISIONS, RUN_OPTIONS } from './stages';
 export { formatPlan } from './format';
 export { LineIndex } from './text';
 export type { Position, Span } from './text';

@@ -38,6 +38,8 @@ export function parseMemorySize(text: string): number | null {
 }
 
 export const SCHEDULES = ['cosine', 'linear', 'constant'] as const;
+/** Options of the `run` statement: `run on HOST gpus N [nodes N] [gpu-memory 80GB]`. */
+export const RUN_OPTIONS: readonly string[] = ['on', 'gpus', 'nodes', 'gpu-memory'];
 export const PRECISIONS = ['bf16', 'fp16', 'fp32'] as const;
 
 const DEFAULTS: Record<'cpt' | 'sft', Omit<StageSpec, 'name' | 'kind' | 'data'>> = {
@@ -232,9 +234,8 @@ export function compileRun(stmt: Statement, diags: PlanDiagnostic[]): (RunTarget
   while (i < words.length) {
     const k = words[i]!;
     const v = words[i + 1];
-    const known = ['on', 'gpus', 'nodes', 'gpu-memory'];
-    if (!known.includes(k.text)) {
-      const guess = nearest(k.text, known);
+    if (!RUN_OPTIONS.includes(k.text)) {
+      const guess = nearest(k.text, RUN_OPTIONS);
       diags.push(diagnostic('SL002', 'error', k.span, `unknown run option "${k.text}"${guess ? `; did you mean "${guess}"?` : '; use: run on HOST gpus N [nodes N] [gpu-memory 80GB]'}`,
         { fixes: guess ? [{ title: `Change to "${guess}"`, edits: [{ span: k.span, newText: guess }], preferred: true }] : [] }));
       i++;
