@@ -7,9 +7,10 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, normalize } from 'node:path';
 import { after, before } from 'node:test';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { makeNonce, renderPanelHtml } from '../../src/extension/webviews/panelHtml';
 import type { HostMessage, ViewKind, ViewMessage } from '../../src/protocol/webviewMessages';
+import { launchChromium } from '../vscode/harness/browser';
 
 export const ROOT = join(__dirname, '..', '..');
 const BUNDLES = join(ROOT, 'dist', 'webview');
@@ -100,11 +101,7 @@ export async function startHarness(): Promise<Harness> {
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
-  });
+  const browser = await launchChromium();
   let n = 0;
   return {
     browser,

@@ -1,7 +1,7 @@
 // Debian's Chromium under playwright-core (never a downloaded browser), flags from the environment notes.
 import { chromium, type Browser } from 'playwright-core';
 
-export const CHROMIUM = '/usr/bin/chromium';
+const CHROMIUM = '/usr/bin/chromium';
 
 export function launchChromium(): Promise<Browser> {
   return chromium.launch({
