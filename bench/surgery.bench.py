@@ -24,7 +24,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "runner"))
 
-from slayer_runner.checkpoint import Checkpoint, directory_bytes, human_bytes  # noqa: E402
+from slayer_runner.checkpoint import Checkpoint, directory_bytes  # noqa: E402
+from slayer_runner.units import human_bytes  # noqa: E402
 from slayer_runner.tiny import make_tiny  # noqa: E402
 
 ENV = {**os.environ, "PYTHONPATH": str(ROOT / "runner")}

@@ -20,7 +20,6 @@ from typing import Any, Iterable, Iterator, Mapping, Optional, Sequence
 
 import torch
 
-from .units import human_bytes  # noqa: F401  (re-exported)
 from .safetensors_io import StreamWriter, TensorInfo, TensorReader, TensorSpec, open_reader, spec_of
 
 INDEX_FILE = "model.safetensors.index.json"

@@ -8,7 +8,8 @@ import math
 from pathlib import Path
 from typing import Any
 
-from .checkpoint import Checkpoint, CheckpointError, human_bytes
+from .checkpoint import Checkpoint, CheckpointError
+from .units import human_bytes
 from .safetensors_io import DTYPE_NAMES, SafetensorsError, read_header
 from .surgery import split_block_name
 

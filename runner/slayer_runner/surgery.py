@@ -35,11 +35,12 @@ from typing import Any, Iterator, Optional, Sequence
 
 import torch
 
-from .checkpoint import (DEFAULT_MAX_SHARD, Checkpoint, CheckpointError, ShardWriter, copy_extra_files,
-                         human_bytes, parse_size, plan_shards, split_shards, write_config)
+from .checkpoint import (DEFAULT_MAX_SHARD, Checkpoint, CheckpointError, ShardWriter, copy_extra_files, parse_size,
+                         plan_shards, split_shards, write_config)
 from .events import EventWriter, Progress
 from .layermap import LayerMap, LayerMapError, load_layer_map, validate_layer_map
 from .safetensors_io import SafetensorsError, TensorSpec, read_elements
+from .units import human_bytes
 
 BLOCK_RE = re.compile(r"^model\.layers\.(\d+)\.(.+)$")
 EMBED_PREFIX = "model.embed_tokens."
