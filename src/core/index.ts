@@ -25,3 +25,4 @@ export { parseCount, parseFraction, parseMemorySize, SCHEDULES, PRECISIONS, RUN_
 export { formatPlan } from './format';
 export { LineIndex } from './text';
 export type { Position, Span } from './text';
+export { layerMapOverlay, planOverlay } from './overlay';

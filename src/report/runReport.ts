@@ -4,6 +4,7 @@
 // at the boundary and reports, rather than hides, lines it cannot read.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { layerMapOverlay } from '../core';
 import { validateLayerMap, type LayerMap } from '../protocol/layerMap';
 import { parseEventLine, validateImportanceFile, type ImportanceFile, type MetricEvent, type RunnerEvent } from '../protocol/runnerEvents';
 import { ema } from '../../webview/shared/ema';
@@ -78,23 +79,16 @@ export function sparkline(values: readonly number[], width = 48): string {
 const PALETTE = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b'];
 
 function importanceGroups(imp: ImportanceFile, layerMap: LayerMap | null): BarGroup[] {
-  const deleted = new Set(layerMap?.deleted ?? []);
-  const finalSources = new Set<number>();
-  const insertAfter = new Set<number>();
-  if (layerMap) {
-    let lastKept = -1;
-    for (const b of layerMap.blocks) {
-      if (b.role === 'kept') lastKept = b.sources[0]?.layer ?? lastKept;
-      else if (b.role === 'new') insertAfter.add(lastKept);
-      else if (b.role === 'final') for (const s of b.sources) if (!deleted.has(s.layer)) finalSources.add(s.layer);
-    }
-  }
-  return Array.from({ length: imp.num_layers }, (_, i) => ({
-    label: String(i),
-    values: [imp.angular_all[i] ?? null, imp.angular_last[i] ?? null, imp.removal_drop?.[i] ?? null],
-    mark: deleted.has(i) ? 'deleted' : finalSources.has(i) ? 'final' : null,
-    insertAfter: insertAfter.has(i),
-  }));
+  const overlay = layerMap && layerMap.base.numLayers === imp.num_layers ? layerMapOverlay(layerMap).blocks : null;
+  return Array.from({ length: imp.num_layers }, (_, i) => {
+    const o = overlay?.[i];
+    return {
+      label: String(i),
+      values: [imp.angular_all[i] ?? null, imp.angular_last[i] ?? null, imp.removal_drop?.[i] ?? null],
+      mark: o?.status === 'deleted' || o?.status === 'final' ? o.status : null,
+      insertAfter: (o?.newAfter ?? 0) > 0,
+    };
+  });
 }
 
 export function buildRunReport(data: RunData, title: string): RunReport {

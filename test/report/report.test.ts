@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { analyzePlan } from '../../src/core';
+import { analyzePlan, layerMapOverlay, planOverlay } from '../../src/core';
 import type { ImportanceFile } from '../../src/protocol/runnerEvents';
 import { buildRunReport, ema, metricsByStage, readRunDir, sparkline } from '../../src/report/runReport';
 import { lineChartSvg, niceTicks } from '../../src/report/svgChart';
@@ -98,4 +98,13 @@ test('a log axis spanning less than two decades still has labelled ticks', () =>
   const svg = lineChartSvg({ title: 't', xLabel: 'x', yLabel: 'y', logY: true, series: [{ name: 's', color: '#000', points: [[0, 5.6], [1, 4.7]] }] });
   const labels = [...svg.matchAll(/text-anchor="end" dominant-baseline="middle"[^>]*>([^<]+)</g)].map((m) => m[1]);
   assert.deepEqual(labels, ['4.8', '5', '5.2', '5.4', '5.6']);
+});
+
+test('the overlay from a compiled LayerMap equals the one from the plan layout', () => {
+  for (const expand of ['(2+1)x8 | 13 | 1◇', '(4+1)x8', '16 (2+1)x8', '(2+1)x8 | 12 | 1◇', '(2+1)x6 | 17 | 1◇']) {
+    const a = analyzePlan(`model meta-llama/Llama-2-7b-hf\nexpand ${expand}\n`);
+    assert.ok(a.layerMap && a.layout && a.canonicalExpansion, expand);
+    const fromLayout = planOverlay(a.layout, { planFile: null, expand: a.canonicalExpansion, init: a.init });
+    assert.deepEqual(layerMapOverlay(a.layerMap).blocks, fromLayout.blocks, expand);
+  }
 });

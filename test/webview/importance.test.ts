@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { analyzePlan } from '../../src/core';
-import { planOverlay } from '../../src/extension/webviews/planOverlay';
+import { planOverlay } from '../../src/core';
 import { validateImportanceFile } from '../../src/protocol/runnerEvents';
 import { pngBytes, type ViewMessage } from '../../src/protocol/webviewMessages';
 import { frames, ROOT, type ViewPage, viewForSuite } from './harness';

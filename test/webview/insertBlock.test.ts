@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { analyzePlan } from '../../src/core';
 import { applyInsert, insertBlockAfter } from '../../src/extension/webviews/insertBlock';
-import { planOverlay } from '../../src/extension/webviews/planOverlay';
+import { planOverlay } from '../../src/core';
 
 const plan = (expand: string, extra = ''): string => `model meta-llama/Llama-2-7b-hf\nexpand ${expand}   # the paper's notation\n${extra}`;
 

@@ -10,7 +10,7 @@ import type { RunRegistry } from '../runs/runRegistry';
 import { importanceFromEvents } from './importanceFromEvents';
 import { insertBlockAfter } from './insertBlock';
 import type { PanelHost, ViewController } from './panelHost';
-import { planOverlay } from './planOverlay';
+import { planOverlay } from '../../core';
 import type { PlanSource } from './planSource';
 import { computeWeightSimilarity, localCheckpointOf } from './weightSimilarity';
 
