@@ -12,6 +12,7 @@ import { LocalTransport } from '../src/remote/localTransport';
 import { followScript } from '../src/remote/runScripts';
 import { SshTransport } from '../src/remote/sshTransport';
 import type { Transport } from '../src/remote/transport';
+import { PROJECT_PYTHON } from '../test/helpers/python';
 import { TestSshd } from '../test/remote/harness/sshd';
 
 const WRITER = `
@@ -57,7 +58,7 @@ async function measure(transport: Transport, workDir: string, runId: string, n: 
     f.start();
   });
   await new Promise((r) => setTimeout(r, 300)); // let the follower connect before writing
-  const writer = spawn('/usr/bin/python3', ['-c', WRITER, join(dir, 'events.jsonl'), String(n), String(interval)], { stdio: 'inherit' });
+  const writer = spawn(PROJECT_PYTHON, ['-c', WRITER, join(dir, 'events.jsonl'), String(n), String(interval)], { stdio: 'inherit' });
   const started = Date.now() / 1000;
   await done;
   writer.kill();

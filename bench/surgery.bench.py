@@ -6,7 +6,7 @@ place), and the surgery process's peak RSS next to the checkpoint, largest shard
 and the RSS of a process that only imports the runner (the torch floor).
 
 Goals (issue 5): throughput >= 0.8x cp, peak RSS <= the largest shard.
-Run: npm run bench -- surgery   (or PYTHONPATH=runner /usr/bin/python3 bench/surgery.bench.py)
+Run: npm run bench -- surgery   (or PYTHONPATH=runner .venv/bin/python bench/surgery.bench.py)
 Env: SLAYER_BENCH_LAYERS (default 9), SLAYER_BENCH_ROUNDS (default 3), SLAYER_BENCH_DIR (default: a temp dir under /tmp).
 """
 from __future__ import annotations

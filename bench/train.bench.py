@@ -4,7 +4,7 @@
 machine load affects both alike. Reports median tokens/s per setting (first steps of each round
 skipped), the ratio, and the trainable parameter counts.
 
-Run: npm run bench -- train   (or PYTHONPATH=runner /usr/bin/python3 bench/train.bench.py)
+Run: npm run bench -- train   (or PYTHONPATH=runner .venv/bin/python bench/train.bench.py)
 Env: SLAYER_BENCH_STEPS (per round, default 25), SLAYER_BENCH_ROUNDS (default 3).
 """
 from __future__ import annotations

@@ -12,6 +12,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { projectPython } from './lib/projectPython.mjs';
 
 const root = new URL('..', import.meta.url).pathname.replace(/\/$/, '');
 process.chdir(root);
@@ -42,7 +43,7 @@ slayer(['explain', 'examples/slayer-8b.slayer'], 'explain');
 banner('3/4 the whole flow on a tiny model on localhost: slayer run examples/demo.slayer --on localhost --tiny');
 mkdirSync(join(out, 'runs'), { recursive: true });
 const hostsFile = join(out, 'hosts.json');
-writeFileSync(hostsFile, `${JSON.stringify({ localhost: { python: '/usr/bin/python3', workDir: join(out, 'runs') } }, null, 2)}\n`);
+writeFileSync(hostsFile, `${JSON.stringify({ localhost: { python: projectPython(root), workDir: join(out, 'runs') } }, null, 2)}\n`);
 const before = new Set(readdirSync(join(out, 'runs')));
 const sample = join(root, 'runner', 'slayer_runner', 'assets', 'sample.txt');
 slayer([

@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # One idempotent set-up for a fresh Debian machine (and a quick no-op on a prepared one):
-# Debian packages the tests and the demo need, then the npm dependencies, then code-server.
+# Debian packages the tests and the demo need, the project's Python venv (.venv), the npm
+# dependencies, then code-server.
 # Called by `npm test`, `npm run demo` and .ci/run; safe to run again at any time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(
-  python3-torch python3-numpy           # the runner's only hard dependency (run with /usr/bin/python3)
   openssh-server openssh-client         # a real sshd on loopback for the remote-run tests
   chromium                              # webview and workbench tests through playwright-core
   munge slurm-client slurmctld slurmd   # a real single-node Slurm for the scheduler path
@@ -36,4 +36,18 @@ fi
 
 if [[ -x scripts/install-code-server.sh ]]; then
   scripts/install-code-server.sh
+fi
+
+# The project's Python environment: torch 2.x + transformers from the wheel store that pip's global
+# configuration reaches (offline; --retries 0 skips the unreachable public index at once). Rebuilt
+# only when scripts/python-requirements.txt changes.
+venv=.venv
+pywant=$(sha256sum scripts/python-requirements.txt | cut -d' ' -f1)
+pystamp=$venv/.slayer-setup-stamp
+if [[ ! -f $pystamp || $(cat "$pystamp") != "$pywant" || ! -x $venv/bin/python ]]; then
+  echo "setup: Python venv $venv (scripts/python-requirements.txt)"
+  [[ -x $venv/bin/python ]] || python3 -m venv "$venv"
+  "$venv/bin/pip" install --retries 0 --disable-pip-version-check -q -r scripts/python-requirements.txt
+  "$venv/bin/python" -c 'import torch, transformers; print("setup: torch", torch.__version__, "transformers", transformers.__version__)'
+  echo "$pywant" > "$pystamp"
 fi

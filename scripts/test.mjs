@@ -1,12 +1,13 @@
 #!/usr/bin/env node
 // The one test command (`npm test`): set-up, typecheck, lint, build, then every test suite —
-// TypeScript tests under node's test runner, the Python runner's tests under unittest — and a
+// TypeScript tests under node's test runner, the Python runner's tests under unittest with the project venv's Python — and a
 // closing line `N passed, N failed` that counts them all.
 // `npm test -- PATTERN…` runs only test files whose path contains one of the patterns.
 // SLAYER_SKIP_SETUP=1 skips scripts/setup.sh (for quick local loops).
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync, existsSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import { projectPython } from './lib/projectPython.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 process.chdir(root);
@@ -70,7 +71,7 @@ if (tsTests.length && buildOk) {
 const pyTests = findFiles('runner/tests', '.py').filter((f) => /test_[^/]*\.py$/.test(f)).filter(selected);
 if (pyTests.length) {
   const modules = pyTests.map((f) => relative('runner', f).replace(/\.py$/, '').replaceAll('/', '.'));
-  const r = run('python tests', '/usr/bin/python3', ['-m', 'unittest', '-v', ...modules], {
+  const r = run('python tests', projectPython(root), ['-m', 'unittest', '-v', ...modules], {
     capture: true, env: { PYTHONPATH: join(root, 'runner'), PYTHONDONTWRITEBYTECODE: '1' },
   });
   // unittest's summary goes to stderr: "Ran N tests" then "OK" or "FAILED (failures=a, errors=b)".

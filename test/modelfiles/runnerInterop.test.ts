@@ -11,11 +11,12 @@ import { modelParams, parseHfConfig } from '../../src/core';
 import { decodeToFloat32, loadAndInspect, readTensorBytes } from '../../src/modelfiles';
 import { encodeFromFloat32 } from '../../src/modelfiles/dtype';
 import { writeCheckpoint } from '../../src/modelfiles/writer';
+import { PROJECT_PYTHON } from '../helpers/python';
 import { tempDir } from './helpers';
 
 const root = join(__dirname, '..', '..');
 const runnerModule = join(root, 'runner', 'slayer_runner', 'safetensors_io.py');
-const skip = !existsSync(runnerModule) ? `the runner's safetensors module (${runnerModule}) is not in the tree` : !existsSync('/usr/bin/python3') ? '/usr/bin/python3 is missing' : false;
+const skip = !existsSync(runnerModule) ? `the runner's safetensors module (${runnerModule}) is not in the tree` : !existsSync(PROJECT_PYTHON) ? `${PROJECT_PYTHON} is missing (run scripts/setup.sh)` : false;
 const env = { ...process.env, PYTHONPATH: join(root, 'runner'), SLAYER_SAFETENSORS: 'builtin' };
 
 /** Per tensor, as torch sees it: dtype name, shape, sha256 of the raw bytes and of the float32 values. */
@@ -34,7 +35,7 @@ print(json.dumps(out))
 `;
 
 function python(args: string[]): string {
-  const r = spawnSync('/usr/bin/python3', args, { env, encoding: 'utf8', cwd: root, timeout: 120_000 });
+  const r = spawnSync(PROJECT_PYTHON, args, { env, encoding: 'utf8', cwd: root, timeout: 120_000 });
   assert.equal(r.status, 0, `python ${args.slice(0, 3).join(' ')}: ${r.stderr}`);
   return r.stdout;
 }

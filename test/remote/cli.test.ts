@@ -9,6 +9,7 @@ import { runCommand, type CliIo } from '../../src/cli/commands/run';
 import { killLeftoverRuns } from './harness/remoteFixture';
 import { missingTools, SSHD, TestSshd } from './harness/sshd';
 import { FAKE_RUNNER_DIR, tinyLayerMap } from './fixtures/tinyPlan';
+import { PROJECT_PYTHON } from '../helpers/python';
 
 class Capture implements CliIo {
   stdout = '';
@@ -22,7 +23,7 @@ class Capture implements CliIo {
   }
 }
 
-const skip = missingTools([SSHD, '/usr/bin/ssh', '/usr/bin/python3']);
+const skip = missingTools([SSHD, '/usr/bin/ssh', PROJECT_PYTHON]);
 
 describe('slayer run / runs / attach / cancel', { timeout: 120_000 }, () => {
   let dir: string;
@@ -34,7 +35,7 @@ describe('slayer run / runs / attach / cancel', { timeout: 120_000 }, () => {
     plan = join(dir, 'plan.layermap.json');
     writeFileSync(plan, JSON.stringify(tinyLayerMap()));
     if (!skip) sshd = await TestSshd.start();
-    const hostSettings = { python: '/usr/bin/python3', workDir: join(dir, 'work') };
+    const hostSettings = { python: PROJECT_PYTHON, workDir: join(dir, 'work') };
     writeFileSync(join(dir, 'hosts.json'), JSON.stringify({ localhost: hostSettings, 'slayer-test': hostSettings }));
     common = ['--hosts', join(dir, 'hosts.json'), '--store', join(dir, 'store'), '--runner', FAKE_RUNNER_DIR,
       ...(sshd ? ['--ssh-config', sshd.clientConfig] : [])];

@@ -10,9 +10,10 @@ import { Collector } from './harness/collect';
 import { makeRig, type Rig } from './harness/remoteFixture';
 import { missingTools, SSHD, TestSshd } from './harness/sshd';
 import { tinyLayerMap } from './fixtures/tinyPlan';
+import { PROJECT_PYTHON } from '../helpers/python';
 
 const RUNNER = join(__dirname, '..', '..', 'runner', 'slayer_runner');
-const skip = missingTools([SSHD, '/usr/bin/ssh', '/usr/bin/python3'])
+const skip = missingTools([SSHD, '/usr/bin/ssh', PROJECT_PYTHON])
   ?? (existsSync(join(RUNNER, '__main__.py')) ? null : 'the runner (runner/slayer_runner) is not in this tree yet');
 
 describe('end to end with the real runner over SSH', { skip: skip ?? false, timeout: 300_000 }, () => {
@@ -29,7 +30,7 @@ describe('end to end with the real runner over SSH', { skip: skip ?? false, time
 
   test('a tiny plan is compiled into a run, trains, and its metrics stream back', async () => {
     const layerMap = tinyLayerMap();
-    const settings = { ...defaultHostSettings('slayer-test'), python: '/usr/bin/python3', workDir: rig.workDir };
+    const settings = { ...defaultHostSettings('slayer-test'), python: PROJECT_PYTHON, workDir: rig.workDir };
     const rec = await rig.service.dispatch({
       host: 'slayer-test', layerMap, runConfig: buildRunConfig(layerMap, settings, { tinyModel: true, maxSteps: 2, device: 'cpu' }),
     });

@@ -11,8 +11,9 @@ import { makeRig, type Rig } from './harness/remoteFixture';
 import { SLURM_TOOLS, TestSlurm } from './harness/slurm';
 import { missingTools, SSHD, TestSshd } from './harness/sshd';
 import { tinyLayerMap, tinyRunConfig } from './fixtures/tinyPlan';
+import { PROJECT_PYTHON } from '../helpers/python';
 
-const skip = missingTools([SSHD, '/usr/bin/ssh', '/usr/bin/python3', ...SLURM_TOOLS]);
+const skip = missingTools([SSHD, '/usr/bin/ssh', PROJECT_PYTHON, ...SLURM_TOOLS]);
 
 describe('remote runs on Slurm over SSH', { skip: skip ?? false, timeout: 240_000 }, () => {
   let slurm: TestSlurm;

@@ -15,8 +15,9 @@ import { makeRig, type Rig } from './harness/remoteFixture';
 import { missingTools, SSHD, TestSshd } from './harness/sshd';
 import { TcpProxy } from './harness/tcpProxy';
 import { tinyLayerMap, tinyRunConfig } from './fixtures/tinyPlan';
+import { PROJECT_PYTHON } from '../helpers/python';
 
-const skip = missingTools([SSHD, '/usr/bin/ssh', '/usr/bin/python3']);
+const skip = missingTools([SSHD, '/usr/bin/ssh', PROJECT_PYTHON]);
 const EVENTS_PER_STEP = 2;
 const expectedEvents = (steps: number) => steps * EVENTS_PER_STEP + 4;
 

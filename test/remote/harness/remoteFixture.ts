@@ -12,6 +12,7 @@ import type { Transport } from '../../../src/remote/transport';
 import { FAKE_RUNNER_DIR } from '../fixtures/tinyPlan';
 import { killOnExit } from './processes';
 import type { TestSshd } from './sshd';
+import { PROJECT_PYTHON } from '../../helpers/python';
 
 export interface Rig {
   service: RunService;
@@ -33,7 +34,7 @@ export function makeRig(sshd: TestSshd | null, hostOverrides: Record<string, Par
   const settingsFor = (host: string): HostSettings => {
     let s = settings.get(host);
     if (!s) {
-      s = { ...defaultHostSettings(host), python: '/usr/bin/python3', workDir, ...hostOverrides[host] };
+      s = { ...defaultHostSettings(host), python: PROJECT_PYTHON, workDir, ...hostOverrides[host] };
       settings.set(host, s);
     }
     return s;

@@ -9,13 +9,14 @@ import { join } from 'node:path';
 import { launchChromium } from './browser';
 import { ARTIFACTS, installVsix, makeProfile, ROOT, startCodeServer } from './codeServer';
 import { bundleSuite, readResults, type SuiteResults } from './inEditorSuite';
+import { PROJECT_PYTHON } from '../../helpers/python';
 
 export const WORKSPACE_FIXTURE = join(ROOT, 'test', 'vscode', 'fixtures', 'workspace');
 
 /** Settings for runs on localhost: the Debian torch interpreter, a tiny random model, 3 steps. */
 export function runSettings(workDir: string, maxSteps = 3): Record<string, unknown> {
   return {
-    'slayer.hosts': { localhost: { python: '/usr/bin/python3', workDir } },
+    'slayer.hosts': { localhost: { python: PROJECT_PYTHON, workDir } },
     'slayer.defaultHost': 'localhost',
     'slayer.runs.tinyModel': true,
     'slayer.runs.maxSteps': maxSteps,

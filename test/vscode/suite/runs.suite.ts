@@ -1,6 +1,6 @@
 // "Run Expansion" on localhost from the editor: the command dispatches the open plan through the
 // same code as a remote host, the run appears in the registry, its events stream in, it finishes.
-// The profile's settings (written by the wrapper) point localhost at /usr/bin/python3, a tiny
+// The profile's settings (written by the wrapper) point localhost at the project venv's Python, a tiny
 // random model of the plan's shape, 3 steps, and a throwaway work dir.
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
