@@ -18,6 +18,7 @@ import importlib.util
 import json
 import os
 import platform
+import re
 import shutil
 import sys
 from dataclasses import dataclass, field
@@ -27,6 +28,9 @@ from typing import Any, Optional
 from .units import human_bytes
 from .layermap import LayerMapError, load_layer_map
 
+# The oldest torch the runner supports: what GPU hosts run (FSDP2, SDPA, torchrun that parses its
+# own flags on Python 3.11). Older builds are refused before anything starts.
+TORCH_FLOOR = (2, 1)
 OPTIONAL_LIBS = ("safetensors", "transformers", "tokenizers", "datasets", "huggingface_hub")
 BYTES_TRAINABLE = 16
 BYTES_FROZEN = 2
@@ -85,17 +89,29 @@ def gpus() -> tuple[Optional[str], list[dict[str, Any]]]:
     return torch.version.cuda, out
 
 
+def torch_version_tuple(version: str) -> tuple[int, int]:
+    """(major, minor) of a torch version string such as '2.13.0+cpu' or '2.1.0a0+git1234'."""
+    m = re.match(r"(\d+)\.(\d+)", version)
+    return (int(m.group(1)), int(m.group(2))) if m else (0, 0)
+
+
 def check(layer_map: Optional[dict[str, Any]], run: Optional[dict[str, Any]], output: Path,
           device: str = "auto") -> Report:
     r = Report()
     r.say("python", platform.python_version(), f"{platform.python_version()} ({sys.executable})")
     try:
         import torch
-        r.say("torch", torch.__version__)
     except ImportError:
         r.say("torch", None, "MISSING")
         r.problems.append("PyTorch is not importable with this Python: install torch, or set the host's "
                           "python / activate settings to an environment that has it")
+        return r
+    r.say("torch", torch.__version__)
+    if torch_version_tuple(str(torch.__version__)) < TORCH_FLOOR:
+        floor = ".".join(map(str, TORCH_FLOOR))
+        r.problems.append(f"torch {torch.__version__} is older than the runner supports (torch >= {floor}): "
+                          "install a current torch, or set the host's python / activate settings to an "
+                          "environment that has one")
         return r
     cuda_version, devices = gpus()
     r.say("cuda", cuda_version, f"{cuda_version or 'none'} (torch build); "

@@ -90,6 +90,25 @@ class Doctor(unittest.TestCase):
         self.assertIn("PROBLEM: PyTorch is not importable with this Python", r.stdout)
         self.assertNotIn("Traceback", r.stderr)
 
+    def test_a_torch_below_the_floor_is_refused_with_a_clear_answer(self) -> None:
+        # This venv's torch is current; an old one is simulated by its version string alone.
+        code = ("import runpy, sys, torch\n"
+                "torch.__version__ = '1.13.1+cpu'\n"
+                "sys.argv = ['slayer_runner', 'doctor', '--output-path', sys.argv[1]]\n"
+                "runpy.run_module('slayer_runner', run_name='__main__')\n")
+        r = subprocess.run([sys.executable, "-c", code, self.tmp.name], env=ENV, capture_output=True, text=True)
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertIn("PROBLEM: torch 1.13.1+cpu is older than the runner supports (torch >= 2.1)", r.stdout)
+        self.assertNotIn("Traceback", r.stderr)
+
+    def test_torch_versions_are_compared_by_major_and_minor(self) -> None:
+        from slayer_runner.doctor import TORCH_FLOOR, torch_version_tuple
+        self.assertEqual(torch_version_tuple("2.13.0+cpu"), (2, 13))
+        self.assertEqual(torch_version_tuple("2.1.0a0+git1234"), (2, 1))
+        self.assertLess(torch_version_tuple("1.13.1"), TORCH_FLOOR)
+        self.assertGreaterEqual(torch_version_tuple("2.1.2"), TORCH_FLOOR)
+        self.assertLess(torch_version_tuple("2.0.1"), TORCH_FLOOR)
+
     def test_too_large_for_memory_and_disk(self) -> None:
         lm = json.loads(json.dumps(self.lm))
         lm["params"].update({"total": 10**13, "trainable": 10**12})
