@@ -1,7 +1,7 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'out/**', 'node_modules/**', '.cache/**', '.vscode-test/**', 'runner/**', 'demo-output/**', 'test-results/**'] },
+  { ignores: ['dist/**', 'out/**', 'node_modules/**', '.venv/**', '.tools/**', '.cache/**', '.vscode-test/**', 'runner/**', 'demo-output/**', 'test-results/**', 'test-artifacts/**'] },
   ...tseslint.configs.recommended,
   {
     rules: {
