@@ -163,10 +163,6 @@ def load_state_dict(directory: str | os.PathLike[str]) -> dict[str, torch.Tensor
         return dict(ck.iter_tensors())
 
 
-def load_config(directory: str | os.PathLike[str]) -> dict[str, Any]:
-    return json.loads((Path(directory) / CONFIG_FILE).read_text(encoding="utf-8"))
-
-
 # ---------------------------------------------------------------------------------------------
 # Writing
 

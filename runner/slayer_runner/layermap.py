@@ -10,7 +10,9 @@ import json
 import math
 import os
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
+
+from .modelconfig import shape_from_config  # noqa: F401 — the ModelShape of a config.json, read once
 
 LAYER_MAP_VERSION = 1
 LAYER_MAP_KIND = "slayer.layermap"
@@ -193,30 +195,3 @@ def output_projection_suffixes(shape: dict[str, Any]) -> list[str]:
     if shape.get("mlpBias"):
         out.append("mlp.down_proj.bias")
     return out
-
-
-def shape_from_config(config: dict[str, Any]) -> dict[str, Any]:
-    """A ModelShape (camelCase, as in the LayerMap) from a Hugging Face config.json."""
-    get: Callable[[str, Any], Any] = lambda k, d=None: config.get(k, d)  # noqa: E731
-    heads = int(get("num_attention_heads"))
-    hidden = int(get("hidden_size"))
-    model_type = str(get("model_type", "llama"))
-    attention_bias = bool(get("attention_bias", False))
-    return {
-        "modelType": model_type,
-        "numLayers": int(get("num_hidden_layers")),
-        "hiddenSize": hidden,
-        "intermediateSize": int(get("intermediate_size")),
-        "numHeads": heads,
-        "numKvHeads": int(get("num_key_value_heads") or heads),
-        "headDim": int(get("head_dim") or hidden // heads),
-        "vocabSize": int(get("vocab_size")),
-        "tieEmbeddings": bool(get("tie_word_embeddings", False)),
-        "qkvBias": model_type == "qwen2" or attention_bias,
-        "oBias": attention_bias,
-        "mlpBias": bool(get("mlp_bias", False)),
-        "rmsNormEps": float(get("rms_norm_eps", 1e-6)),
-        "ropeTheta": float(get("rope_theta", 10000.0)),
-        "maxPositionEmbeddings": int(get("max_position_embeddings", 2048)),
-        "dtype": str(get("torch_dtype", "float32")),
-    }
