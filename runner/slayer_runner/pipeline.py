@@ -141,6 +141,11 @@ class Pipeline:
             return
         apply_layer_map(self.layer_map, base, expanded, self.events)
 
+    def backend_choice(self) -> dict[str, str]:
+        """run.json's optional model backend and attention kernel (backend.py; default auto)."""
+        return {"backend": str(self.run.get("backend") or "auto"),
+                "attention": str(self.run.get("attn_implementation") or "auto")}
+
     def importance(self) -> None:
         from . import importance
 
@@ -153,7 +158,7 @@ class Pipeline:
         on_gpu = self.d.device.type == "cuda"
         doc = importance.run(str(self.base_model()), cal, str(target), self.events,
                              seq_len=512 if on_gpu else 64, max_sequences=64 if on_gpu else 16,
-                             device=str(self.d.device), check=self.cancel.check)
+                             device=str(self.d.device), check=self.cancel.check, **self.backend_choice())
         self.artifact("importance", target)
         top = sorted(range(doc["num_layers"]), key=lambda i: -doc["angular_all"][i])[:3]
         self.events.phase("importance", "end", detail=f"highest angular distance: blocks {', '.join(map(str, top))}")
@@ -169,7 +174,7 @@ class Pipeline:
             raise PipelineError("train needs the expanded model (out/expanded): run the surgery phase first")
         opts = TrainOptions(str(expanded), self.layer_map, str(self.out), dict(self.run.get("datasets") or {}),
                             str(self.dir), self.run.get("max_steps"), str(self.run.get("device", "auto")),
-                            int(self.run.get("seed", 0)))
+                            int(self.run.get("seed", 0)), **self.backend_choice())
         summary = Trainer(opts, self.events, self.cancel, self.d).run()
         self.artifact("metrics", self.out / "metrics.jsonl")
         if self.d.main and "model" in summary:

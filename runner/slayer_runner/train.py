@@ -39,7 +39,9 @@ from torch import nn
 from .cancel import Cancelled, CancelToken
 from .data import IGNORE, Batch, load_tokenizer, open_stage_data
 from .events import EventWriter, Progress
-from .model import CausalLM, load_pretrained, read_config, torch_dtype
+from .backend import describe, load_model
+from .model import CausalLM, torch_dtype
+from .modelconfig import config_dtype, read_config
 
 CHECKPOINT_VERSION = 1
 MIN_LR_RATIO = 0.1
@@ -198,6 +200,8 @@ class TrainOptions:
     activation_checkpointing: Optional[bool] = field(default_factory=lambda: {"0": False, "1": True}.get(
         os.environ.get("SLAYER_ACTIVATION_CHECKPOINTING", "")))
     save_model: bool = True
+    backend: str = "auto"     # auto | transformers | builtin (backend.py)
+    attention: str = "auto"   # auto | sdpa | flash_attention_2 | eager (transformers backend)
 
 
 class Trainer:
@@ -230,8 +234,9 @@ class Trainer:
         half = self.d.device.type == "cuda" and any(self._precision(s) for s in stages)
         # Frozen weights stay in the checkpoint's half precision on GPU; trainable ones are float32
         # master weights (autocast runs the matmuls in bf16). On CPU everything is float32.
-        model = load_pretrained(self.o.model_dir, dtype=torch_dtype(self.config.get("torch_dtype")) if half else torch.float32,
-                                device=self.d.device)
+        model = load_model(self.o.model_dir, dtype=torch_dtype(config_dtype(self.config)) if half else torch.float32,
+                           device=self.d.device, backend=self.o.backend, attention=self.o.attention)
+        self.log(f"model: {describe(model)}")
         count = set_trainable(model, self.o.layer_map)
         for p in model.parameters():
             if p.requires_grad:
@@ -515,7 +520,7 @@ class Trainer:
         """The trained model as a Hugging Face checkpoint (checkpoint dtype) at out/model."""
         from .checkpoint import copy_extra_files, save_state_dict
 
-        dtype = torch_dtype(self.config.get("torch_dtype"))
+        dtype = torch_dtype(config_dtype(self.config))
         tied = bool(self.config.get("tie_word_embeddings"))
         tensors = {k: v.to(dtype).contiguous() for k, v in state.items() if not (tied and k == "lm_head.weight")}
         dest = self.out / "model"
@@ -549,10 +554,12 @@ def main(argv: List[str]) -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--micro-batch-tokens", type=int, default=TrainOptions.micro_batch_tokens)
     ap.add_argument("--fsdp", action="store_true", default=None)
+    ap.add_argument("--backend", default="auto", choices=("auto", "transformers", "builtin"))
+    ap.add_argument("--attn-implementation", default="auto", choices=("auto", "sdpa", "flash_attention_2", "eager"))
     a = ap.parse_args(argv)
     datasets = dict(kv.split("=", 1) for kv in a.data)
     opts = TrainOptions(a.model, load_layer_map(a.layer_map), a.output, datasets, os.getcwd(), a.max_steps,
-                        a.device, a.seed, a.micro_batch_tokens, a.fsdp)
+                        a.device, a.seed, a.micro_batch_tokens, a.fsdp, backend=a.backend, attention=a.attn_implementation)
     cancel = CancelToken()
     cancel.install()
     ev = EventWriter(a.events, a.run_id) if a.events else None
