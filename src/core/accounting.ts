@@ -1,7 +1,10 @@
 // Parameter and training-memory accounting. Per block (Llama family):
 //   q,o: 2·h·(heads·d)   k,v: 2·h·(kv·d)   gate,up,down: 3·h·i   two RMSNorms: 2·h   (+ biases)
+// plus, by family (contracts/model-families.json), q/k norms (2·d, Qwen3, Gemma 3) and the
+// feed-forward pre/post norms (2·h, Gemma 2/3); Phi-3's fused projections hold the same counts.
 // Reproduces the paper's Table 4 exactly (see docs/plan-language.md, "What is trained").
 import type { ExtraTensor, ModelShape, ParamCounts } from '../protocol/layerMap';
+import { modelFamily } from './families';
 
 export function paramsPerBlock(s: ModelShape): number {
   const q = s.numHeads * s.headDim;
@@ -10,6 +13,9 @@ export function paramsPerBlock(s: ModelShape): number {
   if (s.qkvBias) n += q + 2 * kv;
   if (s.oBias) n += s.hiddenSize;
   if (s.mlpBias) n += 2 * s.intermediateSize + s.hiddenSize;
+  const block = modelFamily(s.modelType)?.block;
+  if (block?.qkNorm) n += 2 * s.headDim;
+  if (block?.feedforwardNorms) n += 2 * s.hiddenSize;
   return n;
 }
 

@@ -19,6 +19,8 @@ export type { Layout, SegmentLayout, Range } from './layout';
 export { DIAGNOSTIC_CODES, nearest } from './diagnostics';
 export type { DiagnosticCode, PlanDiagnostic, PlanFix, Severity, TextEdit } from './diagnostics';
 export { CATALOGUE, catalogueIds, lookupCatalogue, parseHfConfig, shapeToHfConfig, ModelConfigError } from './models';
+export { modelFamily, SUPPORTED_MODEL_TYPES } from './families';
+export type { ModelFamily } from './families';
 export { countParams, embedParams, formatBytes, formatCount, headParams, memoryPerGpu, modelParams, paramsPerBlock, withThousands } from './accounting';
 export type { MemoryEstimate, ParallelStrategy } from './accounting';
 export { parseCount, parseFraction, parseMemorySize, SCHEDULES, PRECISIONS, RUN_OPTIONS } from './stages';

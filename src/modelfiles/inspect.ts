@@ -2,7 +2,7 @@
 // embeddings, the attention layout read off the projection shapes, and every disagreement with
 // config.json as a diagnostic. Pure: the checkpoint and config text come in, a JSON-able report
 // goes out (the CLI prints it, the language server turns its diagnostics into plan diagnostics).
-import { ModelConfigError, modelParams, parseHfConfig, withThousands } from '../core';
+import { ModelConfigError, modelFamily, modelParams, parseHfConfig, withThousands } from '../core';
 import type { ModelShape } from '../protocol/layerMap';
 import { BLOCK_TENSOR_RE, checkpointDataBytes, groupBlocks, missingBlocks, type Checkpoint, type CheckpointTensor } from './checkpoint';
 
@@ -132,7 +132,31 @@ function expectedBlockTensors(s: ModelShape): Map<string, { shape: number[]; why
     m.set('mlp.up_proj.bias', { shape: [i], why: mWhy });
     m.set('mlp.down_proj.bias', { shape: [h], why: `hidden_size ${h}` });
   }
+  const block = modelFamily(s.modelType)?.block;
+  if (block?.qkNorm) {
+    m.set('self_attn.q_norm.weight', { shape: [s.headDim], why: `head_dim ${s.headDim}` });
+    m.set('self_attn.k_norm.weight', { shape: [s.headDim], why: `head_dim ${s.headDim}` });
+  }
+  if (block?.feedforwardNorms) {
+    m.set('pre_feedforward_layernorm.weight', { shape: [h], why: `hidden_size ${h}` });
+    m.set('post_feedforward_layernorm.weight', { shape: [h], why: `hidden_size ${h}` });
+  }
+  if (block?.fused) fuse(m, s);
   return m;
+}
+
+/** Phi-3: q/k/v are one qkv_proj (rows q + 2·kv), gate/up one gate_up_proj (rows 2·i). */
+function fuse(m: Map<string, { shape: number[]; why: string }>, s: ModelShape): void {
+  const h = s.hiddenSize;
+  const rows = (s.numHeads + 2 * s.numKvHeads) * s.headDim;
+  for (const k of ['q', 'k', 'v']) {
+    m.delete(`self_attn.${k}_proj.weight`);
+    m.delete(`self_attn.${k}_proj.bias`);
+  }
+  m.delete('mlp.gate_proj.weight');
+  m.delete('mlp.up_proj.weight');
+  m.set('self_attn.qkv_proj.weight', { shape: [rows, h], why: `(num_attention_heads ${s.numHeads} + 2 × num_key_value_heads ${s.numKvHeads}) × head_dim ${s.headDim} = ${rows}, hidden_size ${h}` });
+  m.set('mlp.gate_up_proj.weight', { shape: [2 * s.intermediateSize, h], why: `2 × intermediate_size ${s.intermediateSize}, hidden_size ${h}` });
 }
 
 function parseConfig(configText: string | null, diags: CheckpointDiagnostic[]): ModelShape | null {
