@@ -2,8 +2,10 @@
 
 ``doctor --run-dir DIR`` reads DIR/run.json and DIR/layermap.json (output under DIR/out);
 ``doctor [--layer-map F] [--output-path P] [--device auto|cpu|cuda]`` checks a plan without a run dir.
-It prints the versions, devices, memory, disk and optional libraries, then judges whether the plan
-fits, and exits 0 when the run can go ahead, 1 (with the reasons) when it cannot.
+It prints the versions (Python, torch, CUDA, transformers, flash-attn), devices, memory, disk,
+optional libraries and the model backend and attention kernel the run will use (backend.py), then
+judges whether the plan fits, and exits 0 when the run can go ahead, 1 (with the reasons) when it
+cannot.
 
 Memory rule (weights and optimizer only; activations come on top): 16 bytes per trainable parameter
 (bf16 weight and gradient, fp32 master weight, Adam's two fp32 moments) + 2 bytes per frozen one,
@@ -128,6 +130,9 @@ def check(layer_map: Optional[dict[str, Any]], run: Optional[dict[str, Any]], ou
     r.say("disk", {"path": str(output), "free": free_disk}, f"{human_bytes(free_disk)} free at {where}")
     libs = {name: importlib.util.find_spec(name) is not None for name in OPTIONAL_LIBS}
     r.say("libraries", libs, ", ".join(f"{k} {'yes' if v else 'no'}" for k, v in libs.items()))
+    for name in ("transformers", "flash_attn"):
+        version = package_version(name)
+        r.say(name.replace("_", "-"), version, version or "not installed")
 
     if run is not None:
         device = str(run.get("device", device))
@@ -137,6 +142,7 @@ def check(layer_map: Optional[dict[str, Any]], run: Optional[dict[str, Any]], ou
                           f"(torch {torch.__version__}, built with CUDA {cuda_version or 'none'}): "
                           "run on a GPU host, or choose device cpu/auto")
     use_gpu = bool(devices) and device != "cpu"
+    _check_backend(r, run or {}, "cuda" if use_gpu else "cpu")
     world = 1
     if run is not None:
         world = int(run.get("nproc_per_node", 1)) * int(run.get("nnodes", 1))
@@ -149,6 +155,53 @@ def check(layer_map: Optional[dict[str, Any]], run: Optional[dict[str, Any]], ou
     if layer_map is not None:
         _judge_fit(r, layer_map, devices if use_gpu else [], world, avail_ram or total_ram, free_disk)
     return r
+
+
+def package_version(name: str) -> Optional[str]:
+    """The installed version of a package (None when it is not importable)."""
+    if importlib.util.find_spec(name) is None:
+        return None
+    from importlib import metadata
+    for dist in (name, name.replace("_", "-")):
+        try:
+            return metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            continue
+    return "unknown version"
+
+
+def _check_backend(r: Report, run: dict[str, Any], device: str) -> None:
+    """The backend and attention kernel run.json's choice resolves to on this host."""
+    from .backend import report as backend_report
+
+    backend = str(run.get("backend") or "auto")
+    attention = str(run.get("attn_implementation") or "auto")
+    got = backend_report(device, backend, attention)
+    r.facts["backend"], r.facts["attention"] = got["backend"], got["attention"]
+    if got["problem"]:
+        r.lines.append(f"{'backend':<14} {backend} (attention {attention}): cannot run here")
+        r.problems.append(f"run.json's backend {backend} / attn_implementation {attention}: {got['problem']}")
+        return
+    what = "transformers AutoModelForCausalLM" if got["backend"] == "transformers" else "in-house model (Llama, Mistral, Qwen2)"
+    r.lines.append(f"{'backend':<14} {what}, attention {got['attention']}"
+                   + (f" (asked: {backend})" if backend != "auto" else ""))
+    if got["backend"] == "builtin":
+        model_type = _source_model_type(run)
+        from .modelconfig import families
+        if model_type is not None and model_type in families() and not families()[model_type]["builtin"]:
+            r.problems.append(f"the model is {model_type}, which only the transformers backend computes: install "
+                              "transformers in the host's Python environment")
+
+
+def _source_model_type(run: dict[str, Any]) -> Optional[str]:
+    src = run.get("source_model")
+    if not src or run.get("tiny_model") is not None:
+        return None
+    cfg = Path(os.path.expanduser(str(src))) / "config.json"
+    try:
+        return str(json.loads(cfg.read_text(encoding="utf-8")).get("model_type"))
+    except (OSError, ValueError, AttributeError):
+        return None
 
 
 def _check_source(r: Report, src: str, libs: dict[str, bool]) -> None:
