@@ -54,7 +54,7 @@ export function parseHfConfig(text: string): ModelShape {
   const numKvHeads = int('num_key_value_heads', numHeads);
   const headDim = int('head_dim', d.head_dim ?? Math.floor(hiddenSize / numHeads));
   if (numHeads % numKvHeads !== 0) throw new ModelConfigError(`num_attention_heads (${numHeads}) is not a multiple of num_key_value_heads (${numKvHeads})`);
-  if (c.head_dim == null && d.head_dim === null && hiddenSize % numHeads !== 0) throw new ModelConfigError(`hidden_size (${hiddenSize}) is not divisible by num_attention_heads (${numHeads})`);
+  if ((c.head_dim === undefined || c.head_dim === null) && d.head_dim === null && hiddenSize % numHeads !== 0) throw new ModelConfigError(`hidden_size (${hiddenSize}) is not divisible by num_attention_heads (${numHeads})`);
   const dtype = typeof c.torch_dtype === 'string' ? c.torch_dtype : typeof c.dtype === 'string' ? c.dtype : 'float32';
   return {
     modelType,

@@ -19,6 +19,14 @@ export interface TinyModelSpec {
   seed: number;
 }
 
+/** Which code computes the model on the host (runner/slayer_runner/backend.py): transformers'
+ * AutoModelForCausalLM when importable (auto), or the runner's in-house model. */
+export type ModelBackend = 'auto' | 'transformers' | 'builtin';
+/** transformers' attn_implementation; auto = flash_attention_2 on CUDA with flash_attn, else sdpa. */
+export type AttnImplementation = 'auto' | 'sdpa' | 'flash_attention_2' | 'eager';
+export const MODEL_BACKENDS: readonly ModelBackend[] = ['auto', 'transformers', 'builtin'];
+export const ATTN_IMPLEMENTATIONS: readonly AttnImplementation[] = ['auto', 'sdpa', 'flash_attention_2', 'eager'];
+
 export interface RunConfig {
   v: typeof RUN_CONFIG_VERSION;
   run_id: string;
@@ -38,6 +46,10 @@ export interface RunConfig {
   nproc_per_node: number;
   nnodes: number;
   seed: number;
+  /** Optional; absent = auto. */
+  backend?: ModelBackend;
+  /** Optional; absent = auto. */
+  attn_implementation?: AttnImplementation;
 }
 
 export class RunConfigError extends Error {
@@ -75,5 +87,7 @@ export function validateRunConfig(value: unknown): RunConfig {
   if (!posInt(c.nproc_per_node)) fail('nproc_per_node');
   if (!posInt(c.nnodes)) fail('nnodes');
   if (!Number.isInteger(c.seed)) fail('seed');
+  if (c.backend !== undefined && !MODEL_BACKENDS.includes(c.backend as ModelBackend)) fail('backend');
+  if (c.attn_implementation !== undefined && !ATTN_IMPLEMENTATIONS.includes(c.attn_implementation as AttnImplementation)) fail('attn_implementation');
   return c as unknown as RunConfig;
 }
