@@ -118,6 +118,37 @@ class Families(unittest.TestCase):
                     self.assertEqual(changed, name.startswith(tuple(trainable)), name)
 
 
+class TransformersBackend(unittest.TestCase):
+    def test_gradient_checkpointing_recomputes_blocks_with_the_same_gradients(self) -> None:
+        from slayer_runner.backend import decoder_blocks, family, load_model
+
+        with tempfile.TemporaryDirectory() as d:
+            model = load_model(make_base(d, "qwen3"), torch.float32, "cpu", backend="transformers").train()
+            self.assertEqual(family(model), "qwen3")
+            blocks = decoder_blocks(model)
+            for p in model.parameters():
+                p.requires_grad_(False)
+            for p in blocks[2].parameters():
+                p.requires_grad_(True)
+            calls = [0] * len(blocks)
+            for i, b in enumerate(blocks):
+                def counted(*args: Any, _forward: Any = b.forward, i: int = i, **kwargs: Any) -> Any:
+                    calls[i] += 1
+                    return _forward(*args, **kwargs)
+                b.forward = counted
+            ids = random_ids(2, 12, VOCAB, seed=4)
+            grads = []
+            for flag in (False, True):
+                model.activation_checkpointing = flag
+                calls[:] = [0] * len(blocks)
+                model(ids).square().mean().backward()
+                grads.append([p.grad.clone() for p in blocks[2].parameters()])
+                model.zero_grad(set_to_none=True)
+                self.assertEqual(calls[2:], [2, 2] if flag else [1, 1])  # blocks in backward run again
+            for a, b in zip(*grads):
+                torch.testing.assert_close(a, b, rtol=0, atol=0)
+
+
 class LlamaParity(unittest.TestCase):
     def test_both_backends_give_the_same_loss_curve_and_transformers_reads_the_result(self) -> None:
         with tempfile.TemporaryDirectory() as d:
