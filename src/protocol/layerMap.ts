@@ -7,7 +7,7 @@ export const LAYER_MAP_KIND = 'slayer.layermap' as const;
 
 /** The shape of a Llama-family decoder, as read from config.json or the catalogue. */
 export interface ModelShape {
-  /** Hugging Face `model_type`: llama, mistral, qwen2. */
+  /** Hugging Face `model_type`, one of contracts/model-families.json (llama, mistral, qwen2, qwen3, gemma2, gemma3_text, phi3). */
   modelType: string;
   numLayers: number;
   hiddenSize: number;
