@@ -50,14 +50,16 @@ def choose_backend(choice: str, cfg: Optional[ModelConfig] = None) -> str:
     return choice
 
 
-def choose_attention(choice: str, device: Union[str, torch.device]) -> str:
+def choose_attention(choice: str, device: Union[str, torch.device], dtype: Optional[torch.dtype] = None) -> str:
     """The attention kernel transformers is asked for: auto = flash_attention_2 on CUDA when
-    flash_attn is importable, else sdpa."""
+    flash_attn is importable and the weights are half precision (its kernels take no float32),
+    else sdpa."""
     if choice not in ATTENTION:
         raise BackendError(f"unknown attention implementation {choice!r} ({', '.join(ATTENTION)})")
     cuda = torch.device(device).type == "cuda"
     if choice == "auto":
-        return "flash_attention_2" if cuda and available("flash_attn") else "sdpa"
+        half = dtype is None or dtype in (torch.bfloat16, torch.float16)
+        return "flash_attention_2" if cuda and half and available("flash_attn") else "sdpa"
     if choice == "flash_attention_2" and not (cuda and available("flash_attn")):
         raise BackendError("flash_attention_2 needs a CUDA device and the flash_attn package")
     return choice
@@ -142,10 +144,10 @@ def load_model(model_dir: str | os.PathLike[str], dtype: Optional[torch.dtype] =
     from transformers import AutoModelForCausalLM
 
     transformers.utils.logging.disable_progress_bar()  # runner.log is no terminal
-    kernel = choose_attention(attention, device)
+    dtype = dtype or torch_dtype(config_dtype(config))
+    kernel = choose_attention(attention, device, dtype)
     try:
-        hf = AutoModelForCausalLM.from_pretrained(
-            str(model_dir), dtype=dtype or torch_dtype(config_dtype(config)), attn_implementation=kernel)
+        hf = AutoModelForCausalLM.from_pretrained(str(model_dir), dtype=dtype, attn_implementation=kernel)
     except (OSError, ValueError) as err:
         raise ModelConfigError(f"transformers cannot load {model_dir}: {err}") from err
     return HFCausalLM(hf.to(device), cfg, kernel)

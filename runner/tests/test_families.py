@@ -119,6 +119,20 @@ class Families(unittest.TestCase):
 
 
 class TransformersBackend(unittest.TestCase):
+    def test_choices_resolve_here_and_impossible_ones_are_refused(self) -> None:
+        from slayer_runner.backend import BackendError, choose_attention, choose_backend
+        from slayer_runner.modelconfig import ModelConfig
+
+        qwen3 = ModelConfig.from_hf({**SIZES, "model_type": "qwen3"})
+        self.assertEqual(choose_backend("auto", qwen3), "transformers")  # importable in the project venv
+        self.assertEqual(choose_attention("auto", "cpu"), "sdpa")
+        self.assertEqual(choose_attention("auto", "cuda", torch.float32), "sdpa")  # flash kernels take no fp32
+        for call, message in ((lambda: choose_backend("builtin", qwen3), "does not compute qwen3"),
+                              (lambda: choose_backend("vllm"), "unknown backend"),
+                              (lambda: choose_attention("flash_attention_2", "cpu"), "needs a CUDA device")):
+            with self.assertRaisesRegex(BackendError, message):
+                call()
+
     def test_gradient_checkpointing_recomputes_blocks_with_the_same_gradients(self) -> None:
         from slayer_runner.backend import decoder_blocks, family, load_model
 
