@@ -86,7 +86,9 @@ class TrainOptions:
     device: str = "auto"
     seed: int = 0
     micro_batch_tokens: int = int(os.environ.get("SLAYER_MICRO_BATCH_TOKENS", "16384"))
-    fsdp: Optional[bool] = None  # None: automatic (CUDA and the DDP footprint exceeds one GPU)
+    # None: automatic (CUDA, several processes, and the DDP footprint exceeds one GPU);
+    # SLAYER_FSDP=0/1 overrides (run.json has no field for it).
+    fsdp: Optional[bool] = field(default_factory=lambda: {"0": False, "1": True}.get(os.environ.get("SLAYER_FSDP", "")))
     # None: on for CUDA, off on CPU; SLAYER_ACTIVATION_CHECKPOINTING=0/1 overrides.
     activation_checkpointing: Optional[bool] = field(default_factory=lambda: {"0": False, "1": True}.get(
         os.environ.get("SLAYER_ACTIVATION_CHECKPOINTING", "")))
@@ -346,11 +348,14 @@ def main(argv: List[str]) -> int:
     ap.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--micro-batch-tokens", type=int, default=TrainOptions.micro_batch_tokens)
-    ap.add_argument("--fsdp", action="store_true", default=None)
+    ap.add_argument("--fsdp", action="store_true", default=None,
+                    help="shard the model with FSDP2 over the processes (default: when it does not fit one GPU)")
     a = ap.parse_args(argv)
     datasets = dict(kv.split("=", 1) for kv in a.data)
     opts = TrainOptions(a.model, load_layer_map(a.layer_map), a.output, datasets, os.getcwd(), a.max_steps,
-                        a.device, a.seed, a.micro_batch_tokens, a.fsdp)
+                        a.device, a.seed, a.micro_batch_tokens)
+    if a.fsdp:
+        opts.fsdp = True
     cancel = CancelToken()
     cancel.install()
     ev = EventWriter(a.events, a.run_id) if a.events else None
