@@ -13,7 +13,7 @@ import contextlib
 import os
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any, Dict, Iterator, List, Optional
+from typing import Any, Dict, Iterable, Iterator, List, Optional, Set, Tuple
 
 import torch
 import torch.distributed as dist
@@ -144,6 +144,29 @@ def shard(model: nn.Module, d: Dist, compute_dtype: Optional[torch.dtype]) -> nn
             kwargs["mp_policy"] = MixedPrecisionPolicy(param_dtype=compute_dtype, reduce_dtype=torch.float32)
         fully_shard(unit, **kwargs)
     return model
+
+
+def load_shards(model: nn.Module, tensors: Iterable[Tuple[str, torch.Tensor]], d: Dist) -> Set[str]:
+    """Gives a model sharded on the meta device its storage and copies in this rank's part of each
+    checkpoint tensor, one tensor at a time: no rank ever holds the whole model. Returns the names
+    loaded (a tied head is the embedding and is skipped)."""
+    from torch.distributed.tensor import distribute_tensor
+
+    model.to_empty(device=d.device)
+    params = dict(model.named_parameters())  # de-duplicated: a tied lm_head is not listed
+    seen: Set[str] = set()
+    with torch.no_grad():
+        for name, full in tensors:
+            if name not in params:
+                continue
+            p = params[name]
+            if tuple(full.shape) != tuple(p.shape):
+                raise DistributedError(f"{name}: checkpoint shape {tuple(full.shape)} != model {tuple(p.shape)}")
+            # src_data_rank=None: every rank read the same tensor, so each slices its own shard locally.
+            mine = distribute_tensor(full.to(d.device, p.dtype), p.device_mesh, p.placements, src_data_rank=None)
+            p.to_local().copy_(mine.to_local())
+            seen.add(name)
+    return seen
 
 
 def is_fsdp(wrapped: nn.Module) -> bool:

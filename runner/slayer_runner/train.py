@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import hashlib
 import json
 import os
 import random
@@ -34,10 +35,11 @@ from torch import nn
 from .cancel import Cancelled, CancelToken
 from .data import IGNORE, Batch, load_tokenizer, open_stage_data
 from .distributed import (Dist, clip_gradients, fsdp_wanted, full_state_dict, gradient_sync, init_distributed,
-                          is_fsdp, wrap)
+                          is_fsdp, load_shards, wrap)
 from .events import EventWriter, Progress
-from .model import load_pretrained, read_config, torch_dtype
+from .model import CausalLM, ModelConfig, checkpoint_files, load_pretrained, read_config, torch_dtype
 from .optim import lr_factor, make_optimizer, make_schedule, micro_batch, stage_steps
+from .safetensors_io import iter_file
 from .train_state import CheckpointStore, digest, set_rng_state
 
 __all__ = ["TrainError", "TrainOptions", "Trainer", "train", "init_distributed", "lr_factor", "micro_batch",
@@ -102,14 +104,18 @@ def stage_precision(stage: Mapping[str, Any], device: torch.device) -> Optional[
     return {"bf16": torch.bfloat16, "fp16": torch.float16}.get(str(stage.get("precision", "bf16")))
 
 
-def load_model(opts: TrainOptions, config: Mapping[str, Any], d: Dist) -> Tuple[nn.Module, int]:
+def load_model(opts: TrainOptions, config: Mapping[str, Any], d: Dist, empty: bool = False) -> Tuple[nn.Module, int]:
     """Builds the expanded model for training and marks its trainable set: the one place a model is
-    constructed. Returns the model and its trainable parameter count."""
+    constructed. `empty`: on the meta device, without weights (FSDP gives each rank its shards
+    after sharding, so no rank holds the whole model). Returns the model and its trainable count."""
     half = any(stage_precision(s, d.device) for s in opts.layer_map.get("stages", []))
     # Frozen weights stay in the checkpoint's half precision on GPU; trainable ones are float32
     # master weights (autocast / FSDP's policy computes in bf16). On CPU everything is float32.
     dtype = torch_dtype(config.get("torch_dtype")) if half else torch.float32
-    model = load_pretrained(opts.model_dir, dtype=dtype, device=d.device)
+    if empty:  # the in-house model computes RoPE per call: it has no buffers to_empty would leave unset
+        model: nn.Module = CausalLM(ModelConfig.from_hf(config), device="meta").to(dtype)
+    else:
+        model = load_pretrained(opts.model_dir, dtype=dtype, device=d.device)
     count = set_trainable(model, opts.layer_map)
     for p in model.parameters():
         if p.requires_grad:
@@ -144,13 +150,17 @@ class Trainer:
         torch.manual_seed(self.o.seed)
         random.seed(self.o.seed)
         np.random.seed(self.o.seed)
-        model, count = load_model(self.o, self.config, self.d)
+        # Decided on a weightless model; an FSDP run keeps it and loads each rank's shards.
+        model, count = load_model(self.o, self.config, self.d, empty=True)
+        use_fsdp = fsdp_wanted(model, self.d, self.o.fsdp)
+        if not use_fsdp:
+            model, count = load_model(self.o, self.config, self.d)
         plan_count = int(self.o.layer_map["params"]["trainable"])
         if count != plan_count:
             raise TrainError(f"trainable parameters: the model has {count:,} but the plan's accounting says {plan_count:,}")
         total = sum(p.numel() for p in model.parameters())
         self.log(f"trainable parameters: {count:,} of {total:,} ({100 * count / total:.1f}%), equal to the plan's accounting")
-        wrapped = self._wrap(model)
+        wrapped = self._wrap(model, use_fsdp)
         self.model, self.wrapped = model, wrapped
         self.trainable = trainable_named(model)  # after wrapping: FSDP replaces the parameters
         resume = self.store.load_meta()
@@ -165,37 +175,42 @@ class Trainer:
             mid = resume if resume is not None and si == resume["stage"] else None
             summary["stages"].append(self._run_stage(si, stage, tokenizer, mid))
             resume = None
-        full = full_state_dict(wrapped) if self.o.save_model or is_fsdp(wrapped) else None
-        summary["digest"] = self._agreed_digest(full)
+        summary["digest"] = self._agreed_digest()
         if self.o.save_model:
+            full = full_state_dict(wrapped)  # gathered on rank 0 under FSDP
             if self.d.main:
-                assert full is not None
                 summary["model"] = str(self.save_model(full))
             self.d.barrier()
         return summary
 
-    def _wrap(self, model: nn.Module) -> nn.Module:
-        use_fsdp = fsdp_wanted(model, self.d, self.o.fsdp)
+    def _wrap(self, model: nn.Module, use_fsdp: bool) -> nn.Module:
         compute = next((p for p in (stage_precision(s, self.d.device) for s in self.o.layer_map.get("stages", [])) if p), None)
-        if use_fsdp:
-            self.log(f"FSDP over {self.d.world} processes: one unit per block, each wholly trainable or frozen")
-        elif self.d.world > 1:
-            self.log(f"DDP over {self.d.world} processes")
-        return wrap(model, self.d, use_fsdp, compute)
+        if not use_fsdp:
+            if self.d.world > 1:
+                self.log(f"DDP over {self.d.world} processes")
+            return wrap(model, self.d, False, compute)
+        self.log(f"FSDP over {self.d.world} processes: one unit per block, each wholly trainable or frozen")
+        wrapped = wrap(model, self.d, True, compute)
+        want = {n for n, _ in model.named_parameters()}
+        got = load_shards(model, (t for f in checkpoint_files(self.o.model_dir) for t in iter_file(f)), self.d)
+        if want - got:
+            raise TrainError(f"{self.o.model_dir}: missing tensors {sorted(want - got)[:5]}")
+        return wrapped
 
-    def _agreed_digest(self, full: Optional[Mapping[str, torch.Tensor]]) -> str:
-        """sha256 of the trained parameters. DDP ranks each hold a replica and must agree; FSDP
-        shards have nothing to compare, so rank 0 digests the gathered tensors."""
-        names = [n for n, _ in self.trainable]
-        if is_fsdp(self.wrapped):
-            return digest((n, full[n]) for n in names) if self.d.main and full is not None else ""
-        mine = digest(self.trainable)
-        if self.d.world > 1:
-            digests: List[Optional[str]] = [None] * self.d.world
-            dist.all_gather_object(digests, mine)
-            if len(set(digests)) != 1:
-                raise TrainError(f"ranks disagree on the trained parameters: {digests}")
-            self.log(f"parameters identical on {self.d.world} ranks (sha256 {', '.join(str(x)[:16] for x in digests)})")
+    def _agreed_digest(self) -> str:
+        """sha256 of the trained parameters. DDP ranks each hold a replica and must agree; FSDP ranks
+        hold different shards, so the digest is that of every rank's shard digest in rank order."""
+        fsdp = is_fsdp(self.wrapped)
+        mine = digest((n, p.to_local() if fsdp else p) for n, p in self.trainable)  # type: ignore[attr-defined]
+        if self.d.world == 1:
+            return mine
+        digests: List[Optional[str]] = [None] * self.d.world
+        dist.all_gather_object(digests, mine)
+        if fsdp:
+            return hashlib.sha256(" ".join(str(x) for x in digests).encode()).hexdigest()
+        if len(set(digests)) != 1:
+            raise TrainError(f"ranks disagree on the trained parameters: {digests}")
+        self.log(f"parameters identical on {self.d.world} ranks (sha256 {', '.join(str(x)[:16] for x in digests)})")
         return mine
 
     def _run_stage(self, si: int, stage: Mapping[str, Any], tokenizer: Any,
