@@ -153,6 +153,41 @@ def load_model(model_dir: str | os.PathLike[str], dtype: Optional[torch.dtype] =
     return HFCausalLM(hf.to(device), cfg, kernel)
 
 
+def empty_model(model_dir: str | os.PathLike[str], dtype: torch.dtype, backend: str = "auto",
+                attention: str = "auto") -> DecoderLM:
+    """The checkpoint's architecture on the meta device, without weights: FSDP shards it first and
+    then gives each rank only its part of every tensor (`distributed.load_shards`)."""
+    config = read_config(model_dir)
+    cfg = ModelConfig.from_hf(config)
+    if choose_backend(backend, cfg) == "builtin":
+        return CausalLM(cfg, device="meta").to(dtype)
+    from transformers import AutoConfig, AutoModelForCausalLM
+
+    kernel = choose_attention(attention, "meta", dtype)
+    hf_config = AutoConfig.from_pretrained(str(model_dir))
+    with torch.device("meta"):
+        hf = AutoModelForCausalLM.from_config(hf_config, dtype=dtype, attn_implementation=kernel)
+    return HFCausalLM(hf, cfg, kernel)
+
+
+def restore_buffers(model: nn.Module, device: torch.device) -> None:
+    """Recomputes the buffers a checkpoint does not hold (transformers' rotary tables) after
+    `to_empty` gave the model uninitialised storage. The in-house model has none: it computes
+    RoPE per call."""
+    if not isinstance(model, HFCausalLM):
+        return
+    for module in model.hf.modules():
+        names = getattr(module, "_non_persistent_buffers_set", set())
+        if not names:
+            continue
+        fresh = type(module)(config=module.config, device=device)  # rotary embeddings: the only such modules
+        for name in names:
+            setattr(module, name, getattr(fresh, name).to(device))
+        for name, value in vars(fresh).items():  # plain tensor attributes too (original_inv_freq)
+            if isinstance(value, torch.Tensor):
+                setattr(module, name, value.to(device))
+
+
 def describe(model: nn.Module) -> str:
     """One line for logs: backend, family, attention kernel."""
     cfg: ModelConfig = model.cfg  # type: ignore[assignment]

@@ -78,9 +78,7 @@ export interface SlurmJobShape {
 /**
  * job.sh for Slurm. srun starts one task per node. With several processes per node each task is
  * a torchrun agent (c10d rendezvous on the first node); with one process per node the tasks are
- * the workers themselves, given RANK/WORLD_SIZE/MASTER_ADDR from Slurm's variables (env:// init),
- * which also avoids torchrun where it is broken (torch 1.13 on Python 3.11 cannot parse its own
- * default --redirects).
+ * the workers themselves, given RANK/WORLD_SIZE/MASTER_ADDR from Slurm's variables (env:// init).
  */
 export function slurmJobScript(settings: HostSettings, shape: SlurmJobShape): string {
   const rendezvous = `MASTER_ADDR=$(scontrol show hostnames "$SLURM_JOB_NODELIST" | head -n 1)
