@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { cpSync, existsSync, mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
+import { CONTRACT_FILES, RUN_FILES } from '../protocol/contracts';
 import type { LayerMap } from '../protocol/layerMap';
 import { validateRunConfig, type RunConfig } from '../protocol/runConfig';
 import type { HostSettings } from './hostSettings';
@@ -122,18 +123,22 @@ export class RunService {
     }
     const staging = mkdtempSync(join(tmpdir(), 'slayer-pack-'));
     try {
-      mkdirSync(join(staging, 'runner'));
-      cpSync(this.options.runnerDir, join(staging, 'runner', basename(this.options.runnerDir)), {
+      const pkg = join(staging, RUN_FILES.runner, basename(this.options.runnerDir));
+      mkdirSync(join(staging, RUN_FILES.runner));
+      cpSync(this.options.runnerDir, pkg, {
         recursive: true,
         filter: (src) => !/(__pycache__|\.pyc$|\/tests?(\/|$))/.test(src.slice(this.options.runnerDir.length)),
       });
-      writeFileSync(join(staging, 'layermap.json'), `${JSON.stringify(layerMap, null, 1)}\n`);
-      writeFileSync(join(staging, 'run.json'), `${JSON.stringify(config, null, 1)}\n`);
-      writeFileSync(join(staging, 'label'), `${label}\n`);
+      // The runner validates with the very schemas this build validates with (runner/slayer_runner/contracts.py).
+      mkdirSync(join(pkg, 'contracts'), { recursive: true });
+      for (const [name, doc] of Object.entries(CONTRACT_FILES)) writeFileSync(join(pkg, 'contracts', name), `${JSON.stringify(doc, null, 1)}\n`);
+      writeFileSync(join(staging, RUN_FILES.layerMap), `${JSON.stringify(layerMap, null, 1)}\n`);
+      writeFileSync(join(staging, RUN_FILES.runConfig), `${JSON.stringify(config, null, 1)}\n`);
+      writeFileSync(join(staging, RUN_FILES.label), `${label}\n`);
       if (settings.scheduler === 'slurm') {
-        writeFileSync(join(staging, 'job.sh'), slurmJobScript(settings, { nnodes: config.nnodes, nprocPerNode: config.nproc_per_node }), { mode: 0o755 });
+        writeFileSync(join(staging, RUN_FILES.slurmJob), slurmJobScript(settings, { nnodes: config.nnodes, nprocPerNode: config.nproc_per_node }), { mode: 0o755 });
       } else {
-        writeFileSync(join(staging, 'launch.sh'), launchScript(settings, config.nproc_per_node), { mode: 0o755 });
+        writeFileSync(join(staging, RUN_FILES.launchScript), launchScript(settings, config.nproc_per_node), { mode: 0o755 });
       }
       return await collect('tar', ['-czf', '-', '-C', staging, '.']);
     } finally {
