@@ -12,7 +12,7 @@ Read top to bottom: `Trainer.run` → per stage `_run_stage` → per optimizer s
 - resumable checkpoints every `checkpointEvery` steps (and on cancel): trainable parameters,
   optimizer, scheduler, data position, RNG states; resuming gives bit-identical results.
 - DDP under torchrun/srun (gloo on CPU, nccl on CUDA); FSDP (torch ≥ 2.0, CUDA) when the run
-  asks for it or the model cannot fit one GPU under DDP.
+  asks for it or the model cannot fit one GPU under DDP (memory.py, the doctor's rule).
 """
 from __future__ import annotations
 
@@ -246,10 +246,11 @@ class Trainer:
             return self.o.fsdp
         if self.d.device.type != "cuda" or self.d.world == 1:
             return False
-        frozen = sum(p.numel() * p.element_size() for p in model.parameters() if not p.requires_grad)
-        trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
-        need = frozen + trainable * 16  # fp32 weight, grad, two AdamW moments
-        return need > 0.8 * torch.cuda.get_device_properties(self.d.device).total_memory
+        # The one fit rule (memory.py, the same as the doctor's and the plan's hover): shard when one GPU cannot hold it.
+        from .memory import fit_verdict, plan_memory
+
+        device_bytes = torch.cuda.get_device_properties(self.d.device).total_memory
+        return fit_verdict(plan_memory(self.o.layer_map, self.d.world), device_bytes) != "ddp"
 
     def _wrap(self, model: CausalLM) -> nn.Module:
         if self.d.world == 1:

@@ -19,7 +19,7 @@ export type { Layout, SegmentLayout, Range } from './layout';
 export { DIAGNOSTIC_CODES, nearest } from './diagnostics';
 export type { DiagnosticCode, PlanDiagnostic, PlanFix, Severity, TextEdit } from './diagnostics';
 export { CATALOGUE, catalogueIds, lookupCatalogue, parseHfConfig, shapeToHfConfig, ModelConfigError } from './models';
-export { countParams, embedParams, formatBytes, formatCount, headParams, memoryPerGpu, modelParams, paramsPerBlock, withThousands } from './accounting';
+export { countParams, embedParams, fitVerdict, formatBytes, formatCount, headParams, memoryPerGpu, modelParams, paramsPerBlock, withThousands } from './accounting';
 export type { MemoryEstimate, ParallelStrategy } from './accounting';
 export { parseCount, parseFraction, parseMemorySize, SCHEDULES, PRECISIONS, RUN_OPTIONS } from './stages';
 export { formatPlan } from './format';
