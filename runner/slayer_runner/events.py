@@ -46,6 +46,27 @@ def validate_event(value: Any) -> dict[str, Any]:
     return value
 
 
+IMPORTANCE_FILE_VERSION = 1
+IMPORTANCE_SERIES = ("angular_all", "angular_last", "removal_drop", "insert_copy_drop", "insert_average_drop")
+
+
+def validate_importance_file(value: Any) -> dict[str, Any]:
+    """Checks importance.json (contracts/importance.schema.json, and every series holds num_layers values)."""
+    if not isinstance(value, dict):
+        raise EventError("importance.json: not an object")
+    v = value.get("v")
+    if isinstance(v, bool) or v != IMPORTANCE_FILE_VERSION:
+        raise EventError(f"importance.json: unsupported version {'undefined' if 'v' not in value else 'null' if v is None else v}")
+    try:
+        contracts.schema("importance").validate(value)
+    except SchemaError as err:
+        raise EventError(f"importance.json: {err}") from None
+    for k in IMPORTANCE_SERIES:
+        if value[k] is not None and len(value[k]) != value["num_layers"]:
+            raise EventError(f'importance.json: "{k}" must hold {value["num_layers"]} numbers')
+    return value
+
+
 def _refuse_constant(name: str) -> Any:
     # JSON.parse refuses NaN/Infinity; so do we.
     raise EventError(f"not JSON: {name} is not a JSON value")

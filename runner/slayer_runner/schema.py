@@ -132,7 +132,8 @@ class Schema:
             self._fail(path, f"expected one of {', '.join(map(str, s['enum']))}")
         if _is_number(v):
             if _is_number(s.get("minimum")) and v < s["minimum"]:
-                kind = "an integer" if s.get("type") == "integer" else "a number"
+                types = s.get("type")
+                kind = "an integer" if types == "integer" or (isinstance(types, list) and "integer" in types) else "a number"
                 self._fail(path, f"expected {kind} ≥ {_num_text(s['minimum'])}")
             if _is_number(s.get("maximum")) and v > s["maximum"]:
                 self._fail(path, f"expected a number ≤ {_num_text(s['maximum'])}")

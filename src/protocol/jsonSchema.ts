@@ -118,7 +118,8 @@ export class Schema {
     if ('const' in s && v !== s.const) this.fail(path, `expected ${JSON.stringify(s.const)}`);
     if (Array.isArray(s.enum) && !s.enum.includes(v)) this.fail(path, `expected one of ${s.enum.join(', ')}`);
     if (isNumber(v)) {
-      if (typeof s.minimum === 'number' && v < s.minimum) this.fail(path, s.type === 'integer' ? `expected an integer ≥ ${s.minimum}` : `expected a number ≥ ${s.minimum}`);
+      const integer = s.type === 'integer' || (Array.isArray(s.type) && s.type.includes('integer'));
+      if (typeof s.minimum === 'number' && v < s.minimum) this.fail(path, `expected ${integer ? 'an integer' : 'a number'} ≥ ${s.minimum}`);
       if (typeof s.maximum === 'number' && v > s.maximum) this.fail(path, `expected a number ≤ ${s.maximum}`);
     }
     if (typeof v === 'string') {

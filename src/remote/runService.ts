@@ -123,15 +123,8 @@ export class RunService {
     }
     const staging = mkdtempSync(join(tmpdir(), 'slayer-pack-'));
     try {
-      const pkg = join(staging, RUN_FILES.runner, basename(this.options.runnerDir));
       mkdirSync(join(staging, RUN_FILES.runner));
-      cpSync(this.options.runnerDir, pkg, {
-        recursive: true,
-        filter: (src) => !/(__pycache__|\.pyc$|\/tests?(\/|$))/.test(src.slice(this.options.runnerDir.length)),
-      });
-      // The runner validates with the very schemas this build validates with (runner/slayer_runner/contracts.py).
-      mkdirSync(join(pkg, 'contracts'), { recursive: true });
-      for (const [name, doc] of Object.entries(CONTRACT_FILES)) writeFileSync(join(pkg, 'contracts', name), `${JSON.stringify(doc, null, 1)}\n`);
+      writeRunnerPackage(this.options.runnerDir, join(staging, RUN_FILES.runner, basename(this.options.runnerDir)));
       writeFileSync(join(staging, RUN_FILES.layerMap), `${JSON.stringify(layerMap, null, 1)}\n`);
       writeFileSync(join(staging, RUN_FILES.runConfig), `${JSON.stringify(config, null, 1)}\n`);
       writeFileSync(join(staging, RUN_FILES.label), `${label}\n`);
@@ -244,6 +237,19 @@ export class RunService {
     for (const id of [...this.monitors.keys()]) this.detach(id);
     this.store.flush();
   }
+}
+
+/**
+ * Copies the slayer_runner package (without caches and tests) to `dest`, with the contracts this
+ * build validates with in dest/contracts/, where the runner looks first (runner/slayer_runner/contracts.py).
+ */
+export function writeRunnerPackage(runnerDir: string, dest: string): void {
+  cpSync(runnerDir, dest, {
+    recursive: true,
+    filter: (src) => !/(__pycache__|\.pyc$|\/tests?(\/|$))/.test(src.slice(runnerDir.length)),
+  });
+  mkdirSync(join(dest, 'contracts'), { recursive: true });
+  for (const [name, doc] of Object.entries(CONTRACT_FILES)) writeFileSync(join(dest, 'contracts', name), `${JSON.stringify(doc, null, 1)}\n`);
 }
 
 function collect(cmd: string, args: string[], stdin?: Buffer): Promise<Buffer> {
