@@ -31,8 +31,6 @@ export interface DispatchRequest {
   planFile?: string | null;
   /** Environment for the runner (e.g. HF_TOKEN): sent on stdin, never on argv or in a file. */
   secrets?: Record<string, string>;
-  /** Skip the doctor pre-flight (tests of the transport with a fixture runner that has none). */
-  skipDoctor?: boolean;
   onStep?(step: DispatchStep, detail: string): void;
 }
 
@@ -95,11 +93,9 @@ export class RunService {
     this.store.put(record);
 
     try {
-      if (!req.skipDoctor) {
-        step('doctor', `checking the host with the runner's doctor`);
-        const doc = await transport.exec(doctorScript(settings, id), { timeoutMs: 300_000 });
-        if (doc.code !== 0) throw new DoctorError(req.host, doc.stdout.toString('utf8') + doc.stderr);
-      }
+      step('doctor', `checking the host with the runner's doctor`);
+      const doc = await transport.exec(doctorScript(settings, id), { timeoutMs: 300_000 });
+      if (doc.code !== 0) throw new DoctorError(req.host, doc.stdout.toString('utf8') + doc.stderr);
       step('launch', settings.scheduler === 'slurm' ? 'submitting with sbatch' : 'starting detached');
       const stdin = secretsStdin(req.secrets ?? {});
       if (settings.scheduler === 'slurm') {
