@@ -13,7 +13,7 @@ import contextlib
 import os
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any, Dict, Iterable, Iterator, List, Optional, Set, Tuple
+from typing import Any, Dict, Iterable, Iterator, List, Mapping, Optional, Set, Tuple
 
 import torch
 import torch.distributed as dist
@@ -81,19 +81,17 @@ def init_distributed(device: str = "auto") -> Dist:
 # ---------------------------------------------------------------------------------------------
 # Choosing and applying the wrapper
 
-def ddp_bytes(model: nn.Module) -> int:
-    """What one device holds under DDP: frozen weights as they are, and per trainable parameter an
-    fp32 weight, gradient and two AdamW moments."""
-    frozen = sum(p.numel() * p.element_size() for p in model.parameters() if not p.requires_grad)
-    return frozen + 16 * sum(p.numel() for p in model.parameters() if p.requires_grad)
-
-
-def fsdp_wanted(model: nn.Module, d: Dist, asked: Optional[bool]) -> bool:
+def fsdp_wanted(d: Dist, asked: Optional[bool], layer_map: Mapping[str, Any]) -> bool:
+    """FSDP when asked, or on CUDA with several processes when the plan does not fit one GPU under
+    DDP by the one fit rule (memory.py: the doctor's and the plan hover's)."""
     if asked is not None:
         return asked and d.world > 1
     if d.device.type != "cuda" or d.world == 1:
         return False
-    return ddp_bytes(model) > 0.8 * torch.cuda.get_device_properties(d.device).total_memory
+    from .memory import fit_verdict, plan_memory
+
+    device_bytes = torch.cuda.get_device_properties(d.device).total_memory
+    return fit_verdict(plan_memory(dict(layer_map), d.world), device_bytes) != "ddp"
 
 
 def fsdp_units(model: nn.Module) -> List[nn.Module]:

@@ -29,12 +29,11 @@ import torch
 from torch import nn
 
 from .data import SAMPLE_TEXT, calibration_batch, load_tokenizer
-from .events import EventWriter, Progress
+from .events import IMPORTANCE_FILE_VERSION, EventWriter, Progress, validate_importance_file
 from .backend import DecoderLM, describe, load_model
 from .model import token_logprobs
 
 METRICS = ("angular", "removal", "insert")
-IMPORTANCE_FILE_VERSION = 1
 
 
 def _batches(ids: torch.Tensor, batch_size: int) -> List[torch.Tensor]:
@@ -185,7 +184,7 @@ def run(model_dir: str, calibration: Optional[str], output: str, events: Optiona
     ids = calibration_batch(source, load_tokenizer(model_dir, cfg.vocab_size), cfg.vocab_size, seq_len, max_sequences)
     t0 = time.monotonic()
     result = measure(model, ids, metrics, batch_size, events, check)
-    doc = importance_file(result, model_dir, source, ids)
+    doc = validate_importance_file(importance_file(result, model_dir, source, ids))
     write_json(output, doc)
     if events is not None:
         events.log(f"importance: {describe(model)}, {cfg.num_layers} blocks, {ids.numel()} calibration tokens, "

@@ -157,7 +157,7 @@ class Trainer:
         np.random.seed(self.o.seed)
         # Decided on a weightless model; an FSDP run keeps it and loads each rank's shards.
         model, count = load_model(self.o, self.config, self.d, empty=True)
-        use_fsdp = fsdp_wanted(model, self.d, self.o.fsdp)
+        use_fsdp = fsdp_wanted(self.d, self.o.fsdp, self.o.layer_map)
         if not use_fsdp:
             model, count = load_model(self.o, self.config, self.d)
         plan_count = int(self.o.layer_map["params"]["trainable"])

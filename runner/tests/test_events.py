@@ -15,7 +15,7 @@ from slayer_runner.events import EventError, EventWriter, Progress, parse_event_
 from tests.support import TempDirTest
 
 ROOT = Path(__file__).resolve().parents[2]
-FIXTURES = ROOT / "test" / "fixtures" / "events"
+FIXTURES = ROOT / "contracts" / "fixtures" / "events"
 
 
 def read_events(path: Path) -> list[dict]:

@@ -1,7 +1,7 @@
 // The checker and compiler: from a parsed plan to diagnostics, the resolved model, the block
 // layout, parameter and memory accounting, and the LayerMap when the plan compiles.
 import { LAYER_MAP_KIND, LAYER_MAP_VERSION, outputProjectionSuffixes, type ExtraTensor, type LayerMap, type ModelShape, type ParamCounts, type RunTarget, type StageSpec } from '../protocol/layerMap';
-import { countParams, memoryPerGpu, formatBytes, type MemoryEstimate } from './accounting';
+import { countParams, fitVerdict, memoryPerGpu, formatBytes, type MemoryEstimate } from './accounting';
 import { findStatement, type PlanAst, type Statement, type Word } from './ast';
 import { diagnostic, nearest, type PlanDiagnostic } from './diagnostics';
 import { formatExpansion, hasDiamond } from './expansion';
@@ -304,8 +304,9 @@ export function analyzePlan(text: string, opts: AnalyzeOptions = {}): PlanAnalys
     if (run && runStmt) {
       const cap = run.gpuMemory ?? DEFAULT_GPU_MEMORY;
       const capText = run.gpuMemory ? formatBytes(cap) : '80 GiB (A100 80GB; set gpu-memory to change)';
-      if (memory.ddp.total > cap) {
-        if (memory.fsdp.total <= cap) {
+      const fit = fitVerdict(memory, cap);
+      if (fit !== 'ddp') {
+        if (fit === 'fsdp') {
           diags.push(diagnostic('SL051', 'info', runStmt.span, `with DDP each GPU needs ${formatBytes(memory.ddp.total)} before activations, more than ${capText}; fully sharded (FSDP) over ${gpus} GPUs needs ${formatBytes(memory.fsdp.total)}, which the runner will use`));
         } else {
           diags.push(diagnostic('SL051', 'error', runStmt.span, `training needs ${formatBytes(memory.fsdp.total)} per GPU even fully sharded over ${gpus} GPUs (before activations), more than ${capText}`));

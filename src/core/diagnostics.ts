@@ -35,7 +35,6 @@ export interface PlanDiagnostic {
 
 /** Every code with a one-line title; the docs explain each under its anchor. */
 export const DIAGNOSTIC_CODES = {
-  SL001: 'Syntax error',
   SL002: 'Unknown key',
   SL003: 'Duplicate statement',
   SL004: 'Bad or missing value',

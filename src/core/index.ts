@@ -21,7 +21,7 @@ export type { DiagnosticCode, PlanDiagnostic, PlanFix, Severity, TextEdit } from
 export { CATALOGUE, catalogueIds, lookupCatalogue, parseHfConfig, shapeToHfConfig, ModelConfigError } from './models';
 export { modelFamily, SUPPORTED_MODEL_TYPES } from './families';
 export type { ModelFamily } from './families';
-export { countParams, embedParams, formatBytes, formatCount, headParams, memoryPerGpu, modelParams, paramsPerBlock, withThousands } from './accounting';
+export { countParams, embedParams, fitVerdict, formatBytes, formatCount, headParams, memoryPerGpu, modelParams, paramsPerBlock, withThousands } from './accounting';
 export type { MemoryEstimate, ParallelStrategy } from './accounting';
 export { parseCount, parseFraction, parseMemorySize, SCHEDULES, PRECISIONS, RUN_OPTIONS } from './stages';
 export { formatPlan } from './format';

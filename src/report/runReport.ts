@@ -5,6 +5,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { layerMapOverlay } from '../core';
+import { RUN_FILES, RUN_OUT_FILES } from '../protocol/contracts';
 import { validateLayerMap, type LayerMap } from '../protocol/layerMap';
 import { parseEventLine, validateImportanceFile, type ImportanceFile, type MetricEvent, type RunnerEvent } from '../protocol/runnerEvents';
 import { ema } from '../../webview/shared/ema';
@@ -25,7 +26,7 @@ export interface RunReport {
 }
 
 export function readRunDir(dir: string): RunData {
-  const eventsPath = join(dir, 'events.jsonl');
+  const eventsPath = join(dir, RUN_FILES.events);
   if (!existsSync(eventsPath)) throw new Error(`${dir}: no events.jsonl (is this a run directory?)`);
   const events: RunnerEvent[] = [];
   const badLines: RunData['badLines'] = [];
@@ -37,9 +38,9 @@ export function readRunDir(dir: string): RunData {
       badLines.push({ line: i + 1, reason: (e as Error).message });
     }
   });
-  const lmPath = join(dir, 'layermap.json');
+  const lmPath = join(dir, RUN_FILES.layerMap);
   const layerMap = existsSync(lmPath) ? validateLayerMap(JSON.parse(readFileSync(lmPath, 'utf8'))) : null;
-  const impPath = join(dir, 'out', 'importance.json');
+  const impPath = join(dir, RUN_FILES.out, RUN_OUT_FILES.importance);
   const importance = existsSync(impPath) ? validateImportanceFile(JSON.parse(readFileSync(impPath, 'utf8'))) : null;
   return { events, badLines, layerMap, importance };
 }

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseEventLine, EventError } from '../../src/protocol/runnerEvents';
 
-const fixtures = join(__dirname, '..', 'fixtures', 'events');
+const fixtures = join(__dirname, '..', '..', 'contracts', 'fixtures', 'events');
 const lines = (name: string): string[] => readFileSync(join(fixtures, name), 'utf8').split('\n').filter((l) => l.trim() !== '');
 
 test('every shared valid example parses, in sequence', () => {
