@@ -276,15 +276,13 @@ class Trainer:
         from torch.distributed.fsdp import FullyShardedDataParallel as FSDP
         from torch.distributed.fsdp.wrap import lambda_auto_wrap_policy
 
-        from .model import Block
-
         if int(torch.__version__.split(".")[0]) < 2:
             raise TrainError("FSDP with a partly frozen model needs torch >= 2.0 (use_orig_params)")
         self.log(f"FSDP over {self.d.world} processes (the model does not fit one GPU under DDP)")
         own = [] if model.cfg.tie_embeddings else [model.model.embed_tokens, model.lm_head]
         own.append(model.model.norm)
         policy = functools.partial(lambda_auto_wrap_policy,
-                                   lambda_fn=lambda m: isinstance(m, Block) or any(m is x for x in own))
+                                   lambda_fn=lambda m: any(m is x for x in [*model.blocks, *own]))
         return FSDP(model, auto_wrap_policy=policy, device_id=self.d.device, use_orig_params=True)
 
     def _full_state(self, wrapped: nn.Module, model: CausalLM) -> Dict[str, torch.Tensor]:
