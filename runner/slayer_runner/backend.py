@@ -147,10 +147,17 @@ def load_model(model_dir: str | os.PathLike[str], dtype: Optional[torch.dtype] =
     dtype = dtype or torch_dtype(config_dtype(config))
     kernel = choose_attention(attention, device, dtype)
     try:
-        hf = AutoModelForCausalLM.from_pretrained(str(model_dir), dtype=dtype, attn_implementation=kernel)
+        # transformers < 4.56 names the dtype argument torch_dtype (the floor we accept is 4.45).
+        dtype_arg = "dtype" if _version(transformers.__version__) >= (4, 56) else "torch_dtype"
+        hf = AutoModelForCausalLM.from_pretrained(str(model_dir), attn_implementation=kernel, **{dtype_arg: dtype})
     except (OSError, ValueError) as err:
         raise ModelConfigError(f"transformers cannot load {model_dir}: {err}") from err
     return HFCausalLM(hf.to(device), cfg, kernel)
+
+
+def _version(text: str) -> tuple[int, int]:
+    parts = [int("".join(c for c in p if c.isdigit()) or 0) for p in text.split(".")[:2]]
+    return (parts + [0, 0])[0], (parts + [0, 0])[1]
 
 
 def describe(model: nn.Module) -> str:
