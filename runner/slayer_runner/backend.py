@@ -147,7 +147,7 @@ def load_model(model_dir: str | os.PathLike[str], dtype: Optional[torch.dtype] =
     dtype = dtype or torch_dtype(config_dtype(config))
     kernel = choose_attention(attention, device, dtype)
     try:
-        hf = AutoModelForCausalLM.from_pretrained(str(model_dir), dtype=dtype, attn_implementation=kernel)
+        hf = AutoModelForCausalLM.from_pretrained(str(model_dir), attn_implementation=kernel, **_dtype_kwarg(dtype))
     except (OSError, ValueError) as err:
         raise ModelConfigError(f"transformers cannot load {model_dir}: {err}") from err
     return HFCausalLM(hf.to(device), cfg, kernel)
@@ -166,7 +166,7 @@ def empty_model(model_dir: str | os.PathLike[str], dtype: torch.dtype, backend: 
     kernel = choose_attention(attention, "meta", dtype)
     hf_config = AutoConfig.from_pretrained(str(model_dir))
     with torch.device("meta"):
-        hf = AutoModelForCausalLM.from_config(hf_config, dtype=dtype, attn_implementation=kernel)
+        hf = AutoModelForCausalLM.from_config(hf_config, attn_implementation=kernel, **_dtype_kwarg(dtype))
     return HFCausalLM(hf, cfg, kernel)
 
 
@@ -186,6 +186,18 @@ def restore_buffers(model: nn.Module, device: torch.device) -> None:
         for name, value in vars(fresh).items():  # plain tensor attributes too (original_inv_freq)
             if isinstance(value, torch.Tensor):
                 setattr(module, name, value.to(device))
+
+
+def _dtype_kwarg(dtype: torch.dtype) -> dict[str, torch.dtype]:
+    """transformers < 4.56 names the dtype argument torch_dtype (the floor we accept is 4.45)."""
+    import transformers
+
+    return {"dtype" if _version(transformers.__version__) >= (4, 56) else "torch_dtype": dtype}
+
+
+def _version(text: str) -> tuple[int, int]:
+    parts = [int("".join(c for c in p if c.isdigit()) or 0) for p in text.split(".")[:2]]
+    return (parts + [0, 0])[0], (parts + [0, 0])[1]
 
 
 def describe(model: nn.Module) -> str:

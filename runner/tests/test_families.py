@@ -163,6 +163,31 @@ class TransformersBackend(unittest.TestCase):
                 torch.testing.assert_close(a, b, rtol=0, atol=0)
 
 
+    def test_a_rebuilt_block_list_keeps_each_blocks_attention_type(self) -> None:
+        """Importance removes a block by running another block list: Gemma 2's layers alternate
+        sliding/full, so the list must carry each block's type with it. Removing block 1 that way
+        gives the logits of the checkpoint surgery writes without block 1."""
+        from pathlib import Path
+
+        from slayer_runner.backend import decoder_blocks, load_model
+        from tests.support import block, layer_map
+
+        with tempfile.TemporaryDirectory() as d:
+            base = make_base(d, "gemma2")
+            kept = [0, 2, 3]
+            lm = layer_map(Path(base), [block(i, "kept", "kept", [(src, 1)]) for i, src in enumerate(kept)], deleted=[1])
+            apply_layer_map(lm, base, os.path.join(d, "short"))
+            model = load_model(base, torch.float32, "cpu", backend="transformers").eval()
+            ids = random_ids(2, 24, VOCAB, seed=5)
+            blocks = decoder_blocks(model)
+            with torch.no_grad():
+                got = model(ids, [blocks[i] for i in kept])
+                full = model(ids)
+            torch.testing.assert_close(got, hf_logits(os.path.join(d, "short"), ids), rtol=1e-5, atol=1e-5)
+            self.assertGreater(float((got - full).abs().max()), 1e-3)
+            torch.testing.assert_close(model(ids), full, rtol=0, atol=0)  # the model itself is unchanged
+
+
 class LlamaParity(unittest.TestCase):
     def test_both_backends_give_the_same_loss_curve_and_transformers_reads_the_result(self) -> None:
         with tempfile.TemporaryDirectory() as d:
