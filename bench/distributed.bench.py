@@ -118,7 +118,7 @@ def main() -> None:
         for r in range(ROUNDS):
             for name in TRAIN_SETS:
                 for wrapper in WRAPPERS:
-                    ranks = run_job(maps[name], expanded, root / f"out-{r}-{wrapper}-{len(per_cpu)}", wrapper)
+                    ranks = run_job(maps[name], expanded, root / f"out-{r}-{wrapper}-{name.replace(' ', '_')}", wrapper)
                     key = (wrapper, name)
                     per_cpu.setdefault(key, []).append(sum(x["tokens"] for x in ranks[:1]) / sum(x["cpu"] for x in ranks))
                     rss.setdefault(key, []).extend(x["peak_rss"] for x in ranks)

@@ -170,6 +170,9 @@ class Trainer:
         self.model, self.wrapped = model, wrapped
         self.trainable = trainable_named(model)  # after wrapping: FSDP replaces the parameters
         resume = self.store.load_meta()
+        if resume is not None and resume["trainable"] != [n for n, _ in self.trainable]:
+            raise TrainError(f"{resume['path']} was written for another trainable set than this plan's: "
+                             f"use another output directory, or remove {self.store.root} to start over")
         if resume is not None:
             self.store.load_model(resume["path"], wrapped)
             self.log(f"resuming from {resume['path']} (stage {resume['stage']}, step {resume['step']})")
@@ -257,6 +260,7 @@ class Trainer:
 
         def checkpoint(done: bool) -> None:
             meta = {"stage": si, "stage_name": name, "step": step, "tokens": tokens, "stage_done": done,
+                    "trainable": [n for n, _ in self.trainable],
                     "scheduler": sched.state_dict(), "data": data.state_dict(),
                     "scaler": scaler.state_dict() if scaler else None}
             self.log(f"checkpoint {self.store.save(self.wrapped, opt, meta)}")
