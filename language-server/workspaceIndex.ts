@@ -60,7 +60,7 @@ export class WorkspaceIndex {
       const names: string[] = [];
       for (const f of this.planFiles()) {
         try {
-          names.push(...datasetNames(readFileSync(f, 'utf8')));
+          for (const n of datasetNames(readFileSync(f, 'utf8'))) names.push(n);
         } catch {
           // unreadable file: skip
         }

@@ -4,7 +4,8 @@
 //   n        keep n blocks          -n   delete n blocks          suffix ◇ (<>, ~): average init
 // The parser recovers from errors: a bad segment is reported with its exact span and skipped, so
 // the rest still yields a usable layout.
-import { diagnostic, type PlanDiagnostic } from './diagnostics';
+import { clipQuoted, diagnostic, type PlanDiagnostic } from './diagnostics';
+import { MAX_EXPANSION_COUNT, showLimit } from './limits';
 import type { Span } from './text';
 
 export interface GroupSegment {
@@ -47,12 +48,20 @@ export function parseExpansion(text: string, base: number): { expr: ExpansionExp
   const err = (s: number, e: number, msg: string): void => {
     diagnostics.push(diagnostic('SL021', 'error', at(Math.min(s, text.length), Math.min(Math.max(e, s + 1), text.length)), msg));
   };
+  // A number above the limit is reported at its digits and its segment dropped, so no count
+  // larger than MAX_EXPANSION_COUNT ever reaches the layout (and none is shown clamped).
+  let oversize = false;
   const readInt = (): { value: number; start: number; end: number } | null => {
     const start = i;
     while (isDigit(text[i])) i++;
     if (i === start) return null;
     const digits = text.slice(start, i);
-    return { value: digits.length > 9 ? Number.MAX_SAFE_INTEGER : Number(digits), start, end: i };
+    const value = digits.length > 9 ? Infinity : Number(digits);
+    if (value > MAX_EXPANSION_COUNT) {
+      oversize = true;
+      err(start, i, `${clipQuoted(digits.replace(/^0+(?=\d)/, ''))} is too large: a count in an expansion is at most ${showLimit(MAX_EXPANSION_COUNT)} (see docs/limits.md)`);
+    }
+    return { value, start, end: i };
   };
   const skipSpaces = (): boolean => {
     const s = i;
@@ -84,6 +93,7 @@ export function parseExpansion(text: string, base: number): { expr: ExpansionExp
       continue;
     }
     const start = i;
+    oversize = false;
     if (c === '(') {
       i++;
       skipSpaces();
@@ -137,11 +147,12 @@ export function parseExpansion(text: string, base: number): { expr: ExpansionExp
       skipSpaces();
       continue;
     }
+    if (oversize) segments.pop();
     // A segment must be followed by a separator, white space or the end.
-    if (i < text.length && text[i] !== '|' && !isSpace(text[i])) {
+    else if (i < text.length && text[i] !== '|' && !isSpace(text[i])) {
       const s = i;
       recover();
-      err(s, i, `unexpected "${text.slice(s, i)}" after the segment "${text.slice(start, s)}"`);
+      err(s, i, `unexpected "${clipQuoted(text.slice(s, i))}" after the segment "${clipQuoted(text.slice(start, s))}"`);
       segments.pop(); // a malformed segment would only add confusing follow-on diagnostics
     }
     skipSpaces();

@@ -65,8 +65,12 @@ const BARS = '▁▂▃▄▅▆▇█';
 /** A one-line sparkline of a series (resampled to `width` characters). */
 export function sparkline(values: readonly number[], width = 48): string {
   if (values.length === 0) return '';
-  const lo = Math.min(...values);
-  const hi = Math.max(...values);
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const v of values) {
+    if (v < lo) lo = v;
+    if (v > hi) hi = v;
+  }
   const out: string[] = [];
   const n = Math.min(width, values.length);
   for (let i = 0; i < n; i++) {
