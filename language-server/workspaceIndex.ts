@@ -5,6 +5,8 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { parsePlan } from '../src/core';
+import { MAX_PLAN_CHARS } from '../src/core/limits';
+import { readRegularFileSync } from '../src/modelfiles/regularFile';
 import type { PlanDocuments } from './documents';
 import { sshHostAliases } from './sshHosts';
 
@@ -60,7 +62,7 @@ export class WorkspaceIndex {
       const names: string[] = [];
       for (const f of this.planFiles()) {
         try {
-          for (const n of datasetNames(readFileSync(f, 'utf8'))) names.push(n);
+          for (const n of datasetNames(readRegularFileSync(f, MAX_PLAN_CHARS) ?? '')) names.push(n);
         } catch {
           // unreadable file: skip
         }

@@ -15,7 +15,7 @@ export const MAX_MESSAGE_CHARS = 400;
 /** config.json larger than this is refused unread ("too large"). */
 export const MAX_CONFIG_BYTES = 4 * 1024 * 1024;
 /** events.jsonl larger than this is refused by `slayer report`; layermap.json / importance.json likewise. */
-export const MAX_EVENTS_BYTES = 512 * 1024 * 1024;
+export const MAX_EVENTS_BYTES = 256 * 1024 * 1024;
 export const MAX_RUN_JSON_BYTES = 64 * 1024 * 1024;
 
 /** Sizes read from a config.json: the largest value accepted for each. */
