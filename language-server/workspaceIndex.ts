@@ -1,7 +1,7 @@
 // What completion knows beyond the document: SSH host aliases, dataset names used by the
 // workspace's plans, and local checkpoint directories (a folder holding config.json). Each is
 // read lazily and kept briefly, so completion never walks the disk on every keystroke.
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { parsePlan } from '../src/core';
