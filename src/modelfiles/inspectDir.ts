@@ -28,12 +28,12 @@ export async function loadAndInspect(dir: string): Promise<InspectedCheckpoint> 
     configRefused = `${join(dir, 'config.json')} ${e.message}`;
   }
   let checkpoint: Checkpoint | null = null;
-  let error: string | undefined;
+  let error: SafetensorsError | undefined;
   try {
     checkpoint = await readCheckpoint(dir);
   } catch (e) {
     if (!(e instanceof SafetensorsError)) throw e;
-    error = e.message;
+    error = e;
   }
   const report = inspect(dir, checkpoint, configJson, error);
   if (configRefused) {
