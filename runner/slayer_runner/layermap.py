@@ -116,8 +116,11 @@ def validate_layer_map(v: Any) -> LayerMap:
     if o.get("kind") != LAYER_MAP_KIND:
         raise LayerMapError("kind", f'expected "{LAYER_MAP_KIND}"')
     if not (_is_num(o.get("version")) and o.get("version") == LAYER_MAP_VERSION):
-        raise LayerMapError("version", f"unsupported LayerMap version {o.get('version')} "
-                                       f"(this runner reads {LAYER_MAP_VERSION})")
+        # json.dumps: "version": "1" must not read as "unsupported version 1 (this runner reads 1)".
+        got = json.dumps(o.get("version"))[:40] if "version" in o else "missing"
+        kind = " (a string)" if isinstance(o.get("version"), str) else ""
+        raise LayerMapError("version", f"unsupported LayerMap version {got}{kind}: "
+                                       f"this runner reads version {LAYER_MAP_VERSION}, the number")
     plan = _obj(o.get("plan"), "plan")
     _str(plan.get("model"), "plan.model")
     _str(plan.get("expand"), "plan.expand")

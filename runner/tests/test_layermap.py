@@ -94,6 +94,13 @@ class LayerMaps(unittest.TestCase):
         with self.assertRaisesRegex(LayerMapError, "unsupported LayerMap version 2"):
             validate_layer_map({**self.valid, "version": 2})
 
+    def test_string_version_says_it_is_a_string(self) -> None:
+        # Issue 14: "version": "1" was "unsupported LayerMap version 1 (this runner reads 1)".
+        with self.assertRaises(LayerMapError) as cm:
+            validate_layer_map({**self.valid, "version": "1"})
+        self.assertEqual(str(cm.exception).split(": ", 1)[1],
+                         'unsupported LayerMap version "1" (a string): this runner reads version 1, the number')
+
     def test_typescript_validator_agrees(self) -> None:
         if shutil.which("node") is None or not (ROOT / "node_modules" / "tsx").exists():
             self.skipTest("node with tsx is not available")
