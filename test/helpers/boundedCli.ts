@@ -13,7 +13,7 @@ let preload: string | undefined;
 function preloadFile(): string {
   if (!preload) {
     preload = join(mkdtempSync(join(tmpdir(), 'slayer-rss-')), 'max-rss.js');
-    writeFileSync(preload, "process.on('exit', () => { try { require('fs').writeSync(3, String(process.resourceUsage().maxRSS)); } catch {} });\n");
+    writeFileSync(preload, "process.on('exit', () => { try { const u = process.resourceUsage(); require('fs').writeSync(3, `${u.maxRSS} ${u.userCPUTime + u.systemCPUTime}`); } catch {} });\n");
   }
   return preload;
 }
@@ -23,7 +23,10 @@ export interface BoundedResult {
   signal: NodeJS.Signals | null;
   out: string;
   err: string;
+  /** Wall time (includes waiting for a busy machine's CPU). */
   ms: number;
+  /** CPU time the process used (user + system), in ms; NaN when it died before reporting it. */
+  cpuMs: number;
   /** Peak resident set size in MiB; NaN when the process died before reporting it. */
   maxRssMb: number;
 }
@@ -40,11 +43,12 @@ export function runSlayer(args: string[], opts: { timeoutMs?: number; cwd?: stri
     child.stderr!.on('data', (d: Buffer) => { err += d.toString(); });
     (child.stdio[3] as NodeJS.ReadableStream).on('data', (d: Buffer) => { rss += d.toString(); });
     child.stdin!.end(opts.stdin ?? '');
-    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 30_000);
+    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 60_000);
     child.on('error', reject);
     child.on('close', (code, signal) => {
       clearTimeout(timer);
-      resolve({ code, signal, out, err, ms: Date.now() - started, maxRssMb: rss ? Number(rss) / 1024 : NaN });
+      const [rssKb, cpuUs] = rss ? rss.split(' ').map(Number) : [NaN, NaN];
+      resolve({ code, signal, out, err, ms: Date.now() - started, cpuMs: cpuUs! / 1000, maxRssMb: rssKb! / 1024 });
     });
   });
 }

@@ -26,7 +26,7 @@ before(() => {
 after(() => fx.cleanup());
 
 /** The server is alive and answers a hover on a fresh, valid plan within `ms`. */
-async function stillAnswers(c: LspClient, ms = 5000): Promise<void> {
+async function stillAnswers(c: LspClient, ms = 10_000): Promise<void> {
   const uri = `untitled:alive-${Math.random().toString(36).slice(2)}.slayer`;
   await c.open(uri, PAPER);
   const t0 = Date.now();
