@@ -1,7 +1,7 @@
 // Diagnostics of the plan core. Codes are stable: each has an anchor in docs/plan-language.md
 // (`#sl021`), which editors link to. A diagnostic may carry fixes: text edits the language server
 // offers as quick fixes, so fixes and the checks that need them live in one place.
-import { MAX_DIAGNOSTICS_PER_LINE, MAX_MESSAGE_CHARS, showLimit } from './limits';
+import { MAX_DIAGNOSTICS, MAX_DIAGNOSTICS_PER_LINE, MAX_MESSAGE_CHARS, showLimit } from './limits';
 import type { LineIndex, Span } from './text';
 
 export type Severity = 'error' | 'warning' | 'info' | 'hint';
@@ -82,10 +82,13 @@ export function diagnostic(
 const MAX_RELATED = 20;
 const SEVERITY_RANK: Record<Severity, number> = { error: 0, warning: 1, info: 2, hint: 3 };
 
+const worstOf = (ds: readonly PlanDiagnostic[]): PlanDiagnostic => ds.reduce((a, b) => (SEVERITY_RANK[b.severity] < SEVERITY_RANK[a.severity] ? b : a));
+
 /**
  * At most MAX_DIAGNOSTICS_PER_LINE diagnostics per line (in the order found); the rest of a line's
  * become one diagnostic saying how many were left out, as severe as the worst of them. 200,000 "|"
- * on one line thus give 21 diagnostics, not 200,000.
+ * on one line thus give 21 diagnostics, not 200,000. Then at most MAX_DIAGNOSTICS in all (errors
+ * first), the rest summed up likewise at the first one left out.
  */
 export function capDiagnosticsPerLine(diags: readonly PlanDiagnostic[], lines: LineIndex): PlanDiagnostic[] {
   if (diags.length <= MAX_DIAGNOSTICS_PER_LINE) return [...diags];
@@ -102,11 +105,17 @@ export function capDiagnosticsPerLine(diags: readonly PlanDiagnostic[], lines: L
   }
   for (const [line, e] of perLine) {
     if (!e.dropped.length) continue;
-    const worst = e.dropped.reduce((a, b) => (SEVERITY_RANK[b.severity] < SEVERITY_RANK[a.severity] ? b : a));
+    const worst = worstOf(e.dropped);
     out.push(diagnostic(worst.code, worst.severity, e.dropped[0]!.span,
       `${showLimit(e.dropped.length)} more problems on line ${line + 1} are not shown (at most ${MAX_DIAGNOSTICS_PER_LINE} per line)`));
   }
-  return out;
+  if (out.length <= MAX_DIAGNOSTICS) return out;
+  const ranked = out.map((d, i) => ({ d, i })).sort((a, b) => SEVERITY_RANK[a.d.severity] - SEVERITY_RANK[b.d.severity] || a.i - b.i);
+  const kept = ranked.slice(0, MAX_DIAGNOSTICS).sort((a, b) => a.i - b.i).map((x) => x.d);
+  const rest = ranked.slice(MAX_DIAGNOSTICS).map((x) => x.d);
+  const worst = worstOf(rest);
+  kept.push(diagnostic(worst.code, worst.severity, rest[0]!.span, `${showLimit(rest.length)} more problems in this plan are not shown (at most ${showLimit(MAX_DIAGNOSTICS)} per plan)`));
+  return kept;
 }
 
 /** User text quoted in a message, cut to a readable length ("1234567890123…" for a 10,000-digit number). */

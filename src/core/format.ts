@@ -2,10 +2,12 @@
 // on one line separated by two spaces, the expansion in canonical notation, comments and blank
 // lines kept. Idempotent; values are otherwise kept as written.
 import { formatExpansion, hasDiamond } from './expansion';
+import { MAX_PLAN_CHARS } from './limits';
 import { parsePlan } from './parser';
 import type { Setting } from './ast';
 
 export function formatPlan(text: string): string {
+  if (text.length > MAX_PLAN_CHARS) return text; // not analysed, so not formatted either
   const { ast, diagnostics } = parsePlan(text);
   const expansionOk = ast.expansion !== null && !diagnostics.some((d) => d.code === 'SL021') && ast.expansion.expr.segments.length > 0;
   const topWidth = ast.statements.reduce((w, s) => Math.max(w, s.key.text.length), 0) + 2;

@@ -10,6 +10,8 @@ export const MAX_BLOCKS = 4096;
 export const MAX_EXPANSION_COUNT = MAX_BLOCKS;
 /** Diagnostics reported for one line; the rest are summed up in one more. */
 export const MAX_DIAGNOSTICS_PER_LINE = 20;
+/** Diagnostics reported for one plan (after the per-line cap); the rest are summed up in one more. */
+export const MAX_DIAGNOSTICS = 1000;
 /** A diagnostic message longer than this is cut (it quotes user text). */
 export const MAX_MESSAGE_CHARS = 400;
 /** config.json larger than this is refused unread ("too large"). */

@@ -110,3 +110,11 @@ test('a refused config.json (readFile throws) is a diagnostic on the model line,
   const d = a.diagnostics.find((x) => x.code === 'SL012');
   assert.equal(d?.message, '/w/m/config.json: 2.0 GiB, too large: config.json is read only up to 4 MiB');
 });
+
+test('at most 1,000 diagnostics per plan (errors first), the rest summed up — found by the language-server fuzzer', () => {
+  const text = `${LLAMA}expand (2+1)x8 | 13 | 1◇\n${'model x\n'.repeat(3000)}`;
+  const a = bounded(text);
+  assert.equal(a.diagnostics.length, 1001);
+  assert.match(a.diagnostics[1000]!.message, /^2,\d{3} more problems in this plan are not shown \(at most 1,000 per plan\)$/);
+  assert.ok(a.diagnostics.slice(0, 1000).every((d) => d.severity === 'error'));
+});
