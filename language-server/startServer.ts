@@ -16,6 +16,7 @@ import {
 import { CheckpointChecks } from './checkpointChecks';
 import { Debouncer } from './debounce';
 import { PlanDocuments, uriToPath, type AnalyzedDocument } from './documents';
+import { didChangeParams, didChangeWatchedFilesParams, didCloseParams, didOpenParams, validated } from './incoming';
 import { ModelResolver, type RemoteFetch } from './modelResolver';
 import { codeActions, FIX_ALL_KIND } from './service/codeActions';
 import { codeLenses } from './service/codeLens';
@@ -59,8 +60,20 @@ export function startServer(connection: Connection, runtime: ServerRuntime = {})
   /** The plan's diagnostics, and what a local checkpoint's headers say about its model. */
   const diagnosticsOf = (uri: string, a: PlanAnalysis): Diagnostic[] => [...toLspDiagnostics(a, diagContext(uri)), ...checkpoints.diagnostics(a, docsUrl)];
 
-  /** Push mode: analyse and publish now. `applyMs`: time spent applying the edit that led here. */
+  /**
+   * Push mode: analyse and publish now. `applyMs`: time spent applying the edit that led here.
+   * Runs from timers and refreshes, where a throw would end the process: one document's failure is
+   * logged and the others are still served.
+   */
   function publish(uri: string, applyMs: number): void {
+    try {
+      publishNow(uri, applyMs);
+    } catch (e) {
+      connection.console.error(`diagnostics of ${uri.slice(0, 200)} failed: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
+    }
+  }
+
+  function publishNow(uri: string, applyMs: number): void {
     const started = performance.now();
     const d = documents.get(uri);
     if (!d) return;
@@ -79,7 +92,12 @@ export function startServer(connection: Connection, runtime: ServerRuntime = {})
       publish(uri, applyMs);
       return;
     }
-    debouncer.schedule(uri, delayMs, () => publish(uri, applyMs));
+    schedule(uri, delayMs, applyMs);
+  }
+
+  function schedule(uri: string, delayMs: number, applyMs: number): void {
+    if (pullDiagnostics) return;
+    debouncer.schedule(uri, Math.max(0, delayMs), () => publish(uri, applyMs));
   }
 
   /** What a model resolves to changed (a remote answer came, a config.json changed). */
@@ -150,7 +168,8 @@ export function startServer(connection: Connection, runtime: ServerRuntime = {})
 
   // Plans elsewhere in the workspace feed dataset completion; a config.json (created, changed or
   // deleted) may change what a model resolves to.
-  connection.onDidChangeWatchedFiles((p) => {
+  const warn = (m: string): void => connection.console.warn(m);
+  connection.onDidChangeWatchedFiles(validated('workspace/didChangeWatchedFiles', didChangeWatchedFilesParams, warn, (p) => {
     let models = false;
     for (const c of p.changes) {
       const path = uriToPath(c.uri);
@@ -164,21 +183,24 @@ export function startServer(connection: Connection, runtime: ServerRuntime = {})
       checkpoints.invalidate();
       refreshAll();
     }
-  });
+  }));
 
-  connection.onDidOpenTextDocument(({ textDocument: t }) => {
+  connection.onDidOpenTextDocument(validated('textDocument/didOpen', didOpenParams, warn, ({ textDocument: t }) => {
     documents.open(t.uri, t.languageId, t.version, t.text);
     validate(t.uri, 0);
-  });
-  connection.onDidChangeTextDocument(({ textDocument: t, contentChanges }) => {
+  }));
+  // Always through the debouncer, even at debounceMs 0: a timer runs only once the messages already
+  // queued are handled, so a burst of edits (50 documents × 1000 edits) is analysed per document
+  // once, at its latest version, instead of once per edit.
+  connection.onDidChangeTextDocument(validated('textDocument/didChange', didChangeParams, warn, ({ textDocument: t, contentChanges }) => {
     const t0 = performance.now();
-    if (documents.change(t.uri, t.version, contentChanges)) validate(t.uri, settings.debounceMs, performance.now() - t0);
-  });
-  connection.onDidCloseTextDocument(({ textDocument: t }) => {
+    if (documents.change(t.uri, t.version, contentChanges)) schedule(t.uri, settings.debounceMs, performance.now() - t0);
+  }));
+  connection.onDidCloseTextDocument(validated('textDocument/didClose', didCloseParams, warn, ({ textDocument: t }) => {
     debouncer.cancel(t.uri);
     documents.close(t.uri);
     if (!pullDiagnostics) void connection.sendDiagnostics({ uri: t.uri, diagnostics: [] });
-  });
+  }));
 
   connection.languages.diagnostics.on((p) => {
     const d = documents.get(p.textDocument.uri);

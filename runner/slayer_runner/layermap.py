@@ -36,9 +36,15 @@ def validate_layer_map(v: Any) -> LayerMap:
         raise LayerMapError("kind", f'expected "{LAYER_MAP_KIND}"')
     version = v.get("version")
     if isinstance(version, bool) or version != LAYER_MAP_VERSION:
-        shown = _js_text(version) if "version" in v else "undefined"
-        raise LayerMapError("version", f"unsupported LayerMap version {shown} "
-                                       f"(this build reads {LAYER_MAP_VERSION})")
+        # "version": "1" must not read as "unsupported version 1 (this build reads 1)".
+        if "version" not in v:
+            shown = "missing"
+        elif isinstance(version, str):
+            shown = json.dumps(version, ensure_ascii=False)[:40] + " (a string)"
+        else:
+            shown = _js_text(version)[:40]
+        raise LayerMapError("version", f"unsupported LayerMap version {shown}: "
+                                       f"this build reads version {LAYER_MAP_VERSION}, the number")
     try:
         contracts.schema("layermap").validate(v)
     except SchemaError as err:

@@ -82,6 +82,13 @@ class LayerMaps(unittest.TestCase):
         with self.assertRaisesRegex(LayerMapError, "unsupported LayerMap version 2"):
             validate_layer_map({**self.valid, "version": 2})
 
+    def test_string_version_says_it_is_a_string(self) -> None:
+        # Issue 14: "version": "1" was "unsupported LayerMap version 1 (this runner reads 1)".
+        with self.assertRaises(LayerMapError) as cm:
+            validate_layer_map({**self.valid, "version": "1"})
+        self.assertEqual(str(cm.exception).split(": ", 1)[1],
+                         'unsupported LayerMap version "1" (a string): this build reads version 1, the number')
+
     def test_files(self) -> None:
         d = Path(self.tmp.name)
         with self.assertRaisesRegex(LayerMapError, "no such file"):

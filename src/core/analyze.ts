@@ -3,13 +3,14 @@
 import { LAYER_MAP_KIND, LAYER_MAP_VERSION, outputProjectionSuffixes, type ExtraTensor, type LayerMap, type ModelShape, type ParamCounts, type RunTarget, type StageSpec } from '../protocol/layerMap';
 import { countParams, fitVerdict, memoryPerGpu, formatBytes, type MemoryEstimate } from './accounting';
 import { findStatement, type PlanAst, type Statement, type Word } from './ast';
-import { diagnostic, nearest, type PlanDiagnostic } from './diagnostics';
-import { formatExpansion, hasDiamond } from './expansion';
+import { capDiagnosticsPerLine, diagnostic, nearest, type PlanDiagnostic } from './diagnostics';
+import { MAX_BLOCKS, MAX_PLAN_CHARS, showLimit } from './limits';
+import { formatExpansion, hasDiamond, type ExpansionExpr } from './expansion';
 import { computeLayout, type Layout } from './layout';
 import { catalogueIds, lookupCatalogue, ModelConfigError, parseHfConfig } from './models';
 import { parsePlan } from './parser';
 import { checkStageOrder, compileRun, compileStage } from './stages';
-import type { LineIndex } from './text';
+import { LineIndex } from './text';
 
 /** What a remote-model resolver (`host:/path`) answers; the core itself never does I/O. */
 export type RemoteModelAnswer =
@@ -23,7 +24,10 @@ export interface AnalyzeOptions {
   /** Directory that relative model directories are resolved against (the plan file's folder). */
   baseDir?: string;
   homeDir?: string;
-  /** Reads a file by absolute path; undefined when it does not exist. */
+  /**
+   * Reads a file by absolute path; undefined when it does not exist. Throws (an Error whose
+   * message says why) for a file that exists but is refused: too large, not a regular file.
+   */
   readFile?: (path: string) => string | undefined;
   remoteModel?: (host: string, path: string) => RemoteModelAnswer | undefined;
 }
@@ -114,7 +118,15 @@ function resolveModel(stmt: Statement, opts: AnalyzeOptions, diags: PlanDiagnost
   }
   const home = opts.homeDir ?? '/';
   const dir = text.startsWith('~/') ? joinPath(home, text.slice(2)) : joinPath(opts.baseDir ?? '/', text);
-  const config = opts.readFile?.(`${dir}/config.json`);
+  let config: string | undefined;
+  try {
+    config = opts.readFile?.(`${dir}/config.json`);
+  } catch (e) {
+    res.source = 'local';
+    res.id = dir;
+    diags.push(diagnostic('SL012', 'error', ref.span, `${dir}/config.json: ${(e as Error).message}`));
+    return res;
+  }
   if (config !== undefined) {
     res.source = 'local';
     res.id = dir;
@@ -157,7 +169,23 @@ function listItems(stmt: Statement): Word[] {
   return out;
 }
 
+/** The output depth of an expansion that covers at most L blocks, computed without building it. */
+function outputDepth(expr: ExpansionExpr): number {
+  return expr.segments.reduce((n, s) => n + (s.kind === 'group' ? (s.keep + s.insert) * s.repeat : s.kind === 'keep' ? s.count : 0), 0);
+}
+
+/** A plan too long to analyse: one diagnostic, nothing parsed. */
+function oversizePlan(text: string): PlanAnalysis {
+  const { ast } = parsePlan('');
+  const d = diagnostic('SL001', 'error', { start: 0, end: 0 }, `the plan is ${showLimit(text.length)} characters long; plans are limited to ${showLimit(MAX_PLAN_CHARS)} (see docs/limits.md)`);
+  return {
+    ast: { ...ast, length: text.length }, lines: new LineIndex(text), diagnostics: [d], model: null, layout: null, init: 'copy', train: [], params: null,
+    trainableWithHead: null, memory: null, stages: [], run: null, canonicalExpansion: null, layerMap: null,
+  };
+}
+
 export function analyzePlan(text: string, opts: AnalyzeOptions = {}): PlanAnalysis {
+  if (text.length > MAX_PLAN_CHARS) return oversizePlan(text);
   const { ast, diagnostics, lines } = parsePlan(text);
   const diags = diagnostics;
 
@@ -255,10 +283,13 @@ export function analyzePlan(text: string, opts: AnalyzeOptions = {}): PlanAnalys
         ? [{ title: `Keep ${k.count - excess} blocks instead of ${k.count} so the plan covers ${L}`, edits: [{ span: { start: k.span.start, end: k.span.start + String(k.count).length }, newText: String(k.count - excess) }], preferred: false }]
         : [];
       diags.push(diagnostic('SL022', 'error', expr.span, `the segments cover ${covered} blocks but ${model!.id} has ${L} (0–${L - 1}): ${covered - L} too many`, { fixes }));
+    } else if (covered <= L && outputDepth(expr) > MAX_BLOCKS) {
+      // Checked before building: (0+999999999)x999999999 would otherwise allocate every block.
+      diags.push(diagnostic('SL022', 'error', expr.span, `the expansion makes ${showLimit(outputDepth(expr))} blocks; a plan may make at most ${showLimit(MAX_BLOCKS)} (see docs/limits.md)`));
     } else if (covered <= L) {
       const r = computeLayout(expr, L, { init, zero: zeroTargets.flatMap((t) => outputProjectionSuffixes(shape).filter((s) => s.includes(t))), final: finalMethod, train: new Set(train.filter((t): t is 'new' | 'final' | 'kept' => t === 'new' || t === 'final' || t === 'kept')) });
       layout = r.layout;
-      diags.push(...r.diagnostics);
+      for (const d of r.diagnostics) diags.push(d);
       const D = layout.deleted.length;
       if (expansionErrors) {
         // Layout kept for hovers; its counts are not reported until the expression parses.
@@ -333,5 +364,5 @@ export function analyzePlan(text: string, opts: AnalyzeOptions = {}): PlanAnalys
       run: run ? { host: run.host, gpus: run.gpus, nodes: run.nodes } : null,
     };
   }
-  return { ast, lines, diagnostics: diags, model, layout, init, train, params, trainableWithHead, memory, stages, run, canonicalExpansion, layerMap };
+  return { ast, lines, diagnostics: capDiagnosticsPerLine(diags, lines), model, layout, init, train, params, trainableWithHead, memory, stages, run, canonicalExpansion, layerMap };
 }

@@ -5,6 +5,7 @@ import type { ModelShape } from '../protocol/layerMap';
 import { biasOn, modelFamily, SUPPORTED_MODEL_TYPES } from './families';
 
 export { SUPPORTED_MODEL_TYPES } from './families';
+import { CONFIG_LIMITS, showLimit } from './limits';
 
 export class ModelConfigError extends Error {
   constructor(message: string) {
@@ -27,7 +28,7 @@ function ropeTheta(c: Record<string, unknown>, fallback: number): number {
 export function parseHfConfig(text: string): ModelShape {
   let raw: unknown;
   try {
-    raw = JSON.parse(text);
+    raw = JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text); // a BOM is not part of the JSON
   } catch (e) {
     throw new ModelConfigError(`config.json is not valid JSON: ${(e as Error).message}`);
   }
@@ -45,7 +46,10 @@ export function parseHfConfig(text: string): ModelShape {
       if (fallback !== undefined) return fallback;
       throw new ModelConfigError(`config.json has no "${k}"`);
     }
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new ModelConfigError(`config.json "${k}" must be a positive integer, got ${JSON.stringify(v)}`);
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new ModelConfigError(`config.json "${k}" must be a positive integer, got ${JSON.stringify(v)?.slice(0, 40)}`);
+    // Sizes drive allocations (one entry per block): refused past the limit before anything is built.
+    const max = CONFIG_LIMITS[k];
+    if (max !== undefined && v > max) throw new ModelConfigError(`config.json "${k}" is ${v > 1e12 ? v.toExponential() : showLimit(v)}, too large: at most ${showLimit(max)} is accepted (see docs/limits.md)`);
     return v;
   };
   const numOr = (k: string, fallback: number): number => (typeof c[k] === 'number' ? (c[k] as number) : fallback);

@@ -5,6 +5,7 @@
 import { ModelConfigError, modelFamily, modelParams, parseHfConfig, withThousands } from '../core';
 import type { ModelShape } from '../protocol/layerMap';
 import { BLOCK_TENSOR_RE, checkpointDataBytes, groupBlocks, missingBlocks, type Checkpoint, type CheckpointTensor } from './checkpoint';
+import type { SafetensorsError } from './safetensors';
 
 export type CheckpointSeverity = 'error' | 'warning' | 'info';
 
@@ -174,7 +175,11 @@ function parseConfig(configText: string | null, diags: CheckpointDiagnostic[]): 
 }
 
 /** Inspects a checkpoint (null when its headers could not be read) against its config.json text. */
-export function inspect(dir: string, checkpoint: Checkpoint | null, configText: string | null, readError?: string): CheckpointReport {
+/**
+ * `readError`: why the headers could not be read. A directory without any weights ('no-checkpoint')
+ * is told apart from weights that cannot be read ('checkpoint'): the language server shows only the latter.
+ */
+export function inspect(dir: string, checkpoint: Checkpoint | null, configText: string | null, readError?: SafetensorsError | string): CheckpointReport {
   const diagnostics: CheckpointDiagnostic[] = [];
   const config = parseConfig(configText, diagnostics);
   const report: CheckpointReport = {
@@ -182,7 +187,10 @@ export function inspect(dir: string, checkpoint: Checkpoint | null, configText: 
     layers: [], other: [], inferred: { numLayers: 0, hiddenSize: null, vocabSize: null, intermediateSize: null },
     config, configParams: config ? modelParams(config) : null, diagnostics,
   };
-  if (readError !== undefined) diagnostics.unshift({ severity: 'error', code: 'checkpoint', message: readError });
+  if (readError !== undefined) {
+    const code = typeof readError !== 'string' && readError.code === 'no-checkpoint' ? 'no-checkpoint' : 'checkpoint';
+    diagnostics.unshift({ severity: 'error', code, message: typeof readError === 'string' ? readError : readError.message });
+  }
   if (!checkpoint) return report;
 
   report.shards = checkpoint.shards.length;

@@ -147,7 +147,8 @@ export function validateLayerMap(v: unknown): LayerMap {
   const o = v as Record<string, unknown>;
   if (o.kind !== LAYER_MAP_KIND) throw new LayerMapError('kind', `expected "${LAYER_MAP_KIND}"`);
   if (o.version !== LAYER_MAP_VERSION) {
-    throw new LayerMapError('version', `unsupported LayerMap version ${String(o.version)} (this build reads ${LAYER_MAP_VERSION})`);
+    // JSON.stringify: "version": "1" must not read as "unsupported version 1 (this build reads 1)".
+    throw new LayerMapError('version', `unsupported LayerMap version ${JSON.stringify(o.version)?.slice(0, 40) ?? 'missing'}${typeof o.version === 'string' ? ' (a string)' : ''}: this build reads version ${LAYER_MAP_VERSION}, the number`);
   }
   try {
     LAYER_MAP_SCHEMA.validate(v);

@@ -9,9 +9,21 @@ import { shPath, shQuote } from './shellQuote';
 
 export const RUN_ID_PATTERN = /^[A-Za-z0-9._-]{1,128}$/;
 
+export const MAX_RUN_ID_CHARS = 128;
+
+/** Says what is actually wrong with an id: its length, its characters, or being "." / "..". */
+function runIdProblem(id: string): string {
+  const shown = JSON.stringify(id.length > 60 ? `${id.slice(0, 57)}…` : id);
+  if (id.length === 0) return 'a run id cannot be empty';
+  if (id.length > MAX_RUN_ID_CHARS) return `run id ${shown} is ${id.length} characters long; at most ${MAX_RUN_ID_CHARS} are allowed`;
+  if (id === '.' || id === '..') return `run id ${shown} would name a directory above the run`;
+  const bad = [...id].find((c) => !/[A-Za-z0-9._-]/.test(c)) ?? '';
+  return `invalid run id ${shown}: ${JSON.stringify(bad)} is not allowed (letters, digits, ".", "_" and "-" only)`;
+}
+
 export class RunIdError extends Error {
   constructor(id: string) {
-    super(`invalid run id ${JSON.stringify(id)}: letters, digits, ".", "_" and "-" only`);
+    super(runIdProblem(id));
     this.name = 'RunIdError';
   }
 }
