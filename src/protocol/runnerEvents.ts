@@ -39,6 +39,8 @@ export interface MetricEvent extends EventBase {
   tokens_per_s: number;
   /** Peak GPU memory in bytes since the last metric; null on CPU. */
   gpu_mem: number | null;
+  /** Loss on held-out data, on the steps where the runner evaluated (optional). */
+  eval_loss?: number | null;
 }
 export type ImportanceMetric = 'angular_all' | 'angular_last' | 'removal_drop' | 'insert_copy_drop' | 'insert_average_drop';
 export interface ImportanceEvent extends EventBase {
@@ -105,6 +107,7 @@ export function validateEvent(value: unknown): RunnerEvent {
       need(isStr(e.stage), kind, 'stage');
       for (const f of ['step', 'tokens', 'loss', 'lr', 'grad_norm', 'tokens_per_s']) need(isNum(e[f]), kind, f);
       need(isNumOrNull(e.gpu_mem), kind, 'gpu_mem');
+      need(e.eval_loss === undefined || isNumOrNull(e.eval_loss), kind, 'eval_loss');
       break;
     case 'importance':
       need(IMPORTANCE_METRICS.includes(e.metric as ImportanceMetric), kind, 'metric');

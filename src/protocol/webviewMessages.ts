@@ -27,6 +27,10 @@ export interface MetricColumns {
   lr: number[];
   gradNorm: number[];
   tokensPerS: number[];
+  /** Wall-clock time of each point, Unix seconds (the events' `t`); absent from older hosts. */
+  time?: number[];
+  /** Evaluation loss where the runner measured one, NaN elsewhere; absent when none. */
+  evalLoss?: number[];
 }
 
 export interface RunSummary {
@@ -34,6 +38,10 @@ export interface RunSummary {
   label: string;
   host: string;
   state: string;
+  /** The run's short readable name (e.g. `demo-3`), shown instead of the label when given. */
+  name?: string;
+  /** The run's colour, `#rrggbb`, used for its curves and legend entries when given. */
+  color?: string;
 }
 
 /** One base block as the open plan treats it, for drawing over the importance charts. */
@@ -188,5 +196,5 @@ export function isHostMessage(value: unknown): value is HostMessage {
 }
 
 export function emptyColumns(): MetricColumns {
-  return { step: [], tokens: [], loss: [], lr: [], gradNorm: [], tokensPerS: [] };
+  return { step: [], tokens: [], loss: [], lr: [], gradNorm: [], tokensPerS: [], time: [], evalLoss: [] };
 }

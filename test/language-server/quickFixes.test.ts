@@ -155,7 +155,7 @@ describe('run on an unknown host', () => {
     assert.ok(d, JSON.stringify(diagnostics));
     assert.equal(d.severity, 2);
     assert.deepEqual(d.range, { start: { line: 2, character: 7 }, end: { line: 2, character: 14 } });
-    assert.match(d.message, /"a100-bx" is neither in the slayer\.hosts setting nor a Host in the SSH config/);
+    assert.match(String(d.message), /"a100-bx" is neither in the slayer\.hosts setting nor a Host in the SSH config/);
     assert.match(String(d.codeDescription!.href), /#sl052$/);
     const actions = await actionsFor(uri, d);
     assert.deepEqual(actions.map((a) => [a.title, a.kind, a.command?.command, a.command?.arguments]), [
