@@ -62,7 +62,9 @@ select, input { color: var(--vscode-input-foreground); background: var(--vscode-
 .state { color: var(--vscode-descriptionForeground); font-size: 90%; }
 .note { color: var(--vscode-descriptionForeground); }
 .error { color: var(--vscode-errorForeground); }
-.grid { display: grid; grid-template-columns: repeat(auto-fit, minmax(420px, 1fr)); gap: 10px; }
+.grid { display: grid; grid-template-columns: repeat(auto-fit, minmax(360px, 1fr)); gap: 10px; }
+.run-swatch { vertical-align: middle; }
+.style-key { font-size: 90%; margin: 0 0 6px; }
 .chart { position: relative; height: 260px; }
 .chart.tall { height: 300px; }
 .legend { display: flex; flex-wrap: wrap; gap: 14px; margin: 6px 0; }
