@@ -95,6 +95,15 @@ export type HostMessage =
       notes: string[];
       /** Computed on request (`computeSimilarity`); null until then. */
       similarity: WeightSimilarity | null;
+      /**
+       * The measurement was made on the plan's model (same model identity and depth, or a run of
+       * this plan); only then is the plan drawn over it. False when either is missing.
+       */
+      measuredOnPlanModel: boolean;
+      /** The measurement is a file the user picked (the view offers to clear the choice). */
+      picked: boolean;
+      /** The plan names a local checkpoint with weights, so weight similarity can be computed. */
+      canComputeSimilarity: boolean;
     }
   | { type: 'layerMap'; layerMap: LayerMap | null; planFile: string | null; problems: string[]; stale: boolean }
   | { type: 'notice'; level: 'info' | 'error'; message: string };
@@ -114,6 +123,8 @@ export type ViewMessage =
   | { type: 'addBlock'; afterBlock: number }
   | { type: 'startRun' }
   | { type: 'openImportanceFile' }
+  /** Importance: forget the picked importance.json and go back to the newest run's measurement. */
+  | { type: 'clearImportanceFile' }
   /** Importance: compute the weight-space similarity of the plan's local checkpoint. */
   | { type: 'computeSimilarity' }
   | ExportMessage;
@@ -157,6 +168,8 @@ export function validateViewMessage(value: unknown): ViewMessage {
       return { type: 'startRun' };
     case 'openImportanceFile':
       return { type: 'openImportanceFile' };
+    case 'clearImportanceFile':
+      return { type: 'clearImportanceFile' };
     case 'computeSimilarity':
       return { type: 'computeSimilarity' };
     case 'export': {
