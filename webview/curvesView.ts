@@ -97,7 +97,22 @@ function formatX(v: number): string {
   return state.xAxis === 'time' ? duration(v) : compact(v);
 }
 
-function formatY(v: number): string {
+const isOneTwoFive = (v: number): boolean => {
+  const a = Math.abs(v);
+  if (a === 0) return false;
+  const m = Math.round((a / 10 ** Math.floor(Math.log10(a))) * 1e6) / 1e6;
+  return m === 1 || m === 2 || m === 5;
+};
+
+/**
+ * y tick labels. On a log axis over a decade or more only 1, 2 and 5 of each decade are labelled
+ * (labels never crowd); over less than that, every few ticks.
+ */
+function formatY(v: number, index: number, ticks: readonly { value: number }[]): string {
+  if (state.logY) {
+    const marked = ticks.filter((t) => isOneTwoFive(t.value)).length;
+    if (marked >= 2 ? !isOneTwoFive(v) : index % Math.max(1, Math.ceil(ticks.length / 5)) !== 0) return '';
+  }
   const a = Math.abs(v);
   if (a !== 0 && (a < 1e-3 || a >= 1e5)) return v.toExponential(1);
   return String(Number(v.toPrecision(4)));
@@ -142,7 +157,7 @@ for (const p of PANELS) {
   // The chart title names the metric; the y axis keeps its width for the plot.
   (options.scales!.y as { title: { display: boolean } }).title.display = false;
   options.scales!.x!.ticks!.callback = (v: string | number) => formatX(Number(v));
-  options.scales!.y!.ticks!.callback = (v: string | number) => formatY(Number(v));
+  options.scales!.y!.ticks!.callback = (v: string | number, i: number, ticks: { value: number }[]) => formatY(Number(v), i, ticks);
   options.plugins!.legend!.labels!.generateLabels = () => legendItems(p.key);
   options.plugins!.legend!.onClick = (_e: unknown, item: { text: string; datasetIndex?: number }) => toggleSeries(p.key, item.datasetIndex ?? -1);
   if (state.logY) options.scales!.y!.type = 'logarithmic';
