@@ -5,6 +5,7 @@ import {
   CodeActionKind, DidChangeConfigurationNotification, DidChangeWatchedFilesNotification, DocumentDiagnosticReportKind,
   TextDocumentSyncKind, type ClientCapabilities, type Connection, type Diagnostic, type InitializeResult,
 } from 'vscode-languageserver';
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -193,7 +194,9 @@ export function startServer(connection: Connection, runtime: ServerRuntime = {})
     const d = documents.get(p.textDocument.uri);
     if (!d) return { kind: DocumentDiagnosticReportKind.Full, items: [] };
     const items = diagnosticsOf(p.textDocument.uri, d.analysis);
-    const resultId = `${d.doc.version}:${resolver.epoch}:${checkpoints.generation}`;
+    // From what is reported, so anything that changes it (a model re-read, a checkpoint finding,
+    // slayer.hosts or the SSH config) gives a new id.
+    const resultId = `${d.doc.version}:${createHash('sha1').update(JSON.stringify(items)).digest('base64url')}`;
     if (p.previousResultId === resultId) return { kind: DocumentDiagnosticReportKind.Unchanged, resultId };
     return { kind: DocumentDiagnosticReportKind.Full, resultId, items };
   });

@@ -50,7 +50,8 @@ describe('push diagnostics', () => {
 
   test('the server asks for its settings and registers for configuration and file changes', async () => {
     const deadline = Date.now() + 5000;
-    while (c.registrations.length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    // Registrations and the settings request both follow `initialized`, in either order.
+    while ((c.registrations.length < 2 || !c.configurationRequests.includes('slayer.languageServer')) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     assert.deepEqual(c.registrations.map((r) => r.method).sort(), ['workspace/didChangeConfiguration', 'workspace/didChangeWatchedFiles']);
     assert.ok(c.configurationRequests.includes('slayer.languageServer'));
     assert.equal(c.init.capabilities.diagnosticProvider, undefined, 'a client without pull support gets pushed diagnostics');

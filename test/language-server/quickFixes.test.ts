@@ -6,9 +6,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { pathToFileURL } from 'node:url';
-import { CodeActionRequest, type CodeAction, type Diagnostic } from 'vscode-languageserver-protocol';
+import { CodeActionRequest, DidChangeConfigurationNotification, DocumentDiagnosticRequest, type CodeAction, type Diagnostic } from 'vscode-languageserver-protocol';
 import { buildOnce, makeFixture, type Fixture } from './fixture';
-import { applyEdits, LspClient } from './lspClient';
+import { applyEdits, LspClient, PUSH_CAPABILITIES } from './lspClient';
 
 const MODEL = 'model meta-llama/Llama-2-7b-hf\n';
 
@@ -165,6 +165,42 @@ describe('run on an unknown host', () => {
     for (const host of ['a100-box', 'cluster-a', 'login-node', 'lab-box', 'localhost']) {
       const r = await show('host.slayer', `${MODEL}expand (4+1)x8\nrun on ${host} gpus 8\n`);
       assert.deepEqual(codes(r.diagnostics), [], host);
+    }
+  });
+});
+
+describe('unknown host in a pulling client (VS Code pulls)', () => {
+  test('a host added to slayer.hosts clears the warning: the settings change gives a new report, not "unchanged"', async () => {
+    const caps = { ...PUSH_CAPABILITIES, workspace: { ...PUSH_CAPABILITIES.workspace, diagnostics: { refreshSupport: true } }, textDocument: { ...PUSH_CAPABILITIES.textDocument, diagnostic: { dynamicRegistration: false } } };
+    const p = await LspClient.start({ env: { HOME: fx.home }, capabilities: caps, settings: { 'slayer.hosts': {} } });
+    try {
+      let refreshes = 0;
+      p.conn.onRequest('workspace/diagnostic/refresh', () => {
+        refreshes++;
+        return null;
+      });
+      const deadline = Date.now() + 5000;
+      while (!p.configurationRequests.includes('slayer.hosts') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      const uri = 'untitled:pull-host.slayer';
+      await p.open(uri, `${MODEL}expand (4+1)x8\nrun on new-box gpus 8\n`);
+      const pull = (previousResultId?: string) => p.conn.sendRequest(DocumentDiagnosticRequest.type, { textDocument: { uri }, previousResultId });
+      let r1 = await pull();
+      for (let i = 0; i < 50 && !(r1.kind === 'full' && r1.items.length); i++) {
+        await new Promise((r) => setTimeout(r, 50));
+        r1 = await pull();
+      }
+      assert.deepEqual(r1.kind === 'full' ? codes(r1.items) : [], ['SL052']);
+      // The user adds the host (what slayer.addHost does); VS Code notifies the server.
+      p.settings['slayer.hosts'] = { 'new-box': { python: 'python3' } };
+      const before = refreshes;
+      await p.conn.sendNotification(DidChangeConfigurationNotification.type, { settings: null });
+      for (let i = 0; i < 100 && refreshes === before; i++) await new Promise((r) => setTimeout(r, 20));
+      assert.ok(refreshes > before, 'the client is asked to pull again');
+      const r2 = await pull(r1.resultId);
+      assert.equal(r2.kind, 'full', 'same document version, new settings: a new report');
+      assert.deepEqual(r2.kind === 'full' ? r2.items : null, []);
+    } finally {
+      await p.stop();
     }
   });
 });
