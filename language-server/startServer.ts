@@ -35,6 +35,8 @@ export interface ServerRuntime {
   /** Reads host:/path models when the client does not (the CLI passes its SSH transport here). */
   remoteFetch?: RemoteFetch;
   homeDir?: string;
+  /** Hosts known besides `slayer.hosts` and the SSH config (the CLI's hosts.json). */
+  knownHosts?: () => string[];
 }
 
 const PUBLIC_DOCS_URL = 'https://example.invalid/slayer-studio/blob/main/docs/plan-language.md';
@@ -65,7 +67,7 @@ export function startServer(connection: Connection, runtime: ServerRuntime = {})
   const diagnosticsOf = (uri: string, a: PlanAnalysis): Diagnostic[] => [...toLspDiagnostics(a, diagContext(uri)), ...checkpoints.diagnostics(a, docsUrl), ...hostDiagnostics(a)];
   /** Hosts a run can reach: the editor's `slayer.hosts` and the SSH config's Host aliases. */
   const hostDiagnostics = (a: PlanAnalysis): Diagnostic[] =>
-    (hostsKnown || !caps.workspace?.configuration ? unknownHostDiagnostics(a, new Set([...configuredHosts, ...workspace.hosts()]), docsUrl) : []);
+    (hostsKnown || !caps.workspace?.configuration ? unknownHostDiagnostics(a, new Set([...configuredHosts, ...(runtime.knownHosts?.() ?? []), ...workspace.hosts()]), docsUrl) : []);
 
   /** Push mode: analyse and publish now. `applyMs`: time spent applying the edit that led here. */
   function publish(uri: string, applyMs: number): void {
