@@ -55,8 +55,8 @@ describe('quick fixes in the workbench (Chromium on code-server)', { timeout: 30
     await wb.screenshot('workbench-quickfix-sl024');
     assert.match((await fix.getAttribute('class')) ?? '', /\bfocused\b/, 'the fix is the one the menu offers first');
     await wb.page.keyboard.press('Enter');
-    // (The line also shows inlay hints between the segments: `| 13 → 24–36 | 1◇ → …`.)
-    await wb.page.locator('.monaco-editor .view-line', { hasText: /^expand\s+\(2\+1\)x8.*\| 13\b/ }).first().waitFor({ timeout: 15_000 });
+    // (The line also shows inlay hints between the segments, and Monaco renders spaces as U+00A0.)
+    await wb.page.locator('.monaco-editor .view-line', { hasText: /^expand\s+\(2\+1\)x8.*\|\s13\b/ }).first().waitFor({ timeout: 15_000 });
     // Only the host warning is left: one squiggle, on line 7.
     await wb.page.waitForFunction(() => document.querySelectorAll('.monaco-editor .squiggly-warning').length === 1, undefined, { timeout: 30_000 });
     await wb.page.keyboard.press('Control+Shift+M');
