@@ -5,6 +5,7 @@ import {
   CodeActionKind, DidChangeConfigurationNotification, DidChangeWatchedFilesNotification, DocumentDiagnosticReportKind,
   TextDocumentSyncKind, type ClientCapabilities, type Connection, type Diagnostic, type InitializeResult,
 } from 'vscode-languageserver';
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -15,6 +16,7 @@ import {
 } from '../src/protocol/languageServer';
 import { CheckpointChecks } from './checkpointChecks';
 import { Debouncer } from './debounce';
+import { addHostActions, unknownHostDiagnostics } from './hostChecks';
 import { PlanDocuments, uriToPath, type AnalyzedDocument } from './documents';
 import { didChangeParams, didChangeWatchedFilesParams, didCloseParams, didOpenParams, validated } from './incoming';
 import { ModelResolver, type RemoteFetch } from './modelResolver';
@@ -34,6 +36,8 @@ export interface ServerRuntime {
   /** Reads host:/path models when the client does not (the CLI passes its SSH transport here). */
   remoteFetch?: RemoteFetch;
   homeDir?: string;
+  /** Hosts known besides `slayer.hosts` and the SSH config (the CLI's hosts.json). */
+  knownHosts?: () => string[];
 }
 
 const PUBLIC_DOCS_URL = 'https://example.invalid/slayer-studio/blob/main/docs/plan-language.md';
@@ -50,6 +54,9 @@ export function startServer(connection: Connection, runtime: ServerRuntime = {})
   let settings: SlayerServerSettings = { ...DEFAULT_SERVER_SETTINGS };
   let pullDiagnostics = false;
   let docsUrl = defaultDocsUrl();
+  let configuredHosts: string[] = [];
+  /** `slayer.hosts` has been read (until then no host is called unknown). */
+  let hostsKnown = false;
   const debouncer = new Debouncer();
   const resolver = new ModelResolver(() => refreshAll(), runtime.remoteFetch);
   const documents = new PlanDocuments(resolver, runtime.homeDir);
@@ -58,7 +65,10 @@ export function startServer(connection: Connection, runtime: ServerRuntime = {})
 
   const diagContext = (uri: string) => ({ uri, docsUrl, relatedInformation: caps.textDocument?.publishDiagnostics?.relatedInformation === true });
   /** The plan's diagnostics, and what a local checkpoint's headers say about its model. */
-  const diagnosticsOf = (uri: string, a: PlanAnalysis): Diagnostic[] => [...toLspDiagnostics(a, diagContext(uri)), ...checkpoints.diagnostics(a, docsUrl)];
+  const diagnosticsOf = (uri: string, a: PlanAnalysis): Diagnostic[] => [...toLspDiagnostics(a, diagContext(uri)), ...checkpoints.diagnostics(a, docsUrl), ...hostDiagnostics(a)];
+  /** Hosts a run can reach: the editor's `slayer.hosts` and the SSH config's Host aliases. */
+  const hostDiagnostics = (a: PlanAnalysis): Diagnostic[] =>
+    (hostsKnown || !caps.workspace?.configuration ? unknownHostDiagnostics(a, new Set([...configuredHosts, ...(runtime.knownHosts?.() ?? []), ...workspace.hosts()]), docsUrl) : []);
 
   /**
    * Push mode: analyse and publish now. `applyMs`: time spent applying the edit that led here.
@@ -111,8 +121,10 @@ export function startServer(connection: Connection, runtime: ServerRuntime = {})
 
   async function loadSettings(): Promise<void> {
     if (!caps.workspace?.configuration) return;
-    const [ls, sshConfigFile] = await connection.workspace.getConfiguration([{ section: 'slayer.languageServer' }, { section: 'slayer.sshConfigFile' }]) as unknown[];
+    const [ls, sshConfigFile, hosts] = await connection.workspace.getConfiguration([{ section: 'slayer.languageServer' }, { section: 'slayer.sshConfigFile' }, { section: 'slayer.hosts' }]) as unknown[];
     settings = readServerSettings(ls);
+    configuredHosts = typeof hosts === 'object' && hosts !== null && !Array.isArray(hosts) ? Object.keys(hosts) : [];
+    hostsKnown = true;
     workspace.sshConfigFile = typeof sshConfigFile === 'string' && sshConfigFile ? sshConfigFile : undefined;
   }
 
@@ -138,7 +150,7 @@ export function startServer(connection: Connection, runtime: ServerRuntime = {})
         ...(pullDiagnostics ? { diagnosticProvider: { identifier: 'slayer', interFileDependencies: false, workspaceDiagnostics: false } } : {}),
         hoverProvider: true,
         completionProvider: { triggerCharacters: [' ', '/', ':', ',', '.', '~'] },
-        ...(literalActions ? { codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix, CodeActionKind.SourceFixAll, FIX_ALL_KIND] } } : {}),
+        ...(literalActions ? { codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix, CodeActionKind.RefactorRewrite, CodeActionKind.SourceFixAll, FIX_ALL_KIND] } } : {}),
         inlayHintProvider: true,
         semanticTokensProvider: { legend: SEMANTIC_LEGEND, full: true, range: false },
         documentSymbolProvider: true,
@@ -206,7 +218,9 @@ export function startServer(connection: Connection, runtime: ServerRuntime = {})
     const d = documents.get(p.textDocument.uri);
     if (!d) return { kind: DocumentDiagnosticReportKind.Full, items: [] };
     const items = diagnosticsOf(p.textDocument.uri, d.analysis);
-    const resultId = `${d.doc.version}:${resolver.epoch}:${checkpoints.generation}`;
+    // From what is reported, so anything that changes it (a model re-read, a checkpoint finding,
+    // slayer.hosts or the SSH config) gives a new id.
+    const resultId = `${d.doc.version}:${createHash('sha1').update(JSON.stringify(items)).digest('base64url')}`;
     if (p.previousResultId === resultId) return { kind: DocumentDiagnosticReportKind.Unchanged, resultId };
     return { kind: DocumentDiagnosticReportKind.Full, resultId, items };
   });
@@ -218,7 +232,10 @@ export function startServer(connection: Connection, runtime: ServerRuntime = {})
 
   connection.onHover((p) => withDoc(p.textDocument.uri, (d) => hover(d.analysis, p.position), null));
   connection.onCompletion((p) => withDoc(p.textDocument.uri, (d) => completions(d.analysis, p.position, workspace, uriToPath(p.textDocument.uri)), []));
-  connection.onCodeAction((p) => withDoc(p.textDocument.uri, (d) => codeActions(d.analysis, p, diagContext(p.textDocument.uri)), []));
+  connection.onCodeAction((p) => withDoc(p.textDocument.uri, (d) => [
+    ...codeActions(d.analysis, p, diagContext(p.textDocument.uri)),
+    ...(!p.context.only || p.context.only.includes(CodeActionKind.QuickFix) ? addHostActions(hostDiagnostics(d.analysis), p.range) : []),
+  ], []));
   connection.languages.inlayHint.on((p) => withDoc(p.textDocument.uri, (d) => (settings.inlayHints ? inlayHints(d.analysis, p.range) : []), []));
   connection.languages.semanticTokens.on((p) => withDoc(p.textDocument.uri, (d) => semanticTokens(d.analysis), { data: [] }));
   connection.onDocumentSymbol((p) => withDoc(p.textDocument.uri, (d) => documentSymbols(d.analysis), []));

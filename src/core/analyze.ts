@@ -3,7 +3,8 @@
 import { LAYER_MAP_KIND, LAYER_MAP_VERSION, outputProjectionSuffixes, type ExtraTensor, type LayerMap, type ModelShape, type ParamCounts, type RunTarget, type StageSpec } from '../protocol/layerMap';
 import { countParams, fitVerdict, memoryPerGpu, formatBytes, type MemoryEstimate } from './accounting';
 import { findStatement, type PlanAst, type Statement, type Word } from './ast';
-import { capDiagnosticsPerLine, diagnostic, nearest, type PlanDiagnostic } from './diagnostics';
+import { deepEnd, deleteTwoFix, fitFix } from './deletionFixes';
+import { capDiagnosticsPerLine, diagnostic, nearest, type PlanDiagnostic, type PlanFix } from './diagnostics';
 import { MAX_BLOCKS, MAX_PLAN_CHARS, showLimit } from './limits';
 import { formatExpansion, hasDiamond, type ExpansionExpr } from './expansion';
 import { computeLayout, type Layout } from './layout';
@@ -184,6 +185,20 @@ function oversizePlan(text: string): PlanAnalysis {
   };
 }
 
+/** The refactoring behind SL023: write the implied deletion as a trailing `| -n`. */
+export function makeDeletionExplicit(expr: ExpansionExpr, n: number): PlanFix {
+  return { title: `Make the deletion explicit (| -${n})`, edits: [{ span: { start: expr.span.end, end: expr.span.end }, newText: ` | -${n}` }], preferred: false };
+}
+
+/** SL030 for `train … final …` without an updated final block; the fix drops `final` from the list. */
+function noFinalBlock(trainStmt: Statement): PlanDiagnostic {
+  const rest = [...new Set(listItems(trainStmt).map((w) => w.text).filter((t) => t !== 'final'))];
+  const args = trainStmt.args;
+  const span = { start: args[0]!.span.start, end: args[args.length - 1]!.span.end };
+  return diagnostic('SL030', 'warning', trainStmt.span, '"final" is in the train set but the plan has no updated final block (a "1" after a keep segment, before the deleted deep blocks)',
+    { fixes: rest.length ? [{ title: `Train ${rest.join(', ')} (drop "final")`, edits: [{ span, newText: rest.join(', ') }], preferred: false }] : [] });
+}
+
 export function analyzePlan(text: string, opts: AnalyzeOptions = {}): PlanAnalysis {
   if (text.length > MAX_PLAN_CHARS) return oversizePlan(text);
   const { ast, diagnostics, lines } = parsePlan(text);
@@ -273,16 +288,13 @@ export function analyzePlan(text: string, opts: AnalyzeOptions = {}): PlanAnalys
   if (expr && expr.segments.length && shape) {
     const L = shape.numLayers;
     const covered = expr.segments.reduce((a, s) => a + (s.kind === 'group' ? s.keep * s.repeat : s.count), 0);
+    const wantsFinal = train.includes('final');
     // With a syntax error in the expression, counts of covered or deleted blocks would mislead.
     if (covered > L && !expansionErrors) {
-      // Fix: shorten the last keep segment that can absorb the excess (never the final `1`).
-      const excess = covered - L;
-      const keeps = expr.segments.filter((s): s is Extract<typeof s, { kind: 'keep' }> => s.kind === 'keep' && s.count > excess);
-      const k = keeps[keeps.length - 1];
-      const fixes = k
-        ? [{ title: `Keep ${k.count - excess} blocks instead of ${k.count} so the plan covers ${L}`, edits: [{ span: { start: k.span.start, end: k.span.start + String(k.count).length }, newText: String(k.count - excess) }], preferred: false }]
-        : [];
-      diags.push(diagnostic('SL022', 'error', expr.span, `the segments cover ${covered} blocks but ${model!.id} has ${L} (0–${L - 1}): ${covered - L} too many`, { fixes }));
+      const fix = fitFix(text, expr, L, wantsFinal);
+      diags.push(diagnostic('SL022', 'error', expr.span, `the segments cover ${covered} blocks but ${model!.id} has ${L} (0–${L - 1}): ${covered - L} too many`, { fixes: fix ? [fix] : [] }));
+      // Whatever the counts, an expression not ending "… | k | 1" has no updated final block.
+      if (wantsFinal && trainStmt && !deepEnd(expr).finalShaped) diags.push(noFinalBlock(trainStmt));
     } else if (covered <= L && outputDepth(expr) > MAX_BLOCKS) {
       // Checked before building: (0+999999999)x999999999 would otherwise allocate every block.
       diags.push(diagnostic('SL022', 'error', expr.span, `the expansion makes ${showLimit(outputDepth(expr))} blocks; a plan may make at most ${showLimit(MAX_BLOCKS)} (see docs/limits.md)`));
@@ -293,21 +305,25 @@ export function analyzePlan(text: string, opts: AnalyzeOptions = {}): PlanAnalys
       const D = layout.deleted.length;
       if (expansionErrors) {
         // Layout kept for hovers; its counts are not reported until the expression parses.
-      } else if (layout.implicitDeleted.length) {
-        const a = layout.implicitDeleted[0]!;
-        const b = layout.implicitDeleted[layout.implicitDeleted.length - 1]!;
-        const n = layout.implicitDeleted.length;
-        diags.push(diagnostic('SL023', 'hint', expr.span, `the segments cover ${layout.covered} of ${L} blocks, so the deepest ${n} (${a === b ? `block ${a}` : `blocks ${a}–${b}`}) are deleted`,
-          { fixes: [{ title: `Make the deletion explicit (| -${n})`, edits: [{ span: { start: expr.span.end, end: expr.span.end }, newText: ` | -${n}` }], preferred: false }] }));
+      } else {
+        // Implied deletion is the paper's notation when it makes room for the updated final block
+        // (`(2+1)x8 | 13 | 1◇`); without a final block it more likely means a miscount, so it is named.
+        if (layout.implicitDeleted.length && !layout.final) {
+          const a = layout.implicitDeleted[0]!;
+          const b = layout.implicitDeleted[layout.implicitDeleted.length - 1]!;
+          const n = layout.implicitDeleted.length;
+          diags.push(diagnostic('SL023', 'hint', expr.span, `the segments cover ${layout.covered} of ${L} blocks, so the deepest ${n} (${a === b ? `block ${a}` : `blocks ${a}–${b}`}) are deleted`,
+            { fixes: [makeDeletionExplicit(expr, n)] }));
+        }
+        // Layer pruning work deletes 25–50% on purpose (ShortGPT: 9 of 32), so both are warnings.
+        if (D > L / 4) diags.push(diagnostic('SL025', 'warning', expr.span, `${D} of ${L} blocks are deleted; more than a quarter of the model is gone`));
+        else if (D > 2) {
+          const fix = deleteTwoFix(text, expr, L, wantsFinal);
+          diags.push(diagnostic('SL024', 'warning', expr.span, `${D} blocks are deleted; the paper's Table 3 shows quality falling off beyond 2`, { fixes: fix ? [fix] : [] }));
+        }
       }
-      if (expansionErrors) {
-        // See above.
-      } else if (D > L / 4) diags.push(diagnostic('SL025', 'error', expr.span, `${D} of ${L} blocks are deleted; more than a quarter of the model is gone`));
-      else if (D > 2) diags.push(diagnostic('SL024', 'warning', expr.span, `${D} blocks are deleted; the paper's Table 3 shows quality falling off beyond 2`));
       if (layout.newCount === 0) diags.push(diagnostic('SL029', 'warning', expr.span, 'the expansion inserts no new blocks; groups look like (2+1)x8'));
-      if (train.includes('final') && !layout.final && trainStmt) {
-        diags.push(diagnostic('SL030', 'warning', trainStmt.span, '"final" is in the train set but the plan has no updated final block (a "1" after a keep segment, before the deleted deep blocks)'));
-      }
+      if (wantsFinal && !layout.final && trainStmt) diags.push(noFinalBlock(trainStmt));
       if (finalStmt && !layout.final) diags.push(diagnostic('SL027', 'warning', finalStmt.span, 'there is no updated final block for "final" to shape'));
     }
   }

@@ -63,6 +63,7 @@ export const DIAGNOSTIC_CODES = {
   SL043: 'Stage without data',
   SL050: 'Bad host name',
   SL051: 'Does not fit in GPU memory',
+  SL052: 'Unknown host',
 } as const;
 
 export type DiagnosticCode = keyof typeof DIAGNOSTIC_CODES;

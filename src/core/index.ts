@@ -6,7 +6,7 @@
 //   formatPlan(text)            → canonical aligned text (comments kept)
 //   parseHfConfig(json)         → ModelShape;  lookupCatalogue(id), CATALOGUE
 //   countParams / paramsPerBlock / memoryPerGpu → accounting
-export { analyzePlan, DEFAULT_GPU_MEMORY, FINAL_METHODS, INIT_METHODS, TRAIN_ITEMS, ZERO_TARGETS } from './analyze';
+export { analyzePlan, makeDeletionExplicit, DEFAULT_GPU_MEMORY, FINAL_METHODS, INIT_METHODS, TRAIN_ITEMS, ZERO_TARGETS } from './analyze';
 export type { AnalyzeOptions, ModelResolution, ModelSource, PlanAnalysis, RemoteModelAnswer, TrainItem } from './analyze';
 export { parsePlan } from './parser';
 export type { ParseResult } from './parser';

@@ -43,6 +43,8 @@ export interface MetricEvent extends EventBase {
   tokens_per_s: number;
   /** Peak GPU memory in bytes since the last metric; null on CPU. */
   gpu_mem: number | null;
+  /** Loss on held-out data, on the steps where the runner evaluated (optional). */
+  eval_loss?: number | null;
 }
 export type ImportanceMetric = 'angular_all' | 'angular_last' | 'removal_drop' | 'insert_copy_drop' | 'insert_average_drop';
 export interface ImportanceEvent extends EventBase {
