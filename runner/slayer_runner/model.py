@@ -358,21 +358,16 @@ def token_logprobs(model: CausalLM, input_ids: torch.Tensor,
 
 
 def read_config(model_dir: str | os.PathLike[str]) -> Dict[str, Any]:
-    with open(os.path.join(model_dir, "config.json"), encoding="utf-8") as f:
-        return dict(json.load(f))
+    from .checkpoint import load_config  # the one reader: nothing outside the checkpoint, no FIFOs
+    return load_config(model_dir)
 
 
 def checkpoint_files(model_dir: str | os.PathLike[str]) -> list[str]:
-    """The safetensors files of a checkpoint directory: the index's shards, or model.safetensors."""
-    index = os.path.join(model_dir, "model.safetensors.index.json")
-    if os.path.exists(index):
-        with open(index, encoding="utf-8") as f:
-            shards = sorted(set(json.load(f)["weight_map"].values()))
-        return [os.path.join(model_dir, s) for s in shards]
-    single = os.path.join(model_dir, "model.safetensors")
-    if os.path.exists(single):
-        return [single]
-    raise FileNotFoundError(f"{model_dir}: no model.safetensors or model.safetensors.index.json")
+    """The safetensors files of a checkpoint directory (the index's shards, or model.safetensors),
+    checked by the one reader (checkpoint_files.py): headers valid, nothing outside the directory."""
+    from .checkpoint import Checkpoint
+    with Checkpoint(model_dir) as ck:
+        return [str(p) for p in ck.shard_paths()]
 
 
 def load_pretrained(model_dir: str | os.PathLike[str], dtype: Optional[torch.dtype] = None,
