@@ -77,9 +77,14 @@ class Checkpoint:
         elif member_exists(self.dir, SINGLE_FILE):
             files = [SINGLE_FILE]
         else:
-            other = [p.name for p in self.dir.iterdir() if p.name.endswith((".bin", ".pth", ".pt"))]
-            hint = f" (found {', '.join(sorted(other))}: convert it to safetensors first)" if other else ""
-            raise CheckpointError(f"{self.dir}: no model.safetensors or {INDEX_FILE}{hint}", "no-checkpoint")
+            # No index, no model.safetensors: every *.safetensors file, as src/modelfiles reads it.
+            names = sorted(p.name for p in self.dir.iterdir())
+            files = [n for n in names if n.endswith(".safetensors")]
+            if not files:
+                other = [n for n in names if n.endswith((".bin", ".pth", ".pt"))]
+                hint = f" (found {', '.join(other)}: convert it to safetensors first)" if other else ""
+                raise CheckpointError(f"{self.dir}: no {INDEX_FILE}, {SINGLE_FILE} or *.safetensors file{hint}",
+                                      "no-checkpoint")
         self.files = files
         self._paths: dict[str, Path] = {}
         self._readers: dict[str, TensorReader] = {}
