@@ -142,15 +142,14 @@ def _refuse_constant(name: str) -> Any:
 
 
 def json_depth_exceeds(value: Any, limit: int = MAX_JSON_DEPTH) -> bool:
-    """Whether a parsed JSON value nests deeper than ``limit`` (iterative; stops at the limit)."""
-    stack: list[tuple[Any, int]] = [(value, 1)]
-    while stack:
-        v, d = stack.pop()
-        if isinstance(v, (dict, list)):
-            if d > limit:
-                return True
-            stack.extend((c, d + 1) for c in (v.values() if isinstance(v, dict) else v))
-    return False
+    """Whether a parsed JSON value nests deeper than ``limit``: level by level, so a header of a
+    million small entries costs one pass of list comprehensions, and at most ``limit`` levels."""
+    level = [value] if isinstance(value, (dict, list)) else []
+    for _ in range(limit):
+        if not level:
+            return False
+        level = [c for v in level for c in (v.values() if isinstance(v, dict) else v) if isinstance(c, (dict, list))]
+    return bool(level)
 
 
 class StrictJsonError(ValueError):

@@ -55,7 +55,13 @@ class SafetensorsError(ValueError):
 
 
 def itemsize(dtype: torch.dtype) -> int:
-    return torch.empty((), dtype=dtype).element_size()
+    size = _ITEMSIZE.get(dtype)
+    if size is None:
+        size = _ITEMSIZE[dtype] = torch.empty((), dtype=dtype).element_size()
+    return size
+
+
+_ITEMSIZE: dict[torch.dtype, int] = {}
 
 
 @dataclass(frozen=True)

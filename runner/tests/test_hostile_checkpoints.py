@@ -222,5 +222,22 @@ class Tracebacks(TempDirTest):
         self.assertFalse((self.dir / "out").exists())
 
 
+class LargeHeaders(TempDirTest):
+    def test_a_7_mb_header_of_100000_tensors_stays_bounded(self) -> None:
+        """Valid but absurd: parsed, checked and listed in bounded time and memory (the limit is
+        the reference's 100 MiB; docs/runner.md, Limits, gives what a full-size one costs)."""
+        d = self.dir / "c"
+        d.mkdir()
+        (d / "config.json").write_text("{}")
+        entries = ",".join(f'"t{i}":{{"dtype":"U8","shape":[1],"data_offsets":[{i},{i + 1}]}}' for i in range(100_000))
+        raw = ("{" + entries + "}").encode()
+        self.assertGreater(len(raw), 6_000_000)
+        (d / "model.safetensors").write_bytes(len(raw).to_bytes(8, "little") + raw + b"\0" * 100_000)
+        r = run_bounded(["inspect", str(d), "--json"], timeout=180)
+        self.assertEqual(r.returncode, 1, r.stderr)  # the tensors are not a Llama model: reported, not crashed
+        self.assertEqual(len(json.loads(r.stdout)["tensors"]), 100_000)
+        self.assertLess(r.peak_rss_mb, 1500)
+
+
 if __name__ == "__main__":
     unittest.main()
