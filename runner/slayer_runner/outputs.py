@@ -59,11 +59,12 @@ def remove_stale(output: Path) -> list[Path]:
     if not output.parent.is_dir():
         return removed
     tmp_re, old_re = _leftover(output, "tmp"), _leftover(output, "old")
+    legacy_re = re.compile(rf"^\.{re.escape(output.name)}\.slayer-old-()[0-9a-f]{{8}}$")  # before PIDs were named
     for p in sorted(output.parent.iterdir()):
-        m = tmp_re.match(p.name) or old_re.match(p.name)
-        if not m or not p.is_dir() or p.is_symlink() or pid_alive(int(m.group(1))):
+        m = tmp_re.match(p.name) or old_re.match(p.name) or legacy_re.match(p.name)
+        if not m or not p.is_dir() or p.is_symlink() or (m.group(1) and pid_alive(int(m.group(1)))):
             continue
-        if m.re is old_re and not os.path.lexists(output):
+        if m.re is not tmp_re and not os.path.lexists(output):
             os.rename(p, output)  # killed between the two renames: the old output is the only copy
             continue
         shutil.rmtree(p, ignore_errors=True)

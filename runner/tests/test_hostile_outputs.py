@@ -127,7 +127,9 @@ class SurgeryOutputs(TempDirTest):
         lost = self.dir / f".gone.slayer-old-{pid}-89abcdef"
         (self.src / "config.json").read_text()
         tiny(lost, num_layers=2, hidden_size=16, intermediate_size=24, num_heads=2, num_kv_heads=1)
-        self.assertEqual(remove_stale(out), [garbage])
+        legacy = self.dir / ".out.slayer-old-0badc0de"  # named by earlier versions, without a PID
+        legacy.mkdir()
+        self.assertEqual(remove_stale(out), [legacy, garbage])
         self.assertEqual(remove_stale(self.dir / "gone"), [])
         self.assertEqual(load_config(self.dir / "gone")["num_hidden_layers"], 2)
         self.assertFalse(lost.exists())
