@@ -72,7 +72,7 @@ test('the TypeScript reader (local and over SSH) and the runner give the same ve
     if (ts !== c.expect || runner[name] !== c.expect || remote !== c.expect) {
       disagreements.push(`${name}: expected ${c.expect}, TypeScript ${ts}, over SSH ${remote}, runner ${runner[name]}`);
     }
-    assert.ok(elapsed < 10_000, `${name}: ${elapsed} ms (a FIFO wait or a quadratic parse?)`);
+    assert.ok(elapsed < 60_000, `${name}: ${elapsed} ms (a FIFO wait or a quadratic parse?)`);
   }
   assert.deepEqual(disagreements, []);
 });
