@@ -85,7 +85,7 @@ class EventsScan(TempDirTest):
         with open(path, "ab") as f:
             f.write(b"garbage that is not JSON\n")
         r = run_bounded(["surgery", "--layer-map", str(self.dir / "none.json"), "--source", str(src),
-                         "--output", str(self.dir / "out"), "--events", str(path)], timeout=60)
+                         "--output", str(self.dir / "out"), "--events", str(path)], timeout=300)
         self.assertEqual(r.returncode, 1, r.stderr)
         self.assertIn("cannot continue after its last line, which is not an event", r.stderr)
         self.assertIn("garbage that is not JSON", r.stderr)

@@ -34,7 +34,7 @@ class MakeTiny(TempDirTest):
                           (["--layers", "0"], "num_layers must be an integer from 1"),
                           (["--hidden", "0"], "hidden_size must be an integer from 1")):
             with self.subTest(args=args):
-                r = run_bounded(["make-tiny", "--output", str(out), *SMALL, *args], timeout=60)
+                r = run_bounded(["make-tiny", "--output", str(out), *SMALL, *args], timeout=300)
                 self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
                 self.assertIn(why, r.stdout)
                 self.assertNotIn("Traceback", r.stdout + r.stderr)
@@ -58,7 +58,7 @@ class MakeTiny(TempDirTest):
         out.mkdir()
         (out / "notes.txt").write_text("mine")
         before = tree_hash(self.dir)
-        r = run_bounded(["make-tiny", "--output", str(out), *SMALL], timeout=60)
+        r = run_bounded(["make-tiny", "--output", str(out), *SMALL], timeout=300)
         self.assertEqual(r.returncode, 1)
         self.assertIn("already exists and is not empty", r.stdout)
         self.assertEqual(tree_hash(self.dir), before)
@@ -88,7 +88,7 @@ class SurgeryOutputs(TempDirTest):
 
     def surgery(self, out: Path, *flags: str) -> "run_bounded":  # type: ignore[valid-type]
         return run_bounded(["surgery", "--layer-map", str(self.lm), "--source", str(self.src), "--output", str(out),
-                            *flags], timeout=90)
+                            *flags], timeout=300)
 
     def test_overwrite_replaces_only_a_checkpoint(self) -> None:
         home = self.dir / "home"  # the original case: any directory was deleted with --overwrite
