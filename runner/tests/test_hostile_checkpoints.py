@@ -13,7 +13,7 @@ from pathlib import Path
 
 from slayer_runner.checkpoint import INDEX_FILE, Checkpoint, CheckpointError, copy_extra_files, load_state_dict
 from slayer_runner.layermap import LayerMapError, load_layer_map
-from slayer_runner.model import checkpoint_files, load_pretrained
+from slayer_runner.model import load_pretrained
 from slayer_runner.safetensors_io import SafetensorsError, read_header
 
 from .support import TempDirTest, layer_map, run_bounded, tiny, tree_hash
@@ -55,7 +55,7 @@ class OutsideTheCheckpoint(TempDirTest):
             with self.subTest(name=name):
                 self.assertEqual(self.code_of(d), "bad-index")
                 with self.assertRaisesRegex(CheckpointError, "is not a shard file name inside the checkpoint"):
-                    checkpoint_files(d)  # the loader importance and training use: the same rule
+                    Checkpoint(d)  # the reader importance and training load through: the same rule
 
     def test_symlinks_leading_out_are_refused(self) -> None:
         outside = sharded(self.dir / "other")

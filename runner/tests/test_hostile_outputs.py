@@ -10,7 +10,7 @@ import subprocess
 import unittest
 from pathlib import Path
 
-from slayer_runner.checkpoint import load_config
+from slayer_runner.modelconfig import read_config as load_config
 from slayer_runner.outputs import is_checkpoint_dir, remove_stale
 from slayer_runner.tiny import make_tiny
 
