@@ -167,6 +167,8 @@ def validate_layer_map(v: Any) -> LayerMap:
         _str(r.get("host"), "run.host")
         _int(r.get("gpus"), "run.gpus", 1)
         _int(r.get("nodes"), "run.nodes", 1)
+        if r.get("weights", "checkpoint") not in ("checkpoint", "random"):
+            raise LayerMapError("run.weights", "expected checkpoint or random")
     return o
 
 

@@ -108,6 +108,8 @@ export interface RunTarget {
   host: string;
   gpus: number;
   nodes: number;
+  /** `random`: the run builds random weights of the base shape instead of loading the checkpoint. */
+  weights: 'checkpoint' | 'random';
 }
 
 export interface LayerMap {
@@ -280,7 +282,7 @@ export function validateLayerMap(v: Json): LayerMap {
     stages: arr(o.stages, 'stages').map((s, i) => validateStage(s, `stages[${i}]`)),
     run: o.run === null || o.run === undefined ? null : (() => {
       const r = obj(o.run, 'run');
-      return { host: str(r.host, 'run.host'), gpus: int(r.gpus, 'run.gpus', 1), nodes: int(r.nodes, 'run.nodes', 1) };
+      return { host: str(r.host, 'run.host'), gpus: int(r.gpus, 'run.gpus', 1), nodes: int(r.nodes, 'run.nodes', 1), weights: r.weights === undefined ? 'checkpoint' : oneOf(r.weights, 'run.weights', ['checkpoint', 'random'] as const) };
     })(),
   };
 }
