@@ -3,6 +3,7 @@
 import * as vscode from 'vscode';
 import { registerLanguageClient } from './languageClient';
 import { registerPlanCommands } from './planCommands';
+import { registerHostCommands } from './runs/hostCommands';
 import { registerRuns } from './runs/registerRuns';
 import { registerWebviews } from './webviews/registerWebviews';
 import type { RunRegistry } from './runs/runRegistry';
@@ -17,6 +18,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Slayer
   context.subscriptions.push(output);
   output.info(`SLayer Studio ${String(context.extension.packageJSON.version)} activated`);
   registerPlanCommands(context);
+  registerHostCommands(context);
   const runs = registerRuns(context);
   registerWebviews(context, runs, output);
   // The language server does not hold up activation; a failure to start is logged.
