@@ -32,7 +32,7 @@ export interface NamedRun {
 
 /** `demo` for demo.slayer; for a LayerMap run without a plan file, `run`. */
 export function planStem(planFile: string | null): string {
-  const stem = planFile ? basename(planFile).replace(/\.(slayer|json)$/i, '') : 'run';
+  const stem = planFile ? basename(planFile).replace(/\.(slayer|layermap\.json|json)$/i, '') : 'run';
   return stem.replace(/[^\p{L}\p{N}._-]+/gu, '-').slice(0, 32) || 'run';
 }
 

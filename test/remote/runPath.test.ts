@@ -18,6 +18,7 @@ describe('run identity: names and colours', () => {
   test('runs of a plan are numbered past the highest name, colours differ from recent runs', () => {
     assert.equal(planStem('/ws/demo.slayer'), 'demo');
     assert.equal(planStem(null), 'run');
+    assert.equal(planStem('/p/plan.layermap.json'), 'plan');
     const earlier = [
       { name: 'demo-1', color: 0, planFile: '/ws/demo.slayer', createdAt: 1 },
       { name: 'demo-4', color: 1, planFile: '/ws/demo.slayer', createdAt: 2 },

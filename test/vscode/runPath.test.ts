@@ -1,6 +1,6 @@
 // The run path walked as a person walks it, in code-server with the packaged extension and Chromium:
-// a fresh profile with no SLayer settings at all, a copy of examples/ (with the project's venv next
-// to it, as in a clone after scripts/setup.sh), HOME a throwaway directory holding an ssh config.
+// a fresh profile with no SLayer settings at all, a copy of examples/ (with the project's venv one
+// folder up, as in a clone after scripts/setup.sh), HOME a throwaway directory holding an ssh config.
 // Open demo.slayer, Run Expansion (the phase picker, then nothing else to answer), watch the named
 // run in the Runs view, reload the window mid-run (its output channel and the curves come back),
 // see the end notification; a plan without weights ends as failed with actions that fix it; the
@@ -39,7 +39,8 @@ describe('the run path in code-server, as a person walks it', { timeout: 900_000
     writeFileSync(join(examples, 'demo.slayer'), demo.replace(/^(\s+steps\s+)\d+$/m, `$1${STEPS}`).replace(/checkpoint-every \d+/, 'checkpoint-every 8'));
     writeFileSync(join(examples, 'no-weights.slayer'), demo.replace(/ weights random$/m, ''));
     profile = makeProfile(() => ({}), examples);
-    symlinkSync(dirname(dirname(PROJECT_PYTHON)), join(profile.workspace, '.venv'));
+    // The project's venv one folder above the workspace, as examples/ sits in a clone after set-up.
+    symlinkSync(dirname(dirname(PROJECT_PYTHON)), join(dirname(profile.workspace), '.venv'));
     home = join(profile.dir, 'home');
     mkdirSync(join(home, '.ssh'), { recursive: true });
     writeFileSync(join(home, '.ssh', 'config'), 'Host lab-gpu\n  HostName 10.11.12.13\nHost *.internal\n  User me\n');
@@ -150,7 +151,7 @@ describe('the run path in code-server, as a person walks it', { timeout: 900_000
     await wb.command('SLayer: Run Expansion', { opensPicker: true });
     const picker = wb.page.locator('.quick-input-widget');
     await shot('host-pick', picker.locator('.quick-input-list .monaco-list-row', { hasText: 'Add a100-box' }).waitFor({ timeout: 30_000 }));
-    assert.match(await picker.innerText(), /run on a100-box/);
+    assert.match(await picker.locator('input').first().getAttribute('placeholder') ?? '', /run on a100-box/);
     await wb.screenshot('run-path-host-pick');
     await wb.page.keyboard.press('Escape');
 

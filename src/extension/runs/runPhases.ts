@@ -3,10 +3,9 @@
 // view fills after the first run.
 import * as vscode from 'vscode';
 import type { RunPhase } from '../../protocol/runConfig';
-import type { RunRecord } from '../../remote/runStore';
+import { defaultPhases, normalizePhases, PHASE_ORDER } from '../../remote/phaseChoice';
 
-/** The order the runner runs them in. */
-export const PHASE_ORDER: readonly RunPhase[] = ['doctor', 'surgery', 'importance', 'train'];
+export { modelHasMeasurement, normalizePhases } from '../../remote/phaseChoice';
 
 const PHASE_TEXT: Record<RunPhase, string> = {
   doctor: 'check versions, devices, memory and disk inside the run',
@@ -16,23 +15,6 @@ const PHASE_TEXT: Record<RunPhase, string> = {
 };
 
 const memoryKey = (planFile: string | null) => `slayer.phases:${planFile ?? '(no plan file)'}`;
-
-/** True when an earlier run of the same model measured (or is measuring) its layer importance. */
-export function modelHasMeasurement(model: string, runs: readonly RunRecord[], hasImportanceEvents: (runId: string) => boolean): boolean {
-  return runs.some((r) => r.model === model && (r.phases ?? []).includes('importance') && r.state !== 'failed' && hasImportanceEvents(r.id));
-}
-
-/** Doctor, surgery, train; importance too while the model has no measurement. */
-export function defaultPhases(measured: boolean): RunPhase[] {
-  return PHASE_ORDER.filter((p) => p !== 'importance' || !measured);
-}
-
-/** Puts phases in the runner's order; training needs the expanded model, so it brings surgery. */
-export function normalizePhases(picked: readonly RunPhase[]): RunPhase[] {
-  const set = new Set(picked);
-  if (set.has('train')) set.add('surgery');
-  return PHASE_ORDER.filter((p) => set.has(p));
-}
 
 export async function pickPhases(memento: vscode.Memento, planFile: string | null, measured: boolean): Promise<RunPhase[] | undefined> {
   const remembered = memento.get<RunPhase[]>(memoryKey(planFile));
