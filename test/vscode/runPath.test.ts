@@ -104,7 +104,9 @@ describe('the run path in code-server, as a person walks it', { timeout: 900_000
     const reloaded = wb.page.waitForEvent('framenavigated', { predicate: (f) => f === wb.page.mainFrame(), timeout: 60_000 });
     await wb.command('Developer: Reload Window');
     await reloaded;
-    await wb.ready('demo.slayer');
+    // The window comes back as it was left: the SLayer container in the side bar, demo.slayer open.
+    await wb.page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
+    await wb.page.locator('.tabs-container .tab', { hasText: 'demo.slayer' }).first().waitFor({ timeout: 60_000 });
     await runsView();
     await shot('after-reload', waitFor(async () => (await outputChannels()).some((n) => /SLayer run: \S+ demo-1/.test(n)), 60_000, 'the channel of demo-1 after the reload'));
     const frame = await wb.webviewFrame('curves', 60_000);

@@ -58,24 +58,26 @@ export function registerRunCommands(context: vscode.ExtensionContext, registry: 
       return undefined;
     }
     let host: string | undefined;
+    let phases: RunPhase[] | undefined;
     try {
       const { layerMap, planFile } = await compileActivePlan(uri);
       host = options.host ?? await chooseHost(layerMap, options.pickHost ?? false);
       if (!host) return undefined;
       const measured = modelHasMeasurement(layerMap.plan.model, registry.list(), (id) => registry.events(id).some((e) => e.kind === 'importance'));
-      const phases = options.phases ? normalizePhases(options.phases) : await pickPhases(context.workspaceState, planFile, measured);
+      phases = options.phases ? normalizePhases(options.phases) : await pickPhases(context.workspaceState, planFile, measured);
       if (!phases) return undefined;
       const settings = settingsFor(host);
       const token = await context.secrets.get(HF_TOKEN_KEY);
       const choices = runChoices();
       const target = host;
+      const chosen = phases;
       const record = await vscode.window.withProgress(
         { location: vscode.ProgressLocation.Notification, title: `SLayer: ${layerMap.plan.expand} on ${target}`, cancellable: false },
         async (progress) => {
           const pct: Record<DispatchStep, number> = { pack: 10, upload: 40, doctor: 30, launch: 20 };
           return registry.service.dispatch({
             host: target, layerMap, planFile, label: runLabel(layerMap, planFile ?? null),
-            runConfig: buildRunConfig(layerMap, settings, { ...choices, tinyModel: choices.tinyModel || (options.tinyModel ?? false), phases }),
+            runConfig: buildRunConfig(layerMap, settings, { ...choices, tinyModel: choices.tinyModel || (options.tinyModel ?? false), phases: chosen }),
             secrets: token ? { HF_TOKEN: token } : {},
             onStep: (step, detail) => progress.report({ message: detail, increment: pct[step] }),
           });
@@ -84,7 +86,8 @@ export function registerRunCommands(context: vscode.ExtensionContext, registry: 
       outputs.show(record.id);
       return record;
     } catch (e) {
-      if (e instanceof DoctorError) void onRefusal(e, (over) => runExpansion(uri, { ...options, host, ...over }));
+      // The actions run the same plan again, on the same host with the same phases.
+      if (e instanceof DoctorError) void onRefusal(e, (over) => runExpansion(uri, { ...options, host, phases, ...over }));
       else fail(e);
       return undefined;
     } finally {

@@ -75,7 +75,8 @@ export class RunOutputs implements vscode.Disposable {
       let reportFn: (done: number, total: number, eta: number | null) => void = () => undefined;
       let endFn: () => void = () => undefined;
       let last = 0;
-      const label = this.registry.get(runId)?.label ?? runId;
+      const r = this.registry.get(runId);
+      const label = r ? runDisplayName(r) : runId;
       void vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `SLayer ${e.phase}: ${label}` }, (progress) =>
         new Promise<void>((resolve) => {
           reportFn = (done, total, eta) => {
