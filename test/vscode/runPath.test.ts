@@ -11,7 +11,7 @@ import { dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Locator } from 'playwright-core';
 import { launchChromium } from './harness/browser';
-import { ensureCodeServer, installVsix, makeProfile, ROOT, startCodeServer, type CodeServer, type EditorProfile } from './harness/codeServer';
+import { ARTIFACTS, ensureCodeServer, installVsix, makeProfile, ROOT, startCodeServer, type CodeServer, type EditorProfile } from './harness/codeServer';
 import { packageVsix } from './harness/packageVsix';
 import { Workbench } from './harness/workbench';
 import { waitFor } from '../remote/harness/processes';
@@ -63,6 +63,9 @@ describe('the run path in code-server, as a person walks it', { timeout: 900_000
   const runRow = (text: string | RegExp): Locator => wb.page.locator('.monaco-list-row', { hasText: text }).first();
   const shot = async <T>(name: string, p: Promise<T>): Promise<T> => p.catch(async (e: Error) => {
     await wb.screenshot(`run-path-${name}-failed`);
+    // The extension host's own log (activation errors) and the server's, for the post-mortem.
+    cpSync(join(profile.userDataDir, 'logs'), join(ARTIFACTS, 'run-path-logs'), { recursive: true });
+    writeFileSync(join(ARTIFACTS, 'run-path-code-server.log'), server.log());
     throw e;
   });
   /** Opens the Runs view and its localhost node (collapsed while it had no runs). */
@@ -74,6 +77,7 @@ describe('the run path in code-server, as a person walks it', { timeout: 900_000
   /** The Output channels the workbench knows, through "Output: Show Output Channels…". */
   const outputChannels = async (): Promise<string[]> => {
     await wb.command('Output: Show Output Channels', { opensPicker: true });
+    await wb.page.keyboard.type('SLayer run'); // the list is virtual: filter it to our channels
     const rows = wb.page.locator('.quick-input-list .monaco-list-row');
     await rows.first().waitFor({ timeout: 10_000 });
     const names = await rows.allInnerTexts();
@@ -143,8 +147,13 @@ describe('the run path in code-server, as a person walks it', { timeout: 900_000
     assert.match(await row.innerText(), /failed/);
     await new Promise((r) => setTimeout(r, 5000));
     assert.match(await row.innerText(), /failed/, 'still failed after several status polls');
-    await row.hover();
-    await shot('refusal-tooltip', wb.page.locator('.monaco-hover', { hasText: 'doctor: cannot run' }).first().waitFor({ timeout: 15_000 }));
+    // The tooltip holds the doctor's report (hover, and hover again if the first one was eaten).
+    const tip = wb.page.locator('.monaco-hover', { hasText: 'doctor: cannot run' }).first();
+    await shot('refusal-tooltip', waitFor(async () => {
+      await wb.page.mouse.move(700, 300);
+      await row.locator('.label-name').hover();
+      return tip.waitFor({ timeout: 4000 }).then(() => true, () => false);
+    }, 40_000, 'the tooltip with the doctor\'s report'));
     await wb.screenshot('run-path-refusal');
   });
 

@@ -2,7 +2,6 @@
 // history (one reset batch per stage) followed by live appends from the run registry.
 import type * as vscode from 'vscode';
 import { colorOf, startTimeText } from '../../remote/runIdentity';
-import { isFinal } from '../../remote/runStatus';
 import { runDisplayName } from '../../remote/runStore';
 import type { RunRegistry } from '../runs/runRegistry';
 import { metricBatches } from './curvesData';
@@ -44,7 +43,7 @@ export class CurvesController implements ViewController {
     }));
     // A live run the view has not been shown yet is ticked (after a reload too); an explicit reveal wins.
     let focus = this.focus;
-    const live = this.registry.list().find((r) => !isFinal(r.state) && !this.shownLive.has(r.id));
+    const live = this.registry.list().find((r) => (r.state === 'running' || r.state === 'queued') && !this.shownLive.has(r.id));
     if (focus === null && live) focus = live.id;
     if (!this.host.post({ type: 'runs', runs, focus })) return; // the next `ready` posts it again
     if (live && focus === live.id) this.shownLive.add(live.id);
