@@ -9,7 +9,7 @@ export const KEY_DOCS: Record<string, string> = {
   final: 'How the updated final block starts: `average` (mean of the last kept block and the deleted ones), `average-deleted` (mean of the deleted ones), `keep` (unchanged, but trained). Default: `average`.',
   train: 'What trains: any of `new`, `final`, `kept`, `head`, `norm`, `embed`. Default: `new, final`.',
   stage: 'Starts a training stage: `stage cpt`, `stage sft`, or `stage NAME cpt|sft`, followed by indented settings. CPT comes before SFT.',
-  run: 'Where the plan runs: `run on HOST gpus N [nodes N] [gpu-memory 80GB]`. HOST is a Host alias from ~/.ssh/config, or `localhost`.',
+  run: 'Where the plan runs: `run on HOST gpus N [nodes N] [gpu-memory 80GB] [weights random]`. HOST is a Host alias from ~/.ssh/config, or `localhost`.',
   data: 'Datasets of the stage: `NAME[: WEIGHT], …` (the rest of the line). Hosts map names to paths.',
   tokens: 'Token budget of one epoch: `30B`, `500M`, `2e9`.',
   steps: 'Optimizer steps of the stage (instead of a token budget).',
@@ -26,6 +26,7 @@ export const KEY_DOCS: Record<string, string> = {
   on: 'The host: a Host alias from ~/.ssh/config, or `localhost`.',
   gpus: 'GPUs per node.',
   nodes: 'Nodes (machines). Default 1.',
+  weights: 'Where the weights come from: `checkpoint` (default) loads the model\'s checkpoint; `random` builds random weights of its shape (demos and smoke runs, no download).',
   'gpu-memory': 'Memory of one GPU, for the fit check: `80GB`, `40GB`. Default 80 GiB (A100 80GB).',
 };
 

@@ -211,6 +211,10 @@ def _check_source(r: Report, src: str, libs: dict[str, bool]) -> None:
     if p.is_dir():
         if not (p / "config.json").exists():
             r.problems.append(f"source model {p} has no config.json")
+        elif not _has_weights(p):
+            r.problems.append(f"source model {p} has a config.json but no weights (*.safetensors or *.bin): "
+                              "put the checkpoint there, or write `weights random` after `run on HOST` in the "
+                              "plan for random weights of this shape (demos, smoke runs)")
         return
     if p.is_absolute() or src.startswith((".", "~")):
         r.problems.append(f"source model {src} is not a directory on this host")
@@ -219,6 +223,11 @@ def _check_source(r: Report, src: str, libs: dict[str, bool]) -> None:
     else:
         r.problems.append(f"source model {src} is not a local directory and huggingface_hub is not installed "
                           "to fetch it: download it to the host and use its path")
+
+
+def _has_weights(model_dir: Path) -> bool:
+    """True when the directory holds checkpoint weights (a loadable checkpoint, not just its config)."""
+    return any(model_dir.glob("*.safetensors")) or any(model_dir.glob("*.bin"))
 
 
 def _judge_fit(r: Report, lm: dict[str, Any], devices: list[dict[str, Any]], world: int,

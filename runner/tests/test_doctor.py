@@ -172,6 +172,20 @@ class Doctor(unittest.TestCase):
         cfg = run_config(source_model=str(self.model), tiny_model=None)
         self.assertEqual(doctor_here("--run-dir", str(self.run_dir("src", self.lm, cfg))).returncode, 0)
 
+    def test_a_model_directory_without_weights_is_refused_before_fits_yes(self) -> None:
+        """examples/tiny-llama holds only config.json: the doctor says so instead of surgery failing later."""
+        bare = Path(self.tmp.name) / "config-only"
+        bare.mkdir()
+        (bare / "config.json").write_text((self.model / "config.json").read_text())
+        cfg = run_config(source_model=str(bare), tiny_model=None)
+        r = doctor_here("--run-dir", str(self.run_dir("noweights", self.lm, cfg)))
+        self.assertEqual(r.returncode, 1, r.stdout)
+        self.assertIn(f"source model {bare} has a config.json but no weights", r.stdout)
+        self.assertIn("weights random", r.stdout)
+        self.assertIn("doctor: cannot run (1 problem(s))", r.stdout)
+        # Random weights asked for (run.json's tiny_model): the same directory is not read at all.
+        self.assertEqual(doctor_here("--run-dir", str(self.run_dir("random", self.lm, run_config()))).returncode, 0)
+
 
 class FitRule(unittest.TestCase):
     """The judgement on GPU hosts, from the same function with the GPUs a CUDA host would report."""

@@ -377,7 +377,7 @@ export function analyzePlan(text: string, opts: AnalyzeOptions = {}): PlanAnalys
       trainableExtras: extras,
       params,
       stages,
-      run: run ? { host: run.host, gpus: run.gpus, nodes: run.nodes } : null,
+      run: run ? { host: run.host, gpus: run.gpus, nodes: run.nodes, weights: run.weights } : null,
     };
   }
   return { ast, lines, diagnostics: capDiagnosticsPerLine(diags, lines), model, layout, init, train, params, trainableWithHead, memory, stages, run, canonicalExpansion, layerMap };

@@ -45,7 +45,9 @@ export function parseMemorySize(text: string): number | null {
 
 export const SCHEDULES = ['cosine', 'linear', 'constant'] as const;
 /** Options of the `run` statement: `run on HOST gpus N [nodes N] [gpu-memory 80GB]`. */
-export const RUN_OPTIONS: readonly string[] = ['on', 'gpus', 'nodes', 'gpu-memory'];
+export const RUN_OPTIONS: readonly string[] = ['on', 'gpus', 'nodes', 'gpu-memory', 'weights'];
+/** `weights checkpoint` (default): load the model's checkpoint; `weights random`: random weights of its shape (demos, smoke runs). */
+export const WEIGHT_SOURCES: readonly RunTarget['weights'][] = ['checkpoint', 'random'];
 export const PRECISIONS = ['bf16', 'fp16', 'fp32'] as const;
 
 const DEFAULTS: Record<'cpt' | 'sft', Omit<StageSpec, 'name' | 'kind' | 'data'>> = {
@@ -241,7 +243,7 @@ export function checkStageOrder(blocks: StageBlock[], specs: (StageSpec | null)[
 const HOST_RE = /^[A-Za-z0-9_][A-Za-z0-9._@-]*$/;
 
 export function compileRun(stmt: Statement, diags: PlanDiagnostic[]): (RunTarget & { gpuMemory: number | null }) | null {
-  const run: RunTarget & { gpuMemory: number | null } = { host: '', gpus: 1, nodes: 1, gpuMemory: null };
+  const run: RunTarget & { gpuMemory: number | null } = { host: '', gpus: 1, nodes: 1, weights: 'checkpoint', gpuMemory: null };
   const words = stmt.args;
   let i = 0;
   while (i < words.length) {
@@ -249,7 +251,7 @@ export function compileRun(stmt: Statement, diags: PlanDiagnostic[]): (RunTarget
     const v = words[i + 1];
     if (!RUN_OPTIONS.includes(k.text)) {
       const guess = nearest(k.text, RUN_OPTIONS);
-      diags.push(diagnostic('SL002', 'error', k.span, `unknown run option "${k.text}"${guess ? `; did you mean "${guess}"?` : '; use: run on HOST gpus N [nodes N] [gpu-memory 80GB]'}`,
+      diags.push(diagnostic('SL002', 'error', k.span, `unknown run option "${k.text}"${guess ? `; did you mean "${guess}"?` : '; use: run on HOST gpus N [nodes N] [gpu-memory 80GB] [weights random]'}`,
         { fixes: guess ? [{ title: `Change to "${guess}"`, edits: [{ span: k.span, newText: guess }], preferred: true }] : [] }));
       i++;
       continue;
@@ -268,6 +270,10 @@ export function compileRun(stmt: Statement, diags: PlanDiagnostic[]): (RunTarget
       else if (n > max) diags.push(tooLarge(k.text, v, max));
       else if (k.text === 'gpus') run.gpus = n;
       else run.nodes = n;
+    } else if (k.text === 'weights') {
+      const w = WEIGHT_SOURCES.find((x) => x === v.text);
+      if (w) run.weights = w;
+      else diags.push(diagnostic('SL004', 'error', v.span, `weights takes "checkpoint" (load the model's weights) or "random" (random weights of its shape), got "${v.text}"`));
     } else {
       const b = parseMemorySize(v.text);
       if (b === null) diags.push(diagnostic('SL004', 'error', v.span, `gpu-memory takes a size such as 80GB, got "${clipQuoted(v.text)}"`));

@@ -3,6 +3,7 @@
 import * as vscode from 'vscode';
 import { registerLanguageClient } from './languageClient';
 import { registerPlanCommands } from './planCommands';
+import { registerHostCommands } from './runs/hostCommands';
 import { registerRuns } from './runs/registerRuns';
 import { registerWalkthrough } from './walkthrough';
 import { registerWebviews } from './webviews/registerWebviews';
@@ -18,6 +19,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Slayer
   context.subscriptions.push(output);
   output.info(`SLayer Studio ${String(context.extension.packageJSON.version)} activated`);
   registerPlanCommands(context);
+  registerHostCommands(context);
   const runs = registerRuns(context);
   registerWebviews(context, runs, output);
   registerWalkthrough(context);

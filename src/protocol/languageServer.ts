@@ -96,3 +96,14 @@ export const LENS_COMMANDS = {
   showImportance: 'slayer.showImportance',
   showLayerMap: 'slayer.showLayerMap',
 } as const;
+
+/**
+ * Commands the server's quick fixes (code actions with a `command`) call; the extension registers
+ * them. `addHost`: arguments `[host?: string]` — the alias to add to `slayer.hosts` (without one it
+ * offers the Host aliases of the ssh config); resolves to the host added, or undefined if dismissed.
+ */
+export const FIX_COMMANDS = {
+  addHost: 'slayer.addHost',
+} as const;
+
+export type AddHostArgs = [host?: string];

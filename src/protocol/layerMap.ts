@@ -111,6 +111,8 @@ export interface RunTarget {
   host: string;
   gpus: number;
   nodes: number;
+  /** `random`: the run builds random weights of the base shape instead of loading the checkpoint. */
+  weights: 'checkpoint' | 'random';
 }
 
 export interface LayerMap {
@@ -170,7 +172,7 @@ export function validateLayerMap(v: unknown): LayerMap {
     throw new LayerMapError('blocks', `${m.blocks.length} blocks but result.numLayers is ${m.result.numLayers}`);
   }
   // Optional on the wire, null in memory.
-  return { ...m, plan: { ...m.plan, file: m.plan.file ?? null }, run: m.run ?? null };
+  return { ...m, plan: { ...m.plan, file: m.plan.file ?? null }, run: m.run ? { ...m.run, weights: m.run.weights ?? 'checkpoint' } : null };
 }
 
 /** Tensor-name suffixes zeroed in a new block by default, so the expanded model is function-preserving. */

@@ -35,13 +35,18 @@ export interface MetricColumns {
 
 export interface RunSummary {
   id: string;
+  /** How the run is shown: its name and start time (`demo-3 · 14:03`). */
   label: string;
   host: string;
   state: string;
-  /** The run's short readable name (e.g. `demo-3`), shown instead of the label when given. */
+  /** The run's own short name (`demo-3`, or what the user renamed it to). */
   name?: string;
-  /** The run's colour, `#rrggbb`, used for its curves and legend entries when given. */
+  /** The run's colour (`#1f77b4`), the same in the Runs view, legends and its channel. */
   color?: string;
+  /** Start (or creation) time, ms since the epoch. */
+  startedAt?: number;
+  /** The plan's run description (`demo.slayer · tiny-llama (2+1)x2 | 2 | 1◇`). */
+  detail?: string;
 }
 
 /** One base block as the open plan treats it, for drawing over the importance charts. */

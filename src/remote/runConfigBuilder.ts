@@ -4,7 +4,10 @@ import type { RunConfig } from '../protocol/runConfig';
 import type { HostSettings } from './hostSettings';
 
 export interface RunConfigChoices {
-  /** Build a random model of the plan's base shape instead of loading a checkpoint (demo, smoke runs). */
+  /**
+   * Build a random model of the plan's base shape instead of loading a checkpoint (demo, smoke
+   * runs). The plan's own `run on HOST weights random` asks for the same.
+   */
   tinyModel?: boolean;
   /** Cap optimizer steps per stage. */
   maxSteps?: number | null;
@@ -30,7 +33,7 @@ export function modelPathOnHost(model: string): string {
 
 export function buildRunConfig(layerMap: LayerMap, settings: HostSettings, choices: RunConfigChoices = {}): Omit<RunConfig, 'run_id'> {
   const b = layerMap.base;
-  const tiny = choices.tinyModel ?? false;
+  const tiny = (choices.tinyModel ?? false) || layerMap.run?.weights === 'random';
   return {
     v: 1,
     source_model: tiny ? null : modelPathOnHost(layerMap.plan.model),

@@ -164,6 +164,34 @@ ${pythonPrelude(settings)}
 "$PY" -m slayer_runner doctor --run-dir "$PWD" 2>&1`;
 }
 
+/**
+ * Ends a run the doctor refused the way any failed run ends on the host: the report in runner.log
+ * (from stdin), the refusal as events (error, done) and exit_code, so a status poll, a monitor, a
+ * `slayer runs` or another window all read "failed". `eventLines` are JSON built by the caller;
+ * they reach the shell as one quoted word.
+ */
+export function refusalScript(settings: HostSettings, runId: string, eventLines: string, exitCode: number): string {
+  if (!Number.isInteger(exitCode)) throw new Error(`bad exit code ${exitCode}`);
+  return `cd ${dirExpr(settings, runId)} || exit 96
+[ -f exit_code ] && exit 0
+cat >> runner.log
+printf '%s' ${shQuote(eventLines)} >> events.jsonl
+echo ${exitCode} > exit_code.tmp && mv -f exit_code.tmp exit_code`;
+}
+
+/**
+ * Makes a finished run directory launchable again (resume): refuses unless a training checkpoint
+ * is there; clears what marked the end (exit_code, cancel_requested, pid, jobid). The runner
+ * resumes from its latest checkpoint and continues events.jsonl's seq.
+ */
+export function prepareResumeScript(settings: HostSettings, runId: string): string {
+  return `cd ${dirExpr(settings, runId)} || exit 96
+[ -f exit_code ] || { echo "the run has not ended" >&2; exit 16; }
+[ -s out/checkpoints/latest ] || { echo "the run saved no training checkpoint to resume from (no out/checkpoints/latest)" >&2; exit 3; }
+rm -f exit_code cancel_requested pid started_at jobid
+echo ok`;
+}
+
 /** Starts launch.sh detached (setsid nohup, own session and process group); prints its pid. */
 export function launchDetachedScript(settings: HostSettings, runId: string): string {
   return `cd ${dirExpr(settings, runId)} || exit 96

@@ -13,10 +13,12 @@ import type { HostSettings } from './hostSettings';
 import { RunMonitor, type MonitorListener, type MonitorOptions } from './runMonitor';
 import {
   cancelScript, checkRunId, deleteScript, doctorScript, fetchScript, launchDetachedScript, launchScript, listScript,
-  runDirPath, secretsStdin, slurmJobScript, statusScript, submitSlurmScript, uploadScript,
+  prepareResumeScript, refusalScript, runDirPath, secretsStdin, slurmJobScript, statusScript, submitSlurmScript, uploadScript,
 } from './runScripts';
-import { parseStatusOutput, stateFromStatus, type RemoteRunStatus } from './runStatus';
-import type { RunRecord, RunStore } from './runStore';
+import { cleanRunName, nextRunIdentity } from './runIdentity';
+import { EVENTS_VERSION } from '../protocol/runnerEvents';
+import { isFinal, parseStatusOutput, stateFromStatus, type RemoteRunStatus } from './runStatus';
+import { runDisplayName, type RunRecord, type RunStore } from './runStore';
 import { SshTransport } from './sshTransport';
 import { RemoteCommandError, run, type Transport } from './transport';
 
@@ -35,9 +37,16 @@ export interface DispatchRequest {
 }
 
 export class DoctorError extends Error {
-  constructor(readonly host: string, readonly report: string) {
+  constructor(readonly host: string, readonly report: string, readonly runId: string | null = null, readonly exitCode: number | null = null) {
     super(`the runner's doctor on ${host} says this plan cannot run:\n${report.trim()}`);
     this.name = 'DoctorError';
+  }
+
+  /** The doctor's PROBLEM lines (or the last lines the host printed when Python never started). */
+  get problems(): string[] {
+    const lines = this.report.split('\n').map((l) => l.trim()).filter(Boolean);
+    const problems = lines.filter((l) => l.startsWith('PROBLEM: ')).map((l) => l.slice('PROBLEM: '.length));
+    return problems.length ? problems : lines.slice(-3);
   }
 }
 
@@ -84,18 +93,24 @@ export class RunService {
     const where = transport instanceof SshTransport ? ` (${await transport.describe()})` : '';
     step('upload', `uploading ${(tar.length / 1024).toFixed(0)} KiB to ${req.host}${where}`);
     const up = await run(transport, 'upload', uploadScript(settings, id), { stdin: tar, timeoutMs: 300_000 });
+    const identity = nextRunIdentity(req.planFile ?? null, this.store.list());
     const record: RunRecord = {
       id, label: req.label ?? id, host: req.host, planFile: req.planFile ?? null,
       remoteDir: runDirPath(settings, id), scheduler: settings.scheduler, jobId: null, pid: null,
       state: 'uploading', createdAt: Date.now(), startedAt: null, finishedAt: null, exitCode: null,
       lastStep: null, lastLoss: null, etaS: null, message: `uploaded to ${up.stdout.toString('utf8').trim()}`,
+      name: identity.name, color: identity.color, model: req.layerMap.plan.model, phases: [...config.phases],
     };
     this.store.put(record);
 
     try {
       step('doctor', `checking the host with the runner's doctor`);
       const doc = await transport.exec(doctorScript(settings, id), { timeoutMs: 300_000 });
-      if (doc.code !== 0) throw new DoctorError(req.host, doc.stdout.toString('utf8') + doc.stderr);
+      if (doc.code !== 0) {
+        const refusal = new DoctorError(req.host, doc.stdout.toString('utf8') + doc.stderr, id, doc.code ?? 1);
+        await this.recordRefusal(transport, settings, refusal);
+        throw refusal;
+      }
       step('launch', settings.scheduler === 'slurm' ? 'submitting with sbatch' : 'starting detached');
       const stdin = secretsStdin(req.secrets ?? {});
       if (settings.scheduler === 'slurm') {
@@ -107,9 +122,96 @@ export class RunService {
       const pid = Number(r.stdout.toString('utf8').trim());
       return this.store.update(id, { state: 'running', pid: Number.isInteger(pid) ? pid : null, startedAt: Date.now(), message: null })!;
     } catch (e) {
-      this.store.update(id, { state: 'failed', finishedAt: Date.now(), message: (e as Error).message });
+      const exitCode = e instanceof DoctorError ? e.exitCode : null;
+      this.store.update(id, { state: 'failed', finishedAt: Date.now(), exitCode, message: (e as Error).message });
       throw e;
     }
+  }
+
+  /**
+   * Ends a refused run on the host like any failed run (runner.log, error + done events,
+   * exit_code) and in the local mirrors, so every reader agrees it failed. Best effort: the
+   * refusal itself is what the user must see, even when the host cannot take the note.
+   */
+  private async recordRefusal(transport: Transport, settings: HostSettings, refusal: DoctorError): Promise<void> {
+    const id = refusal.runId!;
+    const base = { v: EVENTS_VERSION, t: Date.now() / 1000, run: id };
+    const lines = [
+      JSON.stringify({ ...base, seq: 0, kind: 'error', message: `doctor refused the run on ${refusal.host}: ${refusal.problems.join('; ')}`, where: 'doctor', traceback: null }),
+      JSON.stringify({ ...base, seq: 1, kind: 'done', status: 'failed', exit_code: refusal.exitCode ?? 1 }),
+    ];
+    const log = refusal.report.endsWith('\n') ? refusal.report : `${refusal.report}\n`;
+    try {
+      const r = await transport.exec(refusalScript(settings, id, lines.map((l) => `${l}\n`).join(''), refusal.exitCode ?? 1), { stdin: log, timeoutMs: 30_000 });
+      if (r.code !== 0) return;
+    } catch {
+      return;
+    }
+    // The mirrors hold exactly what the host now holds (their lengths are the stream offsets).
+    if (!this.monitors.has(id) && this.store.mirrorSize(id, 'events.jsonl') === 0 && this.store.mirrorSize(id, 'runner.log') === 0) {
+      this.store.appendMirror(id, 'runner.log', log.slice(0, -1).split('\n'));
+      this.store.appendMirror(id, 'events.jsonl', lines);
+    }
+  }
+
+  /**
+   * Starts a cancelled or failed run again in its own directory; the runner resumes training from
+   * its latest checkpoint (and continues events.jsonl). Throws the host's reason when there is none.
+   */
+  async resume(id: string, secrets: Record<string, string> = {}): Promise<RunRecord> {
+    const rec = this.requireRecord(id);
+    if (rec.state !== 'cancelled' && rec.state !== 'failed') throw new Error(`${runDisplayName(rec)} is ${rec.state}: only a cancelled or failed run can be resumed`);
+    const settings = this.options.settingsFor(rec.host);
+    const transport = this.options.transportFor(rec.host);
+    this.detach(id);
+    await run(transport, 'resume', prepareResumeScript(settings, id), { timeoutMs: 30_000 });
+    const stdin = secretsStdin(secrets);
+    const reset: Partial<RunRecord> = { finishedAt: null, exitCode: null, etaS: null, message: 'resumed from its latest checkpoint' };
+    if (rec.scheduler === 'slurm') {
+      const shape = { nnodes: 1, nprocPerNode: Math.max(1, settings.gpusPerNode) };
+      const r = await run(transport, 'sbatch', submitSlurmScript(settings, id, shape), { stdin, timeoutMs: 60_000 });
+      return this.store.update(id, { ...reset, state: 'queued', jobId: r.stdout.toString('utf8').trim(), pid: null })!;
+    }
+    const r = await run(transport, 'launch', launchDetachedScript(settings, id), { stdin, timeoutMs: 60_000 });
+    const pid = Number(r.stdout.toString('utf8').trim());
+    return this.store.update(id, { ...reset, state: 'running', pid: Number.isInteger(pid) ? pid : null, startedAt: Date.now() })!;
+  }
+
+  /** Renames a run (its record only: names are for people; the id, directory and files stay). */
+  rename(id: string, name: string): RunRecord {
+    const clean = cleanRunName(name);
+    if (!clean) throw new Error('a run name cannot be empty');
+    return this.store.update(this.requireRecord(id).id, { name: clean })!;
+  }
+
+  /**
+   * Asks each host once (one status call for all its runs) for the state of the runs `filter`
+   * picks (default: unfinished) and updates their records. A host that cannot be reached is
+   * reported and its records are left as they were.
+   */
+  async refreshStates(filter: (r: RunRecord) => boolean = (r) => !isFinal(r.state)): Promise<{ host: string; runs: number; error: string | null }[]> {
+    const byHost = new Map<string, RunRecord[]>();
+    for (const r of this.store.list().filter(filter)) byHost.set(r.host, [...(byHost.get(r.host) ?? []), r]);
+    return Promise.all([...byHost].map(async ([host, recs]) => {
+      try {
+        for (const s of await this.status(host, recs.map((r) => r.id))) {
+          const rec = this.store.get(s.runId);
+          if (!rec || this.monitors.has(rec.id)) continue;
+          const state = stateFromStatus(s, null);
+          // A missing directory is lost; a dead process without exit_code needs a monitor's repeated look.
+          if (state === rec.state || (state === 'lost' && !s.missing)) continue;
+          const patch: Partial<RunRecord> = { state };
+          if (s.exitCode !== null || state === 'lost') {
+            patch.exitCode = s.exitCode;
+            patch.finishedAt = rec.finishedAt ?? Date.now();
+          }
+          this.store.update(rec.id, patch);
+        }
+        return { host, runs: recs.length, error: null };
+      } catch (e) {
+        return { host, runs: recs.length, error: (e as Error).message };
+      }
+    }));
   }
 
   /** Builds the upload tarball in memory: runner/slayer_runner, layermap.json, run.json, launch/job script. */
@@ -196,10 +298,12 @@ export class RunService {
     const [s] = await this.status(host, [id]);
     if (!s || s.missing) throw new Error(`no run ${id} on ${host}`);
     const settings = this.options.settingsFor(host);
+    const identity = nextRunIdentity(null, this.store.list());
     const record: RunRecord = {
       id, label: id, host, planFile: null, remoteDir: runDirPath(settings, id), scheduler: settings.scheduler, jobId: null,
       pid: s.pid, state: 'running', createdAt: (s.startedAt ?? Date.now() / 1000) * 1000, startedAt: s.startedAt ? s.startedAt * 1000 : null,
       finishedAt: null, exitCode: null, lastStep: null, lastLoss: null, etaS: null, message: null,
+      name: identity.name, color: identity.color,
     };
     const st = stateFromStatus(s, null);
     if (st === 'queued') record.state = 'queued';

@@ -32,6 +32,19 @@ export interface RunRecord {
   lastLoss: number | null;
   etaS: number | null;
   message: string | null;
+  /** Short readable name (`demo-3`), editable; older records have none and show their label. */
+  name?: string | null;
+  /** Index into RUN_COLORS (runIdentity.ts): the run's colour everywhere it is drawn. */
+  color?: number | null;
+  /** The plan's model reference, to find runs (and measurements) of the same model. */
+  model?: string | null;
+  /** The phases the run was started with. */
+  phases?: string[] | null;
+}
+
+/** The name a run is shown by: its own name, or the label of records from before names existed. */
+export function runDisplayName(r: Pick<RunRecord, 'name' | 'label'>): string {
+  return r.name || r.label;
 }
 
 export type MirrorFile = 'events.jsonl' | 'runner.log';

@@ -145,7 +145,7 @@ test("the spec's sketch compiles with its stages and run target", () => {
   ]);
   assert.deepEqual(m.stages[0]!.data, [{ name: 'proof-pile-2', weight: 5 }, { name: 'the-stack-dedup/python', weight: 2 }]);
   assert.equal(m.stages[1]!.data.length, 4);
-  assert.deepEqual(m.run, { host: 'a100-box', gpus: 8, nodes: 1 });
+  assert.deepEqual(m.run, { host: 'a100-box', gpus: 8, nodes: 1, weights: 'checkpoint' });
   assert.deepEqual(m.trainableExtras, ['head']);
 });
 

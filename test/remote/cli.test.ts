@@ -71,6 +71,25 @@ describe('slayer run / runs / attach / cancel', { timeout: 120_000 }, () => {
     assert.match(a.stderr, /» cancelled/);
   });
 
+  test('runs asks the host (a run cancelled behind its back shows cancelled); --cached does not', async () => {
+    const io = new Capture();
+    assert.equal(await runCommand('run', [plan, '--on', 'localhost', '--tiny', '--max-steps', '100000', '--detach', ...common], io), 0, io.stderr);
+    const id = io.stdout.trim();
+    const c = new Capture();
+    assert.equal(await runCommand('cancel', [id, ...common], c), 0, c.stderr);
+    const cached = new Capture();
+    assert.equal(await runCommand('runs', ['--cached', ...common], cached), 0);
+    assert.match(cached.stdout, new RegExp(`${id} {2}localhost {2}running `), 'the record as last seen');
+    const fresh = new Capture();
+    assert.equal(await runCommand('runs', common, fresh), 0, fresh.stderr);
+    assert.match(fresh.stdout, new RegExp(`${id} {2}localhost {2}cancelled\\(\\d+\\)`));
+    assert.match(fresh.stdout, new RegExp(`${id} .* plan-\\d+ `), 'the run is listed with its name');
+    // The refreshed state is kept: offline listing now says cancelled too.
+    const after = new Capture();
+    assert.equal(await runCommand('runs', ['--cached', ...common], after), 0);
+    assert.match(after.stdout, new RegExp(`${id} {2}localhost {2}cancelled`));
+  });
+
   test('usage errors exit 2; a .slayer plan needs the compiler', async () => {
     const io = new Capture();
     assert.equal(await runCommand('run', ['--on'], io), 2);

@@ -93,7 +93,10 @@ describe('workbench UI: Chromium on code-server', { timeout: 300_000 }, () => {
   test('"SLayer: Run Expansion" from the command palette runs on localhost and the Runs view shows it succeed', async () => {
     const wb = ui.workbench;
     await wb.openFile('tiny.slayer');
-    await wb.command('SLayer: Run Expansion');
+    await wb.command('SLayer: Run Expansion', { opensPicker: true });
+    // The phase picker (remembered per plan): Enter takes the ticked phases.
+    await wb.page.locator('.quick-input-widget .quick-input-list .monaco-list-row', { hasText: 'surgery' }).waitFor({ timeout: 30_000 });
+    await wb.page.keyboard.press('Enter');
     await wb.showContainer('SLayer');
     const row = wb.page.locator('.monaco-list-row', { hasText: /succeeded/ }).first();
     const host = wb.page.locator('.monaco-list-row[aria-expanded="false"]', { hasText: 'localhost' });

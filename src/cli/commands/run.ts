@@ -28,12 +28,14 @@ export interface RunCommandDeps {
 const USAGE = `usage:
   slayer run PLAN --on HOST [--tiny] [--max-steps N] [--phases LIST] [--data NAME=PATH]…
              [--calibration PATH] [--detach] [--log]
-  slayer runs
+  slayer runs [--cached]
   slayer attach RUN_ID [--log]
   slayer cancel RUN_ID
 common options: --hosts FILE (per-host settings JSON, default ~/.config/slayer/hosts.json)
   --ssh-config FILE   --store DIR (default ~/.local/share/slayer)   --runner DIR (slayer_runner package)
 --tiny: random weights of the plan's base shape instead of the checkpoint (demos, smoke runs).
+runs: asks each host once for the state of its unfinished runs first; --cached lists the records
+  as last seen, without connecting (offline).
 --phases: comma-separated, in order, from doctor,surgery,importance,train (default doctor,surgery,train).
 --data: where a dataset named in the plan lives on the host (repeatable); --calibration: the text
   or token file for importance (default: the runner's bundled sample text).
@@ -141,6 +143,11 @@ export async function runCommand(command: 'run' | 'runs' | 'attach' | 'cancel', 
       case 'run':
         return await dispatchAndStream(service, settingsFor, args, io, deps);
       case 'runs':
+        if (!args.flags.has('--cached')) {
+          for (const h of await service.refreshStates()) {
+            if (h.error) io.err(`slayer runs: ${h.host} did not answer (${h.error}); its ${h.runs} unfinished run(s) show their last known state\n`);
+          }
+        }
         listRuns(service, io);
         return 0;
       case 'attach': {
@@ -287,6 +294,7 @@ function listRuns(service: RunService, io: CliIo): void {
   }
   for (const r of runs) {
     const loss = r.lastLoss === null ? '' : ` loss ${r.lastLoss.toFixed(4)}`;
-    io.out(`${r.id}  ${r.host}  ${r.state}${r.exitCode !== null ? `(${r.exitCode})` : ''}${loss}  ${r.label}\n`);
+    const name = r.name ? `${r.name}  ` : '';
+    io.out(`${r.id}  ${r.host}  ${r.state}${r.exitCode !== null ? `(${r.exitCode})` : ''}${loss}  ${name}${r.label}\n`);
   }
 }

@@ -10,7 +10,8 @@ import { registerRunCommands } from './runCommands';
 import { RunOutputs } from './runOutputs';
 import { RunRegistry } from './runRegistry';
 import { RunStatusBar } from './runStatusBar';
-import { RunsTreeProvider } from './runsTreeView';
+import { registerRunNotices } from './runNotices';
+import { RunColorDecorations, RunsTreeProvider } from './runsTreeView';
 
 export function registerRuns(context: vscode.ExtensionContext): RunRegistry {
   const store = new RunStore(join(context.globalStorageUri.fsPath, 'runs'));
@@ -25,6 +26,7 @@ export function registerRuns(context: vscode.ExtensionContext): RunRegistry {
   const tree = new RunsTreeProvider(registry);
   context.subscriptions.push(
     registry, outputs, tree, new RunStatusBar(registry),
+    vscode.window.registerFileDecorationProvider(new RunColorDecorations(registry)),
     vscode.window.createTreeView('slayer.runs', { treeDataProvider: tree, showCollapseAll: false }),
     { dispose: () => void pool.closeAll() },
     vscode.workspace.onDidChangeConfiguration((e) => {
@@ -32,6 +34,9 @@ export function registerRuns(context: vscode.ExtensionContext): RunRegistry {
     }),
   );
   registerRunCommands(context, registry, outputs);
-  registry.attachUnfinished();
+  registerRunNotices(context, registry);
+  // After a reload (or a crash), live runs stream again and get their channels back; the newest shows.
+  const live = registry.attachUnfinished();
+  live.forEach((r, i) => outputs.show(r.id, i === 0));
   return registry;
 }

@@ -3,10 +3,14 @@
 import * as vscode from 'vscode';
 import { validateLayerMap, type LayerMap } from '../../protocol/layerMap';
 import { buildRunConfig } from '../../remote/runConfigBuilder';
+import type { RunPhase } from '../../protocol/runConfig';
 import { runLabel } from '../../remote/runLabel';
+import { cleanRunName } from '../../remote/runIdentity';
 import { DoctorError, type DispatchStep } from '../../remote/runService';
-import type { RunRecord } from '../../remote/runStore';
-import { configuredHosts, defaultHost, runChoices, settingsFor } from './hostConfiguration';
+import { runDisplayName, type RunRecord } from '../../remote/runStore';
+import { configuredHosts, defaultHost, isKnownHost, runChoices, settingsFor } from './hostConfiguration';
+import { addHost, openHostSettings } from './hostCommands';
+import { modelHasMeasurement, normalizePhases, pickPhases } from './runPhases';
 import type { RunOutputs } from './runOutputs';
 import type { RunRegistry } from './runRegistry';
 
@@ -14,6 +18,16 @@ const HF_TOKEN_KEY = 'slayer.huggingFaceToken';
 
 /** Tree items pass their run id; the command palette asks. */
 type RunArg = string | { run?: RunRecord } | undefined;
+
+/** Arguments of `slayer.runExpansion` after the plan's URI (refusal actions, tests). */
+export interface RunExpansionOptions {
+  host?: string;
+  phases?: RunPhase[];
+  /** Random weights of the plan's shape for this run (as `run on HOST weights random` asks). */
+  tinyModel?: boolean;
+  /** Show the host picker even when the plan names a configured host. */
+  pickHost?: boolean;
+}
 
 export function registerRunCommands(context: vscode.ExtensionContext, registry: RunRegistry, outputs: RunOutputs): void {
   const pickRun = async (arg: RunArg, filter: (r: RunRecord) => boolean, placeHolder: string): Promise<RunRecord | undefined> => {
@@ -24,45 +38,140 @@ export function registerRunCommands(context: vscode.ExtensionContext, registry: 
       void vscode.window.showInformationMessage('SLayer: no matching runs.');
       return undefined;
     }
-    const pick = await vscode.window.showQuickPick(runs.map((r) => ({ label: r.label, description: `${r.host} · ${r.state}`, detail: r.id, run: r })), { placeHolder });
+    const pick = await vscode.window.showQuickPick(runs.map((r) => ({ label: runDisplayName(r), description: `${r.host} · ${r.state} · ${r.label}`, detail: r.id, run: r })), { placeHolder });
     return pick?.run;
   };
   const reg = (id: string, fn: (...args: never[]) => unknown) => context.subscriptions.push(vscode.commands.registerCommand(id, fn));
   const fail = (e: unknown) => void vscode.window.showErrorMessage(`SLayer: ${(e as Error).message}`);
 
-  reg('slayer.runExpansion', async (uri?: vscode.Uri) => {
+  reg('slayer.runExpansion', (uri?: vscode.Uri, options?: RunExpansionOptions) => runExpansion(uri, options ?? {}));
+  reg('slayer.runExpansionOn', (uri?: vscode.Uri) => runExpansion(uri, { pickHost: true }));
+
+  /**
+   * Run Expansion: the plan's `run on HOST` is the target (asked only when the plan names none and
+   * several hosts are configured, when its host is unknown, or for "Run Expansion on Host…");
+   * the phases are picked per run. `options` lets the refusal's actions and tests skip pickers.
+   */
+  async function runExpansion(uri: vscode.Uri | undefined, options: RunExpansionOptions): Promise<RunRecord | undefined> {
     if (!vscode.workspace.isTrusted) {
       void vscode.window.showWarningMessage('SLayer: dispatching runs is disabled in an untrusted workspace. Trust the workspace to run plans on hosts.');
-      return;
+      return undefined;
     }
+    let host: string | undefined;
+    let phases: RunPhase[] | undefined;
     try {
       const { layerMap, planFile } = await compileActivePlan(uri);
-      const hosts = configuredHosts();
-      const preferred = defaultHost();
-      const host = hosts.length === 1 ? hosts[0]! : await vscode.window.showQuickPick(
-        [preferred, ...hosts.filter((h) => h !== preferred)], { placeHolder: 'Run the expansion on which host?' });
-      if (!host) return;
+      host = options.host ?? await chooseHost(layerMap, options.pickHost ?? false);
+      if (!host) return undefined;
+      const measured = modelHasMeasurement(layerMap.plan.model, registry.list(), (id) => registry.events(id).some((e) => e.kind === 'importance'));
+      phases = options.phases ? normalizePhases(options.phases) : await pickPhases(context.workspaceState, planFile, measured);
+      if (!phases) return undefined;
       const settings = settingsFor(host);
       const token = await context.secrets.get(HF_TOKEN_KEY);
+      const choices = runChoices();
+      const target = host;
+      const chosen = phases;
       const record = await vscode.window.withProgress(
-        { location: vscode.ProgressLocation.Notification, title: `SLayer: ${layerMap.plan.expand} on ${host}`, cancellable: false },
+        { location: vscode.ProgressLocation.Notification, title: `SLayer: ${layerMap.plan.expand} on ${target}`, cancellable: false },
         async (progress) => {
           const pct: Record<DispatchStep, number> = { pack: 10, upload: 40, doctor: 30, launch: 20 };
           return registry.service.dispatch({
-            host, layerMap, planFile, label: runLabel(layerMap, planFile ?? null),
-            runConfig: buildRunConfig(layerMap, settings, runChoices()),
+            host: target, layerMap, planFile, label: runLabel(layerMap, planFile ?? null),
+            runConfig: buildRunConfig(layerMap, settings, { ...choices, tinyModel: choices.tinyModel || (options.tinyModel ?? false), phases: chosen }),
             secrets: token ? { HF_TOKEN: token } : {},
             onStep: (step, detail) => progress.report({ message: detail, increment: pct[step] }),
           });
         });
       registry.attach(record.id);
       outputs.show(record.id);
+      return record;
     } catch (e) {
-      if (e instanceof DoctorError) {
-        void vscode.window.showErrorMessage(`SLayer: the plan cannot run on ${e.host}`, { modal: true, detail: e.report });
-      } else fail(e);
+      // The actions run the same plan again, on the same host with the same phases.
+      if (e instanceof DoctorError) void onRefusal(e, (over) => runExpansion(uri, { ...options, host, phases, ...over }));
+      else fail(e);
+      return undefined;
     } finally {
       registry.fireChanged();
+    }
+  }
+
+  /**
+   * A refused run is a failed run: its channel shows the doctor's report, and the notification
+   * offers what fixes the problems it names (then runs again).
+   */
+  async function onRefusal(e: DoctorError, again: (over: RunExpansionOptions) => Promise<unknown>): Promise<void> {
+    registry.fireChanged();
+    if (e.runId) outputs.show(e.runId);
+    const rec = e.runId ? registry.get(e.runId) : undefined;
+    const text = e.problems.join(' ');
+    const PYTHON = 'Choose Python Interpreter…';
+    const SETTINGS = 'Open Host Settings';
+    const RANDOM = 'Use Random Weights for This Run';
+    const actions: string[] = [];
+    if (/torch|python|interpreter|not found|No such file|activate/i.test(text)) actions.push(PYTHON);
+    if (/no weights|not a directory|not a local directory|config\.json/i.test(text)) actions.push(RANDOM);
+    actions.push(SETTINGS);
+    const who = rec ? `${runDisplayName(rec)} failed` : 'the run failed';
+    const pick = await vscode.window.showErrorMessage(`SLayer: ${who}: the doctor on ${e.host} refused it. ${e.problems.join(' · ')}`, ...actions);
+    if (pick === PYTHON) {
+      if (await vscode.commands.executeCommand<string | undefined>('slayer.choosePython', e.host)) await again({});
+    } else if (pick === RANDOM) await again({ tinyModel: true });
+    else if (pick === SETTINGS) await openHostSettings();
+  }
+
+  /** The host a run goes to: the plan's, asked only when it cannot be decided without the user. */
+  async function chooseHost(layerMap: LayerMap, alwaysAsk: boolean): Promise<string | undefined> {
+    const planned = layerMap.run?.host ?? null;
+    const known = planned !== null && isKnownHost(planned);
+    const hosts = configuredHosts();
+    if (planned && known && !alwaysAsk) return planned;
+    if (!planned && hosts.length === 1 && !alwaysAsk) return hosts[0];
+    const preferred = defaultHost();
+    const others = [preferred, ...hosts.filter((h) => h !== preferred)].filter((h, i, a) => h !== planned && a.indexOf(h) === i);
+    type Item = vscode.QuickPickItem & { host: string; add?: boolean };
+    const items: Item[] = [];
+    if (planned) {
+      items.push(known
+        ? { label: planned, description: 'the plan asks for this host (run on ' + planned + ')', host: planned }
+        : { label: `$(add) Add ${planned}…`, description: 'the plan asks for this host; it is in neither slayer.hosts nor your ssh config', host: planned, add: true });
+    }
+    for (const h of others) items.push({ label: h, description: h === preferred ? 'slayer.defaultHost' : '', host: h });
+    const pick = await vscode.window.showQuickPick(items, {
+      placeHolder: planned ? `The plan says "run on ${planned}"${known ? '' : ', a host that is not configured'}: run the expansion where?` : 'Run the expansion on which host?',
+    });
+    if (!pick) return undefined;
+    if (pick.add) return addHost(pick.host);
+    return pick.host;
+  }
+
+  reg('slayer.resumeRun', async (arg: RunArg) => {
+    const r = await pickRun(arg, (x) => x.state === 'cancelled' || x.state === 'failed', 'Resume which run (from its latest checkpoint)?');
+    if (!r) return;
+    if (!vscode.workspace.isTrusted) return;
+    try {
+      const token = await context.secrets.get(HF_TOKEN_KEY);
+      await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `SLayer: resuming ${runDisplayName(r)}` },
+        () => registry.service.resume(r.id, token ? { HF_TOKEN: token } : {}));
+      registry.attach(r.id);
+      outputs.show(r.id);
+      outputs.note(r.id, 'resumed from its latest checkpoint');
+    } catch (e) {
+      fail(e);
+    } finally {
+      registry.fireChanged();
+    }
+  });
+
+  reg('slayer.renameRun', async (arg: RunArg) => {
+    const r = await pickRun(arg, () => true, 'Rename which run?');
+    if (!r) return;
+    const name = await vscode.window.showInputBox({ prompt: `New name for ${runDisplayName(r)} (${r.id})`, value: runDisplayName(r), validateInput: (v) => (cleanRunName(v) ? null : 'a name cannot be empty') });
+    if (name === undefined) return;
+    try {
+      registry.service.rename(r.id, name);
+      registry.fireChanged();
+    } catch (e) {
+      fail(e);
     }
   });
 
@@ -70,9 +179,9 @@ export function registerRunCommands(context: vscode.ExtensionContext, registry: 
     const r = await pickRun(arg, (x) => ['queued', 'running', 'uploading'].includes(x.state), 'Cancel which run?');
     if (!r) return;
     try {
-      const msg = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `SLayer: cancelling ${r.label}` },
+      const msg = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `SLayer: cancelling ${runDisplayName(r)}` },
         () => registry.service.cancel(r.id));
-      void vscode.window.showInformationMessage(`SLayer: ${r.label}: ${msg}`);
+      void vscode.window.showInformationMessage(`SLayer: ${runDisplayName(r)}: ${msg}`);
     } catch (e) {
       fail(e);
     }

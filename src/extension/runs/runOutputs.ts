@@ -1,8 +1,17 @@
-// One output channel per run, filled from the local log mirror and then live; plus progress
-// notifications for the runner's long phases (surgery, importance) driven by its progress events.
+// One output channel per run (named with its colour and name), filled from the local log mirror
+// and then live, with a loss line every few seconds while it trains and a summary when it ends;
+// plus progress notifications for the runner's long phases (surgery, importance).
 import * as vscode from 'vscode';
 import type { ProgressEvent } from '../../protocol/runnerEvents';
+import { colorOf } from '../../remote/runIdentity';
+import { runDisplayName, type RunRecord } from '../../remote/runStore';
+import { LossLineThrottle, lossLine, runSummaryLines } from '../../remote/runSummary';
 import type { RunRegistry } from './runRegistry';
+
+/** `SLayer run: 🔵 demo-3` — the emoji stands for the run's colour in the Output dropdown. */
+export function channelName(r: RunRecord | undefined, runId: string): string {
+  return r ? `SLayer run: ${colorOf(r.color).emoji} ${runDisplayName(r)}` : `SLayer run: ${runId}`;
+}
 
 interface OpenProgress {
   report(done: number, total: number, eta: number | null): void;
@@ -13,6 +22,7 @@ export class RunOutputs implements vscode.Disposable {
   private readonly channels = new Map<string, vscode.OutputChannel>();
   private readonly progress = new Map<string, OpenProgress>();
   private readonly subs: vscode.Disposable[];
+  private readonly throttle = new LossLineThrottle();
 
   constructor(private readonly registry: RunRegistry) {
     this.subs = [
@@ -20,22 +30,41 @@ export class RunOutputs implements vscode.Disposable {
       registry.onDidNotice(({ runId, message }) => this.channels.get(runId)?.appendLine(`[slayer] ${message}`)),
       registry.onDidReceiveEvents(({ runId, events }) => {
         for (const e of events) {
+          if (e.kind === 'metric' && this.throttle.due(runId)) this.note(runId, lossLine(e, this.registry.get(runId)?.etaS ?? null));
           if (e.kind === 'progress') this.onProgress(runId, e);
           else if ((e.kind === 'phase' && e.state === 'end') || e.kind === 'done') this.endProgress(runId, e.kind === 'phase' ? e.phase : null);
         }
       }),
+      registry.onDidEndRun((r) => this.summarize(r)),
     ];
   }
 
-  show(runId: string): void {
+  /** Opens (creating it from the mirror if needed) and, unless `reveal` is false, shows a run's channel. */
+  show(runId: string, reveal = true): void {
     let ch = this.channels.get(runId);
     if (!ch) {
       const r = this.registry.get(runId);
-      ch = vscode.window.createOutputChannel(`SLayer run: ${r?.label ?? runId}`);
+      ch = vscode.window.createOutputChannel(channelName(r, runId));
       ch.append(this.registry.logText(runId));
       this.channels.set(runId, ch);
+      // A run that ended before its channel existed (a refusal, a reload after the end) still gets its summary.
+      if (r && ['succeeded', 'failed', 'cancelled', 'lost'].includes(r.state)) this.appendSummary(ch, r);
     }
-    ch.show(true);
+    if (reveal) ch.show(true);
+  }
+
+  /** A line from the extension (not the runner) in a run's channel. */
+  note(runId: string, line: string): void {
+    this.channels.get(runId)?.appendLine(`[slayer] ${line}`);
+  }
+
+  private summarize(r: RunRecord): void {
+    const ch = this.channels.get(r.id);
+    if (ch) this.appendSummary(ch, r);
+  }
+
+  private appendSummary(ch: vscode.OutputChannel, r: RunRecord): void {
+    for (const line of runSummaryLines(r, this.registry.events(r.id))) ch.appendLine(`[slayer] ${line}`);
   }
 
   private onProgress(runId: string, e: ProgressEvent): void {
@@ -46,7 +75,8 @@ export class RunOutputs implements vscode.Disposable {
       let reportFn: (done: number, total: number, eta: number | null) => void = () => undefined;
       let endFn: () => void = () => undefined;
       let last = 0;
-      const label = this.registry.get(runId)?.label ?? runId;
+      const r = this.registry.get(runId);
+      const label = r ? runDisplayName(r) : runId;
       void vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `SLayer ${e.phase}: ${label}` }, (progress) =>
         new Promise<void>((resolve) => {
           reportFn = (done, total, eta) => {

@@ -11,6 +11,9 @@ export class RunRegistry implements vscode.Disposable {
   private readonly received = new vscode.EventEmitter<{ runId: string; events: RunnerEvent[] }>();
   private readonly logged = new vscode.EventEmitter<{ runId: string; lines: string[] }>();
   private readonly noticed = new vscode.EventEmitter<{ runId: string; message: string }>();
+  private readonly ended = new vscode.EventEmitter<RunRecord>();
+  /** Runs whose end this window announced (each run once, in the window that streamed its end). */
+  private readonly announced = new Set<string>();
   private readonly cache = new Map<string, RunnerEvent[]>();
   private changeTimer: NodeJS.Timeout | null = null;
   /** Mirror bytes already in the cache (events) or already shown (log), per run. */
@@ -21,6 +24,8 @@ export class RunRegistry implements vscode.Disposable {
   readonly onDidReceiveEvents: vscode.Event<{ runId: string; events: RunnerEvent[] }> = this.received.event;
   readonly onDidReceiveLog: vscode.Event<{ runId: string; lines: string[] }> = this.logged.event;
   readonly onDidNotice: vscode.Event<{ runId: string; message: string }> = this.noticed.event;
+  /** A run this window streamed reached its final state, with everything it wrote read. */
+  readonly onDidEndRun: vscode.Event<RunRecord> = this.ended.event;
 
   constructor(readonly service: RunService) {
     this.syncTimer = setInterval(() => this.sync(), 2000);
@@ -91,7 +96,7 @@ export class RunRegistry implements vscode.Disposable {
       if (isFinal(r.state) && !this.cache.has(r.id)) continue;
       if (this.service.isAttached(r.id)) continue;
       if (this.cache.has(r.id)) this.catchUp(r.id, true);
-      if (!isFinal(r.state)) this.attach(r.id);
+      if (!isFinal(r.state) && !dispatching(r)) this.attach(r.id);
     }
   }
 
@@ -115,15 +120,24 @@ export class RunRegistry implements vscode.Disposable {
         if (seen) seen.log = this.service.store.mirrorSize(id, 'runner.log');
         this.logged.fire({ runId: id, lines });
       },
-      onRecord: () => this.changedSoon(),
+      onRecord: (rec) => {
+        if (isFinal(rec.state) && !this.announced.has(rec.id)) {
+          this.announced.add(rec.id);
+          this.changed.fire();
+          this.ended.fire(rec);
+        } else if (!isFinal(rec.state)) this.announced.delete(rec.id); // resumed
+        this.changedSoon();
+      },
       onNotice: (id, message) => this.noticed.fire({ runId: id, message }),
     });
     if (m) this.changed.fire();
   }
 
-  /** Re-attaches every run that was not finished when the editor last closed. */
-  attachUnfinished(): void {
-    for (const r of this.list()) if (!isFinal(r.state)) this.attach(r.id);
+  /** Re-attaches every run that was not finished when the editor last closed; returns them. */
+  attachUnfinished(): RunRecord[] {
+    const live = this.list().filter((r) => !isFinal(r.state) && !dispatching(r));
+    for (const r of live) this.attach(r.id);
+    return live;
   }
 
   reattach(runId: string): void {
@@ -164,5 +178,14 @@ export class RunRegistry implements vscode.Disposable {
     this.received.dispose();
     this.logged.dispose();
     this.noticed.dispose();
+    this.ended.dispose();
   }
+}
+
+/**
+ * A run still being uploaded and checked by the window that dispatches it: its host directory has
+ * no launch yet, so a monitor would read "queued". Left alone unless its dispatch is long dead.
+ */
+function dispatching(r: RunRecord, now = Date.now()): boolean {
+  return r.state === 'uploading' && now - r.createdAt < 15 * 60_000;
 }

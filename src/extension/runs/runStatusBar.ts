@@ -1,5 +1,6 @@
 // Status bar item for the active run: step, loss and ETA; also drives the slayer.hasActiveRun context key.
 import * as vscode from 'vscode';
+import { runDisplayName } from '../../remote/runStore';
 import type { RunRegistry } from './runRegistry';
 import { formatDuration } from './runsTreeView';
 
@@ -20,13 +21,13 @@ export class RunStatusBar implements vscode.Disposable {
       this.item.hide();
       return;
     }
-    const parts = [`$(sync~spin) ${r.label}`];
+    const parts = [`$(sync~spin) ${runDisplayName(r)}`];
     if (r.state === 'queued' || r.state === 'uploading') parts.push(r.state);
     if (r.lastStep !== null) parts.push(`step ${r.lastStep}`);
     if (r.lastLoss !== null) parts.push(`loss ${r.lastLoss.toFixed(3)}`);
     if (r.etaS !== null) parts.push(`ETA ${formatDuration(r.etaS * 1000)}`);
     this.item.text = parts.join(' · ');
-    this.item.tooltip = `${r.label} on ${r.host} — click to open its log`;
+    this.item.tooltip = `${runDisplayName(r)} (${r.label}) on ${r.host} — click to open its log`;
     this.item.command = { command: 'slayer.openRemoteLog', title: 'Open Log', arguments: [r.id] };
     this.item.show();
   }

@@ -1,7 +1,11 @@
-// The "Runs" view: hosts, then their runs with state, elapsed time and last loss.
+// The "Runs" view: hosts, then their runs by name (in the run's colour) with state, start time,
+// elapsed time and last loss; the tooltip carries the plan, the directory and, for a failed run,
+// the reason (the doctor's report for a refusal).
 import * as vscode from 'vscode';
+import { colorOf, RUN_COLORS, startTimeText } from '../../remote/runIdentity';
 import { isFinal, type RunState } from '../../remote/runStatus';
-import type { RunRecord } from '../../remote/runStore';
+import { runDisplayName, type RunRecord } from '../../remote/runStore';
+import { formatDuration } from '../../remote/runSummary';
 import { configuredHosts } from './hostConfiguration';
 import type { RunRegistry } from './runRegistry';
 
@@ -17,12 +21,29 @@ const ICONS: Record<RunState, [string, string | undefined]> = {
   lost: ['question', 'testing.iconFailed'],
 };
 
-export function formatDuration(ms: number): string {
-  const s = Math.max(0, Math.round(ms / 1000));
-  const h = Math.floor(s / 3600);
-  const m = Math.floor((s % 3600) / 60);
-  const sec = s % 60;
-  return h ? `${h}h${String(m).padStart(2, '0')}m` : m ? `${m}m${String(sec).padStart(2, '0')}s` : `${sec}s`;
+export { formatDuration };
+
+/** The theme colour id contributed for each palette entry (package.json `contributes.colors`). */
+export const runColorId = (color: number | null | undefined): string => `slayer.run.${colorOf(color).name}`;
+export const RUN_COLOR_IDS = RUN_COLORS.map((_, i) => runColorId(i));
+
+/** Colours a run's label in the Runs view: tree items carry `slayer-run:/ID` as their resource. */
+export class RunColorDecorations implements vscode.FileDecorationProvider, vscode.Disposable {
+  private readonly changed = new vscode.EventEmitter<undefined>();
+  readonly onDidChangeFileDecorations = this.changed.event;
+  private readonly sub: vscode.Disposable;
+  constructor(private readonly registry: RunRegistry) {
+    this.sub = registry.onDidChangeRuns(() => this.changed.fire(undefined));
+  }
+  provideFileDecoration(uri: vscode.Uri): vscode.FileDecoration | undefined {
+    if (uri.scheme !== 'slayer-run') return undefined;
+    const r = this.registry.get(uri.path.replace(/^\//, ''));
+    return r ? { color: new vscode.ThemeColor(runColorId(r.color)), tooltip: `${colorOf(r.color).name}` } : undefined;
+  }
+  dispose(): void {
+    this.sub.dispose();
+    this.changed.dispose();
+  }
 }
 
 export function elapsedOf(r: RunRecord, now = Date.now()): number {
@@ -65,18 +86,23 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<Node>, vscode.D
       return item;
     }
     const r = node.run;
-    const item = new vscode.TreeItem(r.label, vscode.TreeItemCollapsibleState.None);
+    const item = new vscode.TreeItem(runDisplayName(r), vscode.TreeItemCollapsibleState.None);
+    item.resourceUri = vscode.Uri.from({ scheme: 'slayer-run', path: `/${r.id}` });
     const loss = r.lastLoss === null ? '' : ` · loss ${r.lastLoss.toFixed(4)}`;
-    item.description = `${r.state} · ${formatDuration(elapsedOf(r))}${loss}`;
+    item.description = `${r.state} · ${startTimeText(r.createdAt)} · ${formatDuration(elapsedOf(r))}${loss}`;
     const [icon, color] = ICONS[r.state];
     item.iconPath = new vscode.ThemeIcon(icon, color ? new vscode.ThemeColor(color) : undefined);
-    item.contextValue = isFinal(r.state) ? 'run-final' : 'run-active';
+    item.contextValue = isFinal(r.state) ? (r.state === 'succeeded' ? 'run-final' : 'run-final-resumable') : 'run-active';
     item.id = r.id;
-    item.tooltip = new vscode.MarkdownString([
-      `**${r.label}** (${r.id})`, `host: ${r.host}${r.jobId ? ` · Slurm job ${r.jobId}` : ''}`, `directory: \`${r.remoteDir}\``,
+    const tip = new vscode.MarkdownString([
+      `**${escapeMd(runDisplayName(r))}** · ${escapeMd(r.label)}`, `run ${r.id}, started ${startTimeText(r.createdAt)}`,
+      `host: ${r.host}${r.jobId ? ` · Slurm job ${r.jobId}` : ''}`, `directory: \`${r.remoteDir}\``,
       `state: ${r.state}${r.exitCode !== null ? ` (exit ${r.exitCode})` : ''}`, r.lastStep !== null ? `step ${r.lastStep}` : '',
-      r.message ? `\n${r.message}` : '',
+      r.phases?.length ? `phases: ${r.phases.join(', ')}` : '',
     ].filter(Boolean).join('  \n'));
+    // The reason a run failed (a refusal carries the doctor's whole report) as it was printed.
+    if (r.message) tip.appendCodeblock(r.message, 'text');
+    item.tooltip = tip;
     item.command = { command: 'slayer.openRemoteLog', title: 'Open Log', arguments: [r.id] };
     return item;
   }
@@ -86,4 +112,8 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<Node>, vscode.D
     this.subscription.dispose();
     this.changed.dispose();
   }
+}
+
+function escapeMd(text: string): string {
+  return text.replace(/[\\`*_{}[\]()#+\-.!|<>]/g, '\\$&');
 }

@@ -1,6 +1,8 @@
 // Training curves controller: the run list, and for the runs the view selected, their metric
 // history (one reset batch per stage) followed by live appends from the run registry.
 import type * as vscode from 'vscode';
+import { colorOf, startTimeText } from '../../remote/runIdentity';
+import { runDisplayName } from '../../remote/runStore';
 import type { RunRegistry } from '../runs/runRegistry';
 import { metricBatches } from './curvesData';
 import type { PanelHost, ViewController } from './panelHost';
@@ -8,6 +10,8 @@ import type { PanelHost, ViewController } from './panelHost';
 export class CurvesController implements ViewController {
   private selected = new Set<string>();
   private focus: string | null = null;
+  /** Live runs already put in front of the view since it (re)opened: ticked once, then the user decides. */
+  private readonly shownLive = new Set<string>();
   private readonly subs: vscode.Disposable[];
 
   constructor(private readonly host: PanelHost, private readonly registry: RunRegistry) {
@@ -28,12 +32,22 @@ export class CurvesController implements ViewController {
 
   onReady(): void {
     this.selected.clear(); // the view re-selects; it gets full histories again
+    this.shownLive.clear();
     this.postRuns();
   }
 
   private postRuns(): void {
-    const runs = this.registry.list().map((r) => ({ id: r.id, label: r.label, host: r.host, state: r.state }));
-    this.host.post({ type: 'runs', runs, focus: this.focus });
+    const runs = this.registry.list().map((r) => ({
+      id: r.id, label: `${runDisplayName(r)} · ${startTimeText(r.createdAt)}`, host: r.host, state: r.state,
+      name: runDisplayName(r), color: colorOf(r.color).hex, startedAt: r.startedAt ?? r.createdAt, detail: r.label,
+    }));
+    // A live run the view has not been shown yet is ticked (after a reload too); an explicit reveal wins.
+    let focus = this.focus;
+    const live = this.registry.list().find((r) => (r.state === 'running' || r.state === 'queued') && !this.shownLive.has(r.id));
+    if (focus === null && live) focus = live.id;
+    if (!this.host.post({ type: 'runs', runs, focus })) return; // the next `ready` posts it again
+    if (live && focus === live.id) this.shownLive.add(live.id);
+    this.focus = null;
   }
 
   onMessage(m: Parameters<ViewController['onMessage']>[0]): void {

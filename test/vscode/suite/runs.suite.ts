@@ -22,8 +22,8 @@ describe('runs', function () {
       runs.onDidChangeRuns(() => changes++),
     ];
     try {
-      // One configured host (localhost) => no host picker; resolves once the run is launched.
-      await vscode.commands.executeCommand('slayer.runExpansion', editor.document.uri);
+      // One configured host (localhost) => no host picker; the phases given => no phase picker.
+      await vscode.commands.executeCommand('slayer.runExpansion', editor.document.uri, { phases: ['doctor', 'surgery', 'train'] });
       const run = runs.list().find((r) => !before.has(r.id));
       assert.ok(run, 'Run Expansion added no run to the registry');
       assert.equal(run.host, 'localhost');
@@ -44,8 +44,40 @@ describe('runs', function () {
       assert.ok(streamed.some((e) => e.run === run.id), 'onDidReceiveEvents never fired for the run');
       assert.ok(changes > 0, 'onDidChangeRuns never fired');
       assert.equal(final.lastStep, metrics.at(-1)!.step, 'the record keeps the last step');
+      assert.match(final.name ?? '', /^tiny-\d+$/, 'the run has a readable name');
+      assert.equal(typeof final.color, 'number', 'the run has a colour');
+      assert.deepEqual(final.phases, ['doctor', 'surgery', 'train']);
     } finally {
       for (const s of subs) s.dispose();
+    }
+  });
+
+  it('a run the doctor refuses ends as failed (never "queued"), with the report in its record and events', async () => {
+    const { runs } = await api();
+    const editor = await openPlan('tiny.slayer');
+    const config = vscode.workspace.getConfiguration('slayer.runs');
+    // The fixture's tiny/ holds only config.json: without random weights the doctor must refuse.
+    await config.update('tinyModel', false, vscode.ConfigurationTarget.Workspace);
+    const before = new Set(runs.list().map((r) => r.id));
+    let ended = 0;
+    const sub = runs.onDidEndRun(() => ended++);
+    try {
+      await vscode.commands.executeCommand('slayer.runExpansion', editor.document.uri, { phases: ['doctor', 'surgery', 'train'] });
+      const run = runs.list().find((r) => !before.has(r.id));
+      assert.ok(run, 'the refused run is not in the registry');
+      assert.equal(run.state, 'failed');
+      assert.equal(run.exitCode, 1);
+      assert.match(run.message ?? '', /has a config\.json but no weights/);
+      const events = runs.events(run.id);
+      assert.deepEqual(events.map((e) => e.kind), ['error', 'done']);
+      assert.match(runs.logText(run.id), /doctor: cannot run/);
+      // Several status polls later it is still failed: no monitor turned it into "queued".
+      await new Promise((r) => setTimeout(r, 5000));
+      assert.equal(runs.get(run.id)?.state, 'failed');
+      assert.equal(ended, 0, 'a refusal is announced by Run Expansion, not as the end of a streamed run');
+    } finally {
+      sub.dispose();
+      await config.update('tinyModel', undefined, vscode.ConfigurationTarget.Workspace);
     }
   });
 });
