@@ -146,6 +146,8 @@ def check(layer_map: Optional[dict[str, Any]], run: Optional[dict[str, Any]], ou
         src = run.get("source_model")
         if src is not None and "surgery" in run.get("phases", []):
             _check_source(r, str(src), libs)
+        if "eval" in run.get("phases", []):
+            _check_eval(r, run.get("eval") or {})
     if layer_map is not None:
         _judge_fit(r, layer_map, devices if use_gpu else [], world, avail_ram or total_ram, free_disk)
     return r
@@ -164,6 +166,15 @@ def _check_source(r: Report, src: str, libs: dict[str, bool]) -> None:
     else:
         r.problems.append(f"source model {src} is not a local directory and huggingface_hub is not installed "
                           "to fetch it: download it to the host and use its path")
+
+
+def _check_eval(r: Report, ev: dict[str, Any]) -> None:
+    from .evaluation import LM_EVAL_MISSING, lm_eval_version
+
+    version = lm_eval_version()
+    r.say("lm_eval", version, version or "not installed (lm-evaluation-harness)")
+    if ev.get("tasks") and version is None:
+        r.problems.append(LM_EVAL_MISSING)
 
 
 def _judge_fit(r: Report, lm: dict[str, Any], devices: list[dict[str, Any]], world: int,

@@ -16,10 +16,13 @@ from pathlib import Path
 from typing import Any, Optional
 
 EVENTS_VERSION = 1
-KINDS = ("log", "phase", "progress", "metric", "importance", "artifact", "error", "done")
+KINDS = ("log", "phase", "progress", "metric", "importance", "artifact", "error", "done", "eval")
 LOG_LEVELS = ("debug", "info", "warning", "error")
 IMPORTANCE_METRICS = ("angular_all", "angular_last", "removal_drop", "insert_copy_drop", "insert_average_drop")
 DONE_STATUSES = ("succeeded", "failed", "cancelled")
+EVAL_GROUPS = ("domain", "general")
+EVAL_SOURCES = ("harness", "perplexity")
+EVAL_EVENT_VERSION = 1  # the `eval` kind's own version (field "ev"), so its fields can grow
 
 
 class EventError(ValueError):
@@ -91,9 +94,28 @@ def validate_event(value: Any) -> dict[str, Any]:
     elif kind == "done":
         _need(e.get("status") in DONE_STATUSES, kind, "status")
         _need(_is_int(e.get("exit_code")), kind, "exit_code")
+    elif kind == "eval":
+        _validate_eval(e)
     else:
         raise EventError(f'unknown event kind "{kind}"')
     return e
+
+
+def _validate_eval(e: dict[str, Any]) -> None:
+    """One score of one evaluated model (see EvalEvent in runnerEvents.ts)."""
+    k = "eval"
+    _need(e.get("ev") == EVAL_EVENT_VERSION, k, "ev")
+    for f in ("model", "task", "metric"):
+        _need(_is_str(e.get(f)) and bool(e[f]), k, f)
+    _need(e.get("group") in EVAL_GROUPS, k, "group")
+    _need(e.get("source") in EVAL_SOURCES, k, "source")
+    _need(_is_num(e.get("value")), k, "value")
+    _need("stderr" in e and (e["stderr"] is None or _is_num(e["stderr"])), k, "stderr")
+    _need(isinstance(e.get("higher_is_better"), bool), k, "higher_is_better")
+    _need(isinstance(e.get("cached"), bool), k, "cached")
+    settings = e.get("settings")
+    _need(isinstance(settings, dict) and all(
+        v is None or isinstance(v, (str, bool)) or _is_num(v) for v in settings.values()), k, "settings")
 
 
 def _refuse_constant(name: str) -> Any:
@@ -218,6 +240,12 @@ class EventWriter:
 
     def done(self, status: str, exit_code: int) -> None:
         self.emit("done", status=status, exit_code=exit_code)
+
+    def eval_score(self, model: str, task: str, group: str, source: str, metric: str, value: float,
+                   stderr: Optional[float], higher_is_better: bool, cached: bool, settings: dict[str, Any]) -> None:
+        self.emit("eval", ev=EVAL_EVENT_VERSION, model=model, task=task, group=group, source=source, metric=metric,
+                  value=float(value), stderr=None if stderr is None else float(stderr),
+                  higher_is_better=higher_is_better, cached=cached, settings=settings)
 
     def close(self) -> None:
         with self._lock:

@@ -198,6 +198,9 @@ class TrainOptions:
     activation_checkpointing: Optional[bool] = field(default_factory=lambda: {"0": False, "1": True}.get(
         os.environ.get("SLAYER_ACTIVATION_CHECKPOINTING", "")))
     save_model: bool = True
+    # Also write the model after each stage but the last to out/stages/NAME (the eval phase's
+    # "after each stage"); the last stage's model is out/model.
+    stage_models: bool = False
 
 
 class Trainer:
@@ -371,6 +374,11 @@ class Trainer:
             mid = resume if resume is not None and si == resume["stage"] else None
             summary["stages"].append(self._run_stage(si, stage, model, wrapped, tokenizer, mid))
             resume = None
+            if self.o.stage_models and si < len(self.o.layer_map["stages"]) - 1:
+                full = self._full_state(wrapped, model)  # a collective under FSDP: every rank
+                if self.d.main:
+                    self.save_model(full, self.out / "stages" / str(stage["name"]))
+                self.d.barrier()
         if self.d.world > 1:
             digests: List[Optional[str]] = [None] * self.d.world
             dist.all_gather_object(digests, params_digest(model))
@@ -511,15 +519,15 @@ class Trainer:
         with open(self.metrics_path, "a", encoding="utf-8") as f:
             f.write(json.dumps({"t": time.time(), **rec}) + "\n")
 
-    def save_model(self, state: Mapping[str, torch.Tensor]) -> Path:
-        """The trained model as a Hugging Face checkpoint (checkpoint dtype) at out/model."""
+    def save_model(self, state: Mapping[str, torch.Tensor], dest: Optional[Path] = None) -> Path:
+        """The trained model as a Hugging Face checkpoint (checkpoint dtype) at out/model (or dest)."""
         from .checkpoint import copy_extra_files, save_state_dict
 
         dtype = torch_dtype(self.config.get("torch_dtype"))
         tied = bool(self.config.get("tie_word_embeddings"))
         tensors = {k: v.to(dtype).contiguous() for k, v in state.items() if not (tied and k == "lm_head.weight")}
-        dest = self.out / "model"
-        tmp = self.out / ".model.tmp"
+        dest = dest or self.out / "model"
+        tmp = dest.parent / f".{dest.name}.tmp"
         shutil.rmtree(tmp, ignore_errors=True)
         tmp.mkdir(parents=True)
         save_state_dict(tensors, tmp, self.config)

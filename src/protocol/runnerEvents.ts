@@ -51,8 +51,37 @@ export interface ArtifactEvent extends EventBase { kind: 'artifact'; name: strin
 export interface ErrorEvent extends EventBase { kind: 'error'; message: string; where: string | null; traceback: string | null }
 export interface DoneEvent extends EventBase { kind: 'done'; status: 'succeeded' | 'failed' | 'cancelled'; exit_code: number }
 
+/** The `eval` kind's own version (field `ev`): its fields can grow without a new stream version. */
+export const EVAL_EVENT_VERSION = 1 as const;
+export type EvalGroup = 'domain' | 'general';
+export const EVAL_GROUPS: readonly EvalGroup[] = ['domain', 'general'];
+export type EvalSource = 'harness' | 'perplexity';
+export type EvalSettingValue = string | number | boolean | null;
+/**
+ * One score of one evaluated model. `model` is `base`, `expanded`, a stage name or `final`.
+ * Harness scores carry their pinned settings (shots, limit, seed, chat_template, batch_size,
+ * task_version, harness_version, samples); perplexity carries tokens, loss, seq_len, files.
+ */
+export interface EvalEvent extends EventBase {
+  kind: 'eval';
+  ev: typeof EVAL_EVENT_VERSION;
+  model: string;
+  task: string;
+  group: EvalGroup;
+  source: EvalSource;
+  /** Harness metric key (`acc_norm,none`, `exact_match,strict-match`) or `perplexity`. */
+  metric: string;
+  value: number;
+  stderr: number | null;
+  higher_is_better: boolean;
+  /** Served from the host's cache of base-model scores. */
+  cached: boolean;
+  settings: Record<string, EvalSettingValue>;
+}
+
 export type RunnerEvent =
-  | LogEvent | PhaseEvent | ProgressEvent | MetricEvent | ImportanceEvent | ArtifactEvent | ErrorEvent | DoneEvent;
+  | LogEvent | PhaseEvent | ProgressEvent | MetricEvent | ImportanceEvent | ArtifactEvent | ErrorEvent | DoneEvent
+  | EvalEvent;
 export type RunnerEventKind = RunnerEvent['kind'];
 
 export const IMPORTANCE_METRICS: readonly ImportanceMetric[] = [
@@ -124,10 +153,28 @@ export function validateEvent(value: unknown): RunnerEvent {
       need(['succeeded', 'failed', 'cancelled'].includes(e.status as string), kind, 'status');
       need(Number.isInteger(e.exit_code), kind, 'exit_code');
       break;
+    case 'eval':
+      validateEvalFields(e);
+      break;
     default:
       throw new EventError(`unknown event kind "${kind}"`);
   }
   return e as unknown as RunnerEvent;
+}
+
+function validateEvalFields(e: Rec): void {
+  const k = 'eval';
+  need(e.ev === EVAL_EVENT_VERSION, k, 'ev');
+  for (const f of ['model', 'task', 'metric']) need(isStr(e[f]) && e[f] !== '', k, f);
+  need(EVAL_GROUPS.includes(e.group as EvalGroup), k, 'group');
+  need(e.source === 'harness' || e.source === 'perplexity', k, 'source');
+  need(isNum(e.value), k, 'value');
+  need(isNumOrNull(e.stderr), k, 'stderr');
+  need(typeof e.higher_is_better === 'boolean', k, 'higher_is_better');
+  need(typeof e.cached === 'boolean', k, 'cached');
+  const s = e.settings;
+  need(typeof s === 'object' && s !== null && !Array.isArray(s)
+    && Object.values(s).every((v) => v === null || isStr(v) || isNum(v) || typeof v === 'boolean'), k, 'settings');
 }
 
 /** Parses one line of events.jsonl. */

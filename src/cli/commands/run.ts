@@ -278,7 +278,13 @@ function describe(e: RunnerEvent): string {
       return `importance ${e.metric}: ${e.values.map((v) => v.toFixed(3)).join(' ')}`;
     case 'done':
       return `done: ${e.status}`;
+    case 'eval':
+      return `eval ${e.model} ${e.group} ${e.task} ${e.metric} ${formatScore(e.value, e.source)}${e.cached ? ' (cached)' : ''}`;
   }
+}
+
+function formatScore(value: number, source: 'harness' | 'perplexity'): string {
+  return source === 'perplexity' ? value.toFixed(3) : `${(100 * value).toFixed(2)}%`;
 }
 
 function listRuns(service: RunService, io: CliIo): void {
