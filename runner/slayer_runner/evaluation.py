@@ -60,6 +60,7 @@ class TaskSpec:
     limit: Optional[float] = None  # documents per task (>= 1) or a fraction (< 1); None = all
     chat_template: bool = False
     config: Optional[str] = None  # path of a local task YAML on the host
+    unsafe_code: bool = False  # the task executes generated code (HumanEval, MBPP)
 
 
 @dataclass(frozen=True)
@@ -99,7 +100,7 @@ def parse_spec(d: Mapping[str, Any]) -> EvalSpec:
         _need(t.get("metric") is None or isinstance(t["metric"], str), f"tasks[{i}].metric")
         _need(t.get("config") is None or isinstance(t["config"], str), f"tasks[{i}].config")
         tasks.append(TaskSpec(str(t["name"]), str(t["group"]), shots, t.get("metric"), limit,
-                              bool(t.get("chat_template", False)), t.get("config")))
+                              bool(t.get("chat_template", False)), t.get("config"), bool(t.get("unsafe_code", False))))
     ppl = []
     for i, p in enumerate(d.get("perplexity") or []):
         _need(isinstance(p, Mapping) and isinstance(p.get("name"), str), f"perplexity[{i}].name")
@@ -291,7 +292,7 @@ def run_task(lm: Any, task: TaskSpec, seed: int) -> Dict[str, Any]:
         model=lm, tasks=[ref], num_fewshot=task.shots, limit=limit, apply_chat_template=task.chat_template,
         task_manager=TaskManager(include_defaults=task.config is None), random_seed=seed, numpy_random_seed=seed,
         torch_random_seed=seed, fewshot_random_seed=seed, bootstrap_iters=0 if task.limit else 1000,
-        log_samples=False, confirm_run_unsafe_code=False)
+        log_samples=False, confirm_run_unsafe_code=task.unsafe_code)
     if r is None or name not in r.get("results", {}):
         raise EvalError(f"harness task {name}: no results")
     key, value, stderr = _pick_metric(r["results"][name], task.metric)

@@ -9,6 +9,8 @@ import { computeLayout, type Layout } from './layout';
 import { catalogueIds, lookupCatalogue, ModelConfigError, parseHfConfig } from './models';
 import { parsePlan } from './parser';
 import { checkStageOrder, compileRun, compileStage } from './stages';
+import { compileEval } from './evaluation';
+import type { EvalPlan } from '../protocol/evalPlan';
 import type { LineIndex } from './text';
 
 /** What a remote-model resolver (`host:/path`) answers; the core itself never does I/O. */
@@ -58,6 +60,8 @@ export interface PlanAnalysis {
   memory: { ddp: MemoryEstimate; fsdp: MemoryEstimate } | null;
   stages: StageSpec[];
   run: (RunTarget & { gpuMemory: number | null }) | null;
+  /** The eval section, compiled; null without one (or when it names nothing). */
+  evaluation: EvalPlan | null;
   /** Canonical notation of the expansion. */
   canonicalExpansion: string | null;
   layerMap: LayerMap | null;
@@ -287,6 +291,10 @@ export function analyzePlan(text: string, opts: AnalyzeOptions = {}): PlanAnalys
   const stages = stageSpecs.filter((s): s is StageSpec => s !== null);
   const runStmt = findStatement(ast, 'run');
   const run = runStmt ? compileRun(runStmt, diags) : null;
+  for (const dup of ast.evals.slice(1)) {
+    diags.push(diagnostic('SL003', 'error', dup.header.key.span, 'a second "eval" section; only the first one counts', { related: [{ span: ast.evals[0]!.header.key.span, message: 'first eval section' }] }));
+  }
+  const evaluation = ast.evals[0] ? compileEval(ast.evals[0], diags) : null;
 
   // Accounting
   let params: ParamCounts | null = null;
@@ -330,7 +338,8 @@ export function analyzePlan(text: string, opts: AnalyzeOptions = {}): PlanAnalys
       params,
       stages,
       run: run ? { host: run.host, gpus: run.gpus, nodes: run.nodes } : null,
+      ...(evaluation ? { evaluation } : {}),
     };
   }
-  return { ast, lines, diagnostics: diags, model, layout, init, train, params, trainableWithHead, memory, stages, run, canonicalExpansion, layerMap };
+  return { ast, lines, diagnostics: diags, model, layout, init, train, params, trainableWithHead, memory, stages, run, evaluation, canonicalExpansion, layerMap };
 }

@@ -1,4 +1,4 @@
-// Canonical formatting: keys aligned in a column, stage settings indented by two, several settings
+// Canonical formatting: keys aligned in a column, stage and eval settings indented by two, several settings
 // on one line separated by two spaces, the expansion in canonical notation, comments and blank
 // lines kept. Idempotent; values are otherwise kept as written.
 import { formatExpansion, hasDiamond } from './expansion';
@@ -14,6 +14,10 @@ export function formatPlan(text: string): string {
   for (const st of ast.stages) {
     const w = Math.max(0, ...ast.lines.filter((l) => l.kind === 'setting' && l.span.start >= st.span.start && l.span.end <= st.span.end + 1).map((l) => l.settings[0]!.key.text.length));
     for (const l of ast.lines) if (l.kind === 'setting' && l.span.start >= st.span.start && l.span.start <= st.span.end) stageWidth.set(l.line, w + 2);
+  }
+  for (const ev of ast.evals) {
+    const w = Math.max(0, ...ev.settings.map((x) => x.key.text.length)) + 2;
+    for (const l of ast.lines) if (l.kind === 'setting' && l.span.start >= ev.span.start && l.span.start <= ev.span.end) stageWidth.set(l.line, w);
   }
   const valueText = (s: Setting): string => {
     if (ast.expansion && s === ast.expansion.statement && expansionOk) return formatExpansion(ast.expansion.expr, hasDiamond(ast.expansion.expr));

@@ -1,6 +1,7 @@
 // LayerMap: the compiled plan, the one contract between the plan core and the Python runner.
 // Wire format is JSON with camelCase keys; documented in docs/layermap.md. Bump
 // LAYER_MAP_VERSION on any incompatible change; readers refuse versions they do not know.
+import { validateEvalPlan, type EvalPlan } from './evalPlan';
 
 export const LAYER_MAP_VERSION = 1 as const;
 export const LAYER_MAP_KIND = 'slayer.layermap' as const;
@@ -125,6 +126,8 @@ export interface LayerMap {
   params: ParamCounts;
   stages: StageSpec[];
   run: RunTarget | null;
+  /** The plan's eval section (absent without one); run.json's `eval` is a copy. */
+  evaluation?: EvalPlan;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -282,7 +285,16 @@ export function validateLayerMap(v: Json): LayerMap {
       const r = obj(o.run, 'run');
       return { host: str(r.host, 'run.host'), gpus: int(r.gpus, 'run.gpus', 1), nodes: int(r.nodes, 'run.nodes', 1) };
     })(),
+    ...(o.evaluation === undefined ? {} : { evaluation: evaluationOf(o.evaluation) }),
   };
+}
+
+function evaluationOf(v: unknown): EvalPlan {
+  try {
+    return validateEvalPlan(v);
+  } catch (err) {
+    throw new LayerMapError('evaluation', (err as Error).message);
+  }
 }
 
 /** Tensor-name suffixes zeroed in a new block by default, so the expanded model is function-preserving. */

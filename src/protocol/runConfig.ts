@@ -6,7 +6,9 @@
 
 export const RUN_CONFIG_VERSION = 1 as const;
 
-export type RunPhase = 'doctor' | 'surgery' | 'importance' | 'train';
+import { validateEvalPlan, type EvalPlan } from './evalPlan';
+
+export type RunPhase = 'doctor' | 'surgery' | 'importance' | 'train' | 'eval';
 
 export interface TinyModelSpec {
   /** Build a random Llama-format checkpoint of this shape instead of reading one (demo, tests). */
@@ -38,6 +40,8 @@ export interface RunConfig {
   nproc_per_node: number;
   nnodes: number;
   seed: number;
+  /** What the eval phase evaluates (the plan's eval section); absent or null = nothing. */
+  eval?: EvalPlan | null;
 }
 
 export class RunConfigError extends Error {
@@ -47,7 +51,7 @@ export class RunConfigError extends Error {
   }
 }
 
-const PHASES: readonly RunPhase[] = ['doctor', 'surgery', 'importance', 'train'];
+const PHASES: readonly RunPhase[] = ['doctor', 'surgery', 'importance', 'train', 'eval'];
 
 export function validateRunConfig(value: unknown): RunConfig {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new RunConfigError('not an object');
@@ -75,5 +79,12 @@ export function validateRunConfig(value: unknown): RunConfig {
   if (!posInt(c.nproc_per_node)) fail('nproc_per_node');
   if (!posInt(c.nnodes)) fail('nnodes');
   if (!Number.isInteger(c.seed)) fail('seed');
+  if (c.eval !== undefined && c.eval !== null) {
+    try {
+      validateEvalPlan(c.eval);
+    } catch (err) {
+      throw new RunConfigError((err as Error).message);
+    }
+  }
   return c as unknown as RunConfig;
 }

@@ -11,7 +11,7 @@ export interface RunConfigChoices {
   /** Dataset name → path on the host. */
   datasets?: Record<string, string>;
   device?: RunConfig['device'];
-  /** Phases in order (default doctor, surgery, train). */
+  /** Phases in order (default doctor, surgery, train, and eval when the plan has an eval section). */
   phases?: RunConfig['phases'];
   /** Calibration text or token file on the host for importance; null = the runner's bundled sample. */
   calibration?: string | null;
@@ -33,7 +33,7 @@ export function buildRunConfig(layerMap: LayerMap, settings: HostSettings, choic
     tiny_model: tiny
       ? { num_layers: b.numLayers, hidden_size: b.hiddenSize, intermediate_size: b.intermediateSize, num_heads: b.numHeads, num_kv_heads: b.numKvHeads, vocab_size: b.vocabSize, seed: choices.seed ?? 0 }
       : null,
-    phases: choices.phases ?? ['doctor', 'surgery', 'train'],
+    phases: choices.phases ?? (layerMap.evaluation ? ['doctor', 'surgery', 'train', 'eval'] : ['doctor', 'surgery', 'train']),
     datasets: choices.datasets ?? {},
     calibration: choices.calibration ?? null,
     max_steps: choices.maxSteps ?? null,
@@ -41,5 +41,6 @@ export function buildRunConfig(layerMap: LayerMap, settings: HostSettings, choic
     nproc_per_node: Math.max(1, settings.gpusPerNode),
     nnodes: Math.max(1, layerMap.run?.nodes ?? 1),
     seed: choices.seed ?? 0,
+    ...(layerMap.evaluation ? { eval: layerMap.evaluation } : {}),
   };
 }
