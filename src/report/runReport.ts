@@ -9,7 +9,7 @@ import { validateLayerMap, type LayerMap } from '../protocol/layerMap';
 import { parseEventLine, validateImportanceFile, type ImportanceFile, type MetricEvent, type RunnerEvent } from '../protocol/runnerEvents';
 import { ema } from '../../webview/shared/ema';
 import { resumeSlot } from '../../webview/shared/series';
-import { compareRuns, evalScores, renderComparison } from './evalCompare';
+import { compareRuns, evalScores, renderComparison } from '../../webview/shared/evalCompare';
 import { barChartSvg, escapeXml, lineChartSvg, type BarGroup } from './svgChart';
 
 export interface RunData {
