@@ -15,6 +15,7 @@ import { compilePlanFile } from '../../src/cli/planFile';
 import { parseEventLine, type EvalEvent } from '../../src/protocol/runnerEvents';
 import { PROJECT_PYTHON } from '../helpers/python';
 import { killLeftoverRuns } from './harness/remoteFixture';
+import { missingTools, SSHD, TestSshd } from './harness/sshd';
 
 class Capture implements CliIo {
   stdout = '';
@@ -116,5 +117,42 @@ describe('slayer eval / run with an eval section / compare / report, on localhos
     const io2 = new Capture();
     assert.equal(await runCommand('eval', [plan, '--on', 'localhost', '--when', 'final', ...common], io2, { compilePlan: compilePlanFile }), 2);
     assert.match(io2.stderr, /evaluates base and\/or expanded/);
+  });
+});
+
+const noSshd = missingTools([SSHD, '/usr/bin/ssh', PROJECT_PYTHON]);
+
+describe('slayer run with an eval section over the real sshd', { skip: noSshd ?? false, timeout: 900_000 }, () => {
+  let dir: string;
+  let sshd: TestSshd;
+  let common: string[];
+  let plan: string;
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'slayer-eval-ssh-'));
+    plan = makeEvalFixture(dir).plan;
+    sshd = await TestSshd.start();
+    // The host's cache of base scores, set the documented way: the host's activate script.
+    writeFileSync(join(dir, 'activate.sh'), `export XDG_CACHE_HOME='${join(dir, 'host-cache')}'\n`);
+    writeFileSync(join(dir, 'hosts.json'), JSON.stringify({ 'slayer-test': { python: PROJECT_PYTHON, workDir: join(dir, 'work'), activate: join(dir, 'activate.sh') } }));
+    common = ['--hosts', join(dir, 'hosts.json'), '--store', join(dir, 'store'), '--runner', join(ROOT, 'runner', 'slayer_runner'), '--ssh-config', sshd.clientConfig];
+  });
+  after(async () => {
+    killLeftoverRuns(join(dir, 'work'));
+    await sshd?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('dispatch over SSH: doctor, surgery, train, eval; base and final scores stream back; the host cache fills', async () => {
+    const io = new Capture();
+    assert.equal(await runCommand('run', [plan, '--on', 'slayer-test', ...common], io, { compilePlan: compilePlanFile }), 0, io.stderr + io.stdout);
+    assert.match(io.stdout, /== eval start: base: 1 task\(s\), 1 perplexity set\(s\)/);
+    assert.match(io.stdout, /eval final general mc acc,none \d+\.\d+%/);
+    const [runDir] = runDirs(join(dir, 'work'));
+    assert.deepEqual(scoresOf(runDir!).map((s) => [s.model, s.source, s.cached]),
+      [['base', 'perplexity', false], ['base', 'harness', false], ['final', 'perplexity', false], ['final', 'harness', false]]);
+    assert.equal(readdirSync(join(dir, 'host-cache', 'slayer', 'eval')).filter((f) => f.endsWith('.json')).length, 2);
+    const c = new Capture();
+    assert.equal(await compareCommand.run([runDir!], c), 0, c.stderr);
+    assert.match(c.stdout, /\(final\): [+−±]\d+\.\d domain, [+−±]\d+\.\d general/);
   });
 });

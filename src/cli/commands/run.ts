@@ -36,7 +36,8 @@ const USAGE = `usage:
 common options: --hosts FILE (per-host settings JSON, default ~/.config/slayer/hosts.json)
   --ssh-config FILE   --store DIR (default ~/.local/share/slayer)   --runner DIR (slayer_runner package)
 --tiny: random weights of the plan's base shape instead of the checkpoint (demos, smoke runs).
---phases: comma-separated, in order, from doctor,importance,surgery,train (default doctor,surgery,train).
+--phases: comma-separated, in order, from doctor,importance,surgery,train,eval (default doctor,surgery,train,
+  and eval when the plan has an eval section).
 --data: where a dataset named in the plan lives on the host (repeatable); --calibration: the text
   or token file for importance (default: the runner's bundled sample text).
 eval: the plan's eval section without training — the base model by default (its scores are cached
