@@ -24,8 +24,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "runner"))
 
-from slayer_runner.checkpoint import Checkpoint, directory_bytes  # noqa: E402
-from slayer_runner.units import human_bytes  # noqa: E402
+from slayer_runner.checkpoint import Checkpoint  # noqa: E402
+from slayer_runner.units import human_bytes, path_bytes  # noqa: E402
 from slayer_runner.tiny import make_tiny  # noqa: E402
 
 ENV = {**os.environ, "PYTHONPATH": str(ROOT / "runner")}
@@ -96,7 +96,7 @@ def main() -> int:
         with Checkpoint(src) as ck:
             largest_tensor = max(ck.info(n).nbytes for n in ck.keys())
         shards = sorted(src.glob("model-*.safetensors"))
-        src_bytes = directory_bytes(src)
+        src_bytes = path_bytes(src)
         largest_shard = max(p.stat().st_size for p in shards)
         print(f"checkpoint     {human_bytes(src_bytes)} bf16 in {len(shards)} shards, largest shard "
               f"{human_bytes(largest_shard)}, largest tensor {human_bytes(largest_tensor)} (generated in {gen_s:.1f} s)")
@@ -120,7 +120,7 @@ def main() -> int:
             surgery_s.append(s)
             inner_s.append(float(summary["seconds"]))
             rss.append(r)
-            out_bytes = directory_bytes(out)
+            out_bytes = path_bytes(out)
             out_shards = summary["shards"]
             shutil.rmtree(out)
             _s, r, stdout = run_child([sys.executable, "-m", "slayer_runner", "surgery", "--layer-map", str(lm_path),

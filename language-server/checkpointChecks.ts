@@ -11,7 +11,7 @@ import { checkpointFindings, type CheckpointFinding } from '../src/protocol/lang
 import { toRange } from './service/ranges';
 
 export class CheckpointChecks {
-  /** Bumped whenever a finding changes (part of pull diagnostics' result ids). */
+  /** Bumped whenever a finding changes. */
   generation = 0;
   private cache = new LocalCheckpointCache();
   private latest = new Map<string, InspectedCheckpoint>();

@@ -5,8 +5,10 @@
 //    reads the file over SSH, see REMOTE_MODEL_CONFIG_METHOD) and reports "pending"; when the
 //    answer arrives, `onChange` fires so documents are checked again.
 // Every change of what a model resolves to bumps `epoch`, which keys the analysis cache.
-import { readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import type { RemoteModelAnswer } from '../src/core';
+import { MAX_CONFIG_BYTES } from '../src/core/limits';
+import { FileRefusedError, readRegularFileSync } from '../src/modelfiles/regularFile';
 import type { CheckpointFinding, RemoteModelConfigResult } from '../src/protocol/languageServer';
 
 export type RemoteFetch = (host: string, path: string) => Promise<RemoteModelConfigResult>;
@@ -41,6 +43,7 @@ export class ModelResolver {
     this.epoch++;
   }
 
+  /** Throws (a message for the `model` line) for a config.json that is too large or not a regular file. */
   readonly readFile = (path: string): string | undefined => {
     let st;
     try {
@@ -49,16 +52,18 @@ export class ModelResolver {
       this.local.delete(path);
       return undefined;
     }
-    if (!st.isFile()) return undefined;
     const hit = this.local.get(path);
-    if (hit && hit.mtimeMs === st.mtimeMs && hit.size === st.size) return hit.text;
+    if (hit && st.isFile() && hit.mtimeMs === st.mtimeMs && hit.size === st.size) return hit.text;
+    this.local.delete(path);
+    let text: string | undefined;
     try {
-      const text = readFileSync(path, 'utf8');
-      this.local.set(path, { mtimeMs: st.mtimeMs, size: st.size, text });
-      return text;
-    } catch {
+      text = readRegularFileSync(path, MAX_CONFIG_BYTES);
+    } catch (e) {
+      if (e instanceof FileRefusedError) throw e;
       return undefined;
     }
+    if (text !== undefined) this.local.set(path, { mtimeMs: st.mtimeMs, size: st.size, text });
+    return text;
   };
 
   readonly remoteModel = (host: string, path: string): RemoteModelAnswer | undefined => {

@@ -1,8 +1,11 @@
 // Host aliases from an OpenSSH client config, for completion after `run on`: every `Host` name that
 // is not a pattern (no `*`, `?`, `!`), following `Include` (relative paths are under ~/.ssh, globs
 // in the file name are expanded), each file read once.
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join } from 'node:path';
+import { readRegularFileSync } from '../src/modelfiles/regularFile';
+
+const MAX_SSH_CONFIG_BYTES = 1024 * 1024;
 
 function globFiles(pattern: string): string[] {
   const dir = dirname(pattern);
@@ -24,7 +27,10 @@ export function sshHostAliases(configFile: string, home: string): string[] {
     seen.add(file);
     let text: string;
     try {
-      text = readFileSync(file, 'utf8');
+      // Refuses a FIFO or device (an Include may name anything) before opening it.
+      const t = readRegularFileSync(file, MAX_SSH_CONFIG_BYTES);
+      if (t === undefined) return;
+      text = t;
     } catch {
       return;
     }

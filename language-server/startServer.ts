@@ -5,6 +5,7 @@ import {
   CodeActionKind, DidChangeConfigurationNotification, DidChangeWatchedFilesNotification, DocumentDiagnosticReportKind,
   TextDocumentSyncKind, type ClientCapabilities, type Connection, type Diagnostic, type InitializeResult,
 } from 'vscode-languageserver';
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -15,7 +16,9 @@ import {
 } from '../src/protocol/languageServer';
 import { CheckpointChecks } from './checkpointChecks';
 import { Debouncer } from './debounce';
+import { addHostActions, unknownHostDiagnostics } from './hostChecks';
 import { PlanDocuments, uriToPath, type AnalyzedDocument } from './documents';
+import { didChangeParams, didChangeWatchedFilesParams, didCloseParams, didOpenParams, validated } from './incoming';
 import { ModelResolver, type RemoteFetch } from './modelResolver';
 import { codeActions, FIX_ALL_KIND } from './service/codeActions';
 import { codeLenses } from './service/codeLens';
@@ -33,6 +36,8 @@ export interface ServerRuntime {
   /** Reads host:/path models when the client does not (the CLI passes its SSH transport here). */
   remoteFetch?: RemoteFetch;
   homeDir?: string;
+  /** Hosts known besides `slayer.hosts` and the SSH config (the CLI's hosts.json). */
+  knownHosts?: () => string[];
 }
 
 const PUBLIC_DOCS_URL = 'https://example.invalid/slayer-studio/blob/main/docs/plan-language.md';
@@ -49,6 +54,9 @@ export function startServer(connection: Connection, runtime: ServerRuntime = {})
   let settings: SlayerServerSettings = { ...DEFAULT_SERVER_SETTINGS };
   let pullDiagnostics = false;
   let docsUrl = defaultDocsUrl();
+  let configuredHosts: string[] = [];
+  /** `slayer.hosts` has been read (until then no host is called unknown). */
+  let hostsKnown = false;
   const debouncer = new Debouncer();
   const resolver = new ModelResolver(() => refreshAll(), runtime.remoteFetch);
   const documents = new PlanDocuments(resolver, runtime.homeDir);
@@ -57,10 +65,25 @@ export function startServer(connection: Connection, runtime: ServerRuntime = {})
 
   const diagContext = (uri: string) => ({ uri, docsUrl, relatedInformation: caps.textDocument?.publishDiagnostics?.relatedInformation === true });
   /** The plan's diagnostics, and what a local checkpoint's headers say about its model. */
-  const diagnosticsOf = (uri: string, a: PlanAnalysis): Diagnostic[] => [...toLspDiagnostics(a, diagContext(uri)), ...checkpoints.diagnostics(a, docsUrl)];
+  const diagnosticsOf = (uri: string, a: PlanAnalysis): Diagnostic[] => [...toLspDiagnostics(a, diagContext(uri)), ...checkpoints.diagnostics(a, docsUrl), ...hostDiagnostics(a)];
+  /** Hosts a run can reach: the editor's `slayer.hosts` and the SSH config's Host aliases. */
+  const hostDiagnostics = (a: PlanAnalysis): Diagnostic[] =>
+    (hostsKnown || !caps.workspace?.configuration ? unknownHostDiagnostics(a, new Set([...configuredHosts, ...(runtime.knownHosts?.() ?? []), ...workspace.hosts()]), docsUrl) : []);
 
-  /** Push mode: analyse and publish now. `applyMs`: time spent applying the edit that led here. */
+  /**
+   * Push mode: analyse and publish now. `applyMs`: time spent applying the edit that led here.
+   * Runs from timers and refreshes, where a throw would end the process: one document's failure is
+   * logged and the others are still served.
+   */
   function publish(uri: string, applyMs: number): void {
+    try {
+      publishNow(uri, applyMs);
+    } catch (e) {
+      connection.console.error(`diagnostics of ${uri.slice(0, 200)} failed: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
+    }
+  }
+
+  function publishNow(uri: string, applyMs: number): void {
     const started = performance.now();
     const d = documents.get(uri);
     if (!d) return;
@@ -79,7 +102,12 @@ export function startServer(connection: Connection, runtime: ServerRuntime = {})
       publish(uri, applyMs);
       return;
     }
-    debouncer.schedule(uri, delayMs, () => publish(uri, applyMs));
+    schedule(uri, delayMs, applyMs);
+  }
+
+  function schedule(uri: string, delayMs: number, applyMs: number): void {
+    if (pullDiagnostics) return;
+    debouncer.schedule(uri, Math.max(0, delayMs), () => publish(uri, applyMs));
   }
 
   /** What a model resolves to changed (a remote answer came, a config.json changed). */
@@ -93,8 +121,10 @@ export function startServer(connection: Connection, runtime: ServerRuntime = {})
 
   async function loadSettings(): Promise<void> {
     if (!caps.workspace?.configuration) return;
-    const [ls, sshConfigFile] = await connection.workspace.getConfiguration([{ section: 'slayer.languageServer' }, { section: 'slayer.sshConfigFile' }]) as unknown[];
+    const [ls, sshConfigFile, hosts] = await connection.workspace.getConfiguration([{ section: 'slayer.languageServer' }, { section: 'slayer.sshConfigFile' }, { section: 'slayer.hosts' }]) as unknown[];
     settings = readServerSettings(ls);
+    configuredHosts = typeof hosts === 'object' && hosts !== null && !Array.isArray(hosts) ? Object.keys(hosts) : [];
+    hostsKnown = true;
     workspace.sshConfigFile = typeof sshConfigFile === 'string' && sshConfigFile ? sshConfigFile : undefined;
   }
 
@@ -120,7 +150,7 @@ export function startServer(connection: Connection, runtime: ServerRuntime = {})
         ...(pullDiagnostics ? { diagnosticProvider: { identifier: 'slayer', interFileDependencies: false, workspaceDiagnostics: false } } : {}),
         hoverProvider: true,
         completionProvider: { triggerCharacters: [' ', '/', ':', ',', '.', '~'] },
-        ...(literalActions ? { codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix, CodeActionKind.SourceFixAll, FIX_ALL_KIND] } } : {}),
+        ...(literalActions ? { codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix, CodeActionKind.RefactorRewrite, CodeActionKind.SourceFixAll, FIX_ALL_KIND] } } : {}),
         inlayHintProvider: true,
         semanticTokensProvider: { legend: SEMANTIC_LEGEND, full: true, range: false },
         documentSymbolProvider: true,
@@ -150,7 +180,8 @@ export function startServer(connection: Connection, runtime: ServerRuntime = {})
 
   // Plans elsewhere in the workspace feed dataset completion; a config.json (created, changed or
   // deleted) may change what a model resolves to.
-  connection.onDidChangeWatchedFiles((p) => {
+  const warn = (m: string): void => connection.console.warn(m);
+  connection.onDidChangeWatchedFiles(validated('workspace/didChangeWatchedFiles', didChangeWatchedFilesParams, warn, (p) => {
     let models = false;
     for (const c of p.changes) {
       const path = uriToPath(c.uri);
@@ -164,27 +195,32 @@ export function startServer(connection: Connection, runtime: ServerRuntime = {})
       checkpoints.invalidate();
       refreshAll();
     }
-  });
+  }));
 
-  connection.onDidOpenTextDocument(({ textDocument: t }) => {
+  connection.onDidOpenTextDocument(validated('textDocument/didOpen', didOpenParams, warn, ({ textDocument: t }) => {
     documents.open(t.uri, t.languageId, t.version, t.text);
     validate(t.uri, 0);
-  });
-  connection.onDidChangeTextDocument(({ textDocument: t, contentChanges }) => {
+  }));
+  // Always through the debouncer, even at debounceMs 0: a timer runs only once the messages already
+  // queued are handled, so a burst of edits (50 documents × 1000 edits) is analysed per document
+  // once, at its latest version, instead of once per edit.
+  connection.onDidChangeTextDocument(validated('textDocument/didChange', didChangeParams, warn, ({ textDocument: t, contentChanges }) => {
     const t0 = performance.now();
-    if (documents.change(t.uri, t.version, contentChanges)) validate(t.uri, settings.debounceMs, performance.now() - t0);
-  });
-  connection.onDidCloseTextDocument(({ textDocument: t }) => {
+    if (documents.change(t.uri, t.version, contentChanges)) schedule(t.uri, settings.debounceMs, performance.now() - t0);
+  }));
+  connection.onDidCloseTextDocument(validated('textDocument/didClose', didCloseParams, warn, ({ textDocument: t }) => {
     debouncer.cancel(t.uri);
     documents.close(t.uri);
     if (!pullDiagnostics) void connection.sendDiagnostics({ uri: t.uri, diagnostics: [] });
-  });
+  }));
 
   connection.languages.diagnostics.on((p) => {
     const d = documents.get(p.textDocument.uri);
     if (!d) return { kind: DocumentDiagnosticReportKind.Full, items: [] };
     const items = diagnosticsOf(p.textDocument.uri, d.analysis);
-    const resultId = `${d.doc.version}:${resolver.epoch}:${checkpoints.generation}`;
+    // From what is reported, so anything that changes it (a model re-read, a checkpoint finding,
+    // slayer.hosts or the SSH config) gives a new id.
+    const resultId = `${d.doc.version}:${createHash('sha1').update(JSON.stringify(items)).digest('base64url')}`;
     if (p.previousResultId === resultId) return { kind: DocumentDiagnosticReportKind.Unchanged, resultId };
     return { kind: DocumentDiagnosticReportKind.Full, resultId, items };
   });
@@ -196,7 +232,10 @@ export function startServer(connection: Connection, runtime: ServerRuntime = {})
 
   connection.onHover((p) => withDoc(p.textDocument.uri, (d) => hover(d.analysis, p.position), null));
   connection.onCompletion((p) => withDoc(p.textDocument.uri, (d) => completions(d.analysis, p.position, workspace, uriToPath(p.textDocument.uri)), []));
-  connection.onCodeAction((p) => withDoc(p.textDocument.uri, (d) => codeActions(d.analysis, p, diagContext(p.textDocument.uri)), []));
+  connection.onCodeAction((p) => withDoc(p.textDocument.uri, (d) => [
+    ...codeActions(d.analysis, p, diagContext(p.textDocument.uri)),
+    ...(!p.context.only || p.context.only.includes(CodeActionKind.QuickFix) ? addHostActions(hostDiagnostics(d.analysis), p.range) : []),
+  ], []));
   connection.languages.inlayHint.on((p) => withDoc(p.textDocument.uri, (d) => (settings.inlayHints ? inlayHints(d.analysis, p.range) : []), []));
   connection.languages.semanticTokens.on((p) => withDoc(p.textDocument.uri, (d) => semanticTokens(d.analysis), { data: [] }));
   connection.onDocumentSymbol((p) => withDoc(p.textDocument.uri, (d) => documentSymbols(d.analysis), []));

@@ -1,10 +1,12 @@
 // What completion knows beyond the document: SSH host aliases, dataset names used by the
 // workspace's plans, and local checkpoint directories (a folder holding config.json). Each is
 // read lazily and kept briefly, so completion never walks the disk on every keystroke.
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { parsePlan } from '../src/core';
+import { MAX_PLAN_CHARS } from '../src/core/limits';
+import { readRegularFileSync } from '../src/modelfiles/regularFile';
 import type { PlanDocuments } from './documents';
 import { sshHostAliases } from './sshHosts';
 
@@ -60,7 +62,7 @@ export class WorkspaceIndex {
       const names: string[] = [];
       for (const f of this.planFiles()) {
         try {
-          names.push(...datasetNames(readFileSync(f, 'utf8')));
+          for (const n of datasetNames(readRegularFileSync(f, MAX_PLAN_CHARS) ?? '')) names.push(n);
         } catch {
           // unreadable file: skip
         }

@@ -15,19 +15,23 @@ const nodeEntries = {
   server: 'language-server/server.ts',
   cli: 'src/cli/main.ts',
 };
-const webviewEntries = existsSync('webview')
-  ? Object.fromEntries(readdirSync('webview').filter((f) => /^[a-zA-Z]+View\.ts$/.test(f)).map((f) => [f.replace(/\.ts$/, ''), `webview/${f}`]))
-  : {};
+const webviewEntries = Object.fromEntries(readdirSync('webview').filter((f) => /^[a-zA-Z]+View\.ts$/.test(f)).map((f) => [f.replace(/\.ts$/, ''), `webview/${f}`]));
 
 const common = { bundle: true, sourcemap: !production, minify: production, logLevel: 'warning', legalComments: 'none' };
-const builds = [];
-const present = Object.fromEntries(Object.entries(nodeEntries).filter(([, f]) => existsSync(f)));
-if (Object.keys(present).length) {
-  builds.push({ ...common, entryPoints: present, outdir: 'dist', platform: 'node', format: 'cjs', target: 'node20', external: ['vscode'] });
+// A missing entry point is a broken tree, not something to build around.
+const missing = Object.values(nodeEntries).filter((f) => !existsSync(f));
+if (missing.length) {
+  console.error(`build: missing entry point${missing.length > 1 ? 's' : ''}: ${missing.join(', ')}`);
+  process.exit(1);
 }
-if (Object.keys(webviewEntries).length) {
-  builds.push({ ...common, entryPoints: webviewEntries, outdir: 'dist/webview', platform: 'browser', format: 'iife', target: 'es2022' });
+if (Object.keys(webviewEntries).length === 0) {
+  console.error('build: no webview entry points (webview/*View.ts)');
+  process.exit(1);
 }
+const builds = [
+  { ...common, entryPoints: nodeEntries, outdir: 'dist', platform: 'node', format: 'cjs', target: 'node20', external: ['vscode'] },
+  { ...common, entryPoints: webviewEntries, outdir: 'dist/webview', platform: 'browser', format: 'iife', target: 'es2022' },
+];
 mkdirSync('dist', { recursive: true });
 if (watch) {
   for (const b of builds) await (await esbuild.context(b)).watch();

@@ -32,8 +32,11 @@ function sh(cmd, argv) {
 }
 
 if (!flag('--skip-build')) sh(process.execPath, ['scripts/build.mjs', '--production']);
-// Relative README links stay relative: the repository is not on a host vsce knows how to rewrite for.
-sh(process.execPath, ['node_modules/@vscode/vsce/vsce', 'package', '--no-dependencies', '--no-rewrite-relative-links', '--out', out]);
+// The extension's details page shows README.extension.md (written for users of the extension; the
+// repository's README.md is for its developers). Its relative links stay relative and resolve inside
+// the .vsix: the repository is not on a host vsce knows how to rewrite for.
+const README = 'README.extension.md';
+sh(process.execPath, ['node_modules/@vscode/vsce/vsce', 'package', '--no-dependencies', '--no-rewrite-relative-links', '--readme-path', README, '--out', out]);
 
 /** Entry names of a zip file, read from its central directory (a .vsix is a plain zip). */
 function zipEntries(buf) {
@@ -85,10 +88,51 @@ const lower = new Set(names.map((n) => n.toLowerCase()));
 const missing = required.filter((r) => !lower.has(r.toLowerCase()));
 const forbidden = files.filter((n) => /(^|\/)(node_modules|src|test|\.tools|__pycache__)\//.test(n.slice('extension/'.length)) || /\.(map|ts|vsix)$/.test(n));
 const manifest = JSON.parse(zipRead(buf, entries.find((e) => e.name === 'extension/package.json')).toString('utf8'));
+const read = (name) => {
+  const e = entries.find((x) => x.name.toLowerCase() === name.toLowerCase());
+  return e ? zipRead(buf, e) : null;
+};
+const shipped = (rel) => lower.has(`extension/${rel.replace(/^\.\//, '')}`.toLowerCase());
+
+/** Relative links and images of the packaged README that do not resolve to a file in the .vsix. */
+function brokenReadmeLinks() {
+  const text = read('extension/readme.md')?.toString('utf8') ?? '';
+  const targets = [...text.matchAll(/!?\[[^\]]*\]\(([^)\s]+)[^)]*\)/g)].map((m) => m[1]);
+  return targets.filter((t) => !/^[a-z]+:/i.test(t) && !t.startsWith('#')).map((t) => t.split('#')[0]).filter((t) => t && !shipped(t));
+}
+
+/** The icon: a 128×128 PNG that ships. */
+function iconProblems() {
+  if (!manifest.icon) return ['package.json has no icon'];
+  const png = read(`extension/${manifest.icon}`);
+  if (!png) return [`icon ${manifest.icon} is not in the .vsix`];
+  const sig = png.subarray(0, 8).toString('hex') === '89504e470d0a1a0a';
+  return sig && png.readUInt32BE(16) === 128 && png.readUInt32BE(20) === 128 ? [] : [`icon ${manifest.icon} is not a 128×128 PNG`];
+}
+
+/** Every walkthrough step's image ships, and its command buttons name contributed (or built-in) commands. */
+function walkthroughProblems() {
+  const commands = new Set((manifest.contributes?.commands ?? []).map((c) => c.command));
+  const out = [];
+  for (const w of manifest.contributes?.walkthroughs ?? []) {
+    for (const step of w.steps) {
+      const media = step.media?.image ?? step.media?.markdown;
+      if (typeof media === 'string' && !shipped(media)) out.push(`walkthrough step ${step.id}: ${media} is not in the .vsix`);
+      for (const m of step.description.matchAll(/\(command:([A-Za-z0-9_.]+)/g)) {
+        if (m[1].startsWith('slayer.') && !commands.has(m[1])) out.push(`walkthrough step ${step.id}: command ${m[1]} is not contributed`);
+      }
+    }
+  }
+  return out;
+}
+
 const problems = [
   ...missing.map((m) => `missing ${m}`),
   ...forbidden.map((f) => `must not ship ${f}`),
   ...(manifest.name === pkg.name && manifest.version === pkg.version ? [] : ['packaged package.json differs from the tree']),
+  ...brokenReadmeLinks().map((l) => `README link ${l} does not resolve inside the .vsix`),
+  ...iconProblems(),
+  ...walkthroughProblems(),
 ];
 
 const bytes = statSync(out).size;

@@ -20,14 +20,23 @@ applyThemeDefaults(theme);
 let importance: ImportanceFile | null = null;
 let overlay: PlanOverlay | null = null;
 let similarity: WeightSimilarity | null = null;
-type ChartKey = 'angular' | 'removal' | 'insertion' | 'similarity';
+/** From the host: the measurement is of the plan's model (only then is the plan drawn over it). */
+let onPlanModel = false;
+let canComputeSimilarity = false;
+let picked = false;
+type ChartKey = 'plan' | 'angular' | 'removal' | 'insertion' | 'similarity';
 const charts = new Map<ChartKey, Chart>();
 const sections = new Map<ChartKey, HTMLElement>();
 
-/** Base blocks on the x axis: from the measurement, else from the similarity (one fewer pair). */
-function depth(): number | null {
-  if (importance) return importance.num_layers;
-  return similarity ? similarity.blockCosine.length + 1 : null;
+/**
+ * Base blocks on each chart's x axis: the measurement's, the similarity's (one more than its
+ * pairs) and the plan's are each their own — a similarity or plan of another depth is never drawn
+ * on a measurement's axis.
+ */
+function depthOf(key: ChartKey): number | null {
+  if (key === 'similarity') return similarity ? similarity.blockCosine.length + 1 : null;
+  if (key === 'plan') return overlay ? overlay.baseLayers : null;
+  return importance ? importance.num_layers : null;
 }
 
 // --------------------------------------------------------------------------------------------
@@ -99,18 +108,21 @@ const noData = h('div', { id: 'no-data' },
     h('button', { id: 'open-file', class: 'secondary', onclick: () => post({ type: 'openImportanceFile' }) }, 'Open importance.json…'), ' ',
     h('button', { id: 'compute-similarity', class: 'secondary', onclick: () => post({ type: 'computeSimilarity' }) }, 'Weight similarity from the checkpoint (no GPU)')),
 );
+const clearPicked = h('button', { id: 'clear-file', class: 'secondary', title: 'Forget the picked file and show the newest run\'s measurement', onclick: () => post({ type: 'clearImportanceFile' }) }, 'Clear picked file');
 const showLast = h('input', { type: 'checkbox', id: 'show-last' });
 showLast.checked = state.showLast;
 const toolbar = h('header', { class: 'toolbar' },
   h('label', {}, showLast, ' last-token angular distance'),
   h('button', { id: 'export-png', onclick: exportPng }, 'Export PNG'),
   h('button', { id: 'open-other', class: 'secondary', onclick: () => post({ type: 'openImportanceFile' }) }, 'Open importance.json…'),
+  clearPicked,
   h('button', { id: 'compute-similarity-2', class: 'secondary', onclick: () => post({ type: 'computeSimilarity' }) }, 'Weight similarity'),
 );
 const grid = h('div', { class: 'grid', id: 'charts' });
 app.append(toolbar, caption, legend, notes, offer, notice, noData, grid);
 
 function makeChart(key: ChartKey, title: string, type: 'line' | 'bar', yTitle: string): void {
+  const yTicks = key === 'plan' ? { display: false } : { color: theme.foreground };
   const canvas = h('canvas', { id: `chart-${key}`, role: 'img', 'aria-label': title });
   const section = h('section', { class: 'chart tall', id: `section-${key}` }, canvas);
   sections.set(key, section);
@@ -129,7 +141,7 @@ function makeChart(key: ChartKey, title: string, type: 'line' | 'bar', yTitle: s
       } as Record<string, unknown>,
       scales: {
         x: { type: 'category', title: { display: true, text: 'base block (0-based)', color: theme.foreground }, ticks: { color: theme.foreground, autoSkip: true, maxRotation: 0 }, grid: { color: theme.grid } },
-        y: { type: 'linear', title: { display: true, text: yTitle, color: theme.foreground }, ticks: { color: theme.foreground }, grid: { color: theme.grid } },
+        y: { type: 'linear', title: { display: yTitle !== '', text: yTitle, color: theme.foreground }, ticks: yTicks, grid: { color: theme.grid } },
       },
       onClick: (e, _els, chart) => {
         if (e.x !== null && e.x !== undefined) offerInsertAt(chart as Chart, e.x);
@@ -139,6 +151,7 @@ function makeChart(key: ChartKey, title: string, type: 'line' | 'bar', yTitle: s
   };
   charts.set(key, new Chart(canvas, config));
 }
+makeChart('plan', 'The plan on its model\'s blocks (nothing measured yet)', 'bar', '');
 makeChart('angular', '(a) Angular distance between the input and output of each block', 'line', 'angular distance');
 makeChart('removal', '(b) Drop when the block is removed', 'bar', 'log-likelihood drop');
 makeChart('insertion', '(c) Drop when a block is inserted after it', 'bar', 'log-likelihood drop');
@@ -160,8 +173,8 @@ onThemeChange((t) => {
 // --------------------------------------------------------------------------------------------
 
 function offerInsertAt(chart: Chart, px: number): void {
-  const L = depth();
-  if (L === null) return;
+  const L = chart.data.labels?.length ?? 0;
+  if (L < 2) return;
   const { center, half } = blockGeometry(chart);
   const after = Math.max(0, Math.min(L - 2, Math.floor((px - center(0)) / (2 * half))));
   clear(offer);
@@ -185,21 +198,27 @@ function series(label: string, data: number[], color: string, kind: 'line' | 'ba
 }
 
 function render(): void {
-  const L = depth();
-  noData.hidden = importance !== null;
-  grid.hidden = L === null;
-  toolbar.hidden = L === null;
-  for (const key of ['angular', 'removal', 'insertion'] as const) sections.get(key)!.hidden = importance === null;
+  const measured = importance !== null;
+  const anything = measured || similarity !== null || overlay !== null;
+  noData.hidden = measured;
+  grid.hidden = !anything;
+  toolbar.hidden = !anything;
+  for (const key of ['angular', 'removal', 'insertion'] as const) sections.get(key)!.hidden = !measured;
   sections.get('similarity')!.hidden = similarity === null;
+  // Before any data the plan's blocks are still drawn, on its own model's axis.
+  sections.get('plan')!.hidden = measured || similarity !== null || overlay === null;
+  for (const b of [byId('compute-similarity'), byId('compute-similarity-2')]) b.hidden = !canComputeSimilarity;
+  clearPicked.hidden = !picked;
+  showLast.parentElement!.hidden = !measured;
   clear(legend);
   clear(caption);
-  if (L === null) return;
+  if (!anything) return;
   const imp = importance;
-  const labels = Array.from({ length: L }, (_, i) => String(i));
   const [c0, c1] = [theme.palette[0]!, theme.palette[1]!];
   // Pair i (blocks i, i + 1) is drawn at block i; the last block has no successor.
   const pairSeries = (values: (number | null)[]): number[] => [...values, null] as unknown as number[];
   const sets: Record<ChartKey, Record<string, unknown>[]> = {
+    plan: [],
     angular: imp ? [series('all tokens', imp.angular_all, c0, 'line'), ...(state.showLast ? [series('last token', imp.angular_last, c1, 'line')] : [])] : [],
     removal: imp?.removal_drop ? [series('removed', imp.removal_drop, c0, 'bar')] : [],
     insertion: [
@@ -210,16 +229,22 @@ function render(): void {
       ? [series('whole block', pairSeries(similarity.blockCosine), c0, 'line'), series('mean over matrices', pairSeries(similarity.meanCosine), c1, 'line')]
       : [],
   };
-  const depthOk = overlay !== null && overlay.baseLayers === L;
+  let drawn = false;
   for (const [key, chart] of charts) {
-    chart.data.labels = labels;
+    const L = depthOf(key) ?? 0;
+    chart.data.labels = Array.from({ length: L }, (_, i) => String(i));
     chart.data.datasets = sets[key] as unknown as typeof chart.data.datasets;
-    (chart.options.plugins as Record<string, OverlayOptions>).slayerOverlay = { blocks: depthOk ? overlay!.blocks : null };
+    // The similarity is of the plan's own checkpoint; a measurement only when the host says it is
+    // of the plan's model (same depth is not enough).
+    const mine = key === 'plan' || key === 'similarity' || onPlanModel;
+    const show = overlay !== null && overlay.baseLayers === L && mine;
+    if (show && !sections.get(key)!.hidden) drawn = true;
+    (chart.options.plugins as Record<string, OverlayOptions>).slayerOverlay = { blocks: show ? overlay!.blocks : null };
     chart.update('none');
   }
   if (imp) caption.append(`${imp.model} · ${imp.num_layers} blocks · ${imp.calibration.tokens.toLocaleString('en-US')} calibration tokens (${imp.calibration.sequences} × ${imp.calibration.seq_len}) · baseline log-likelihood ${imp.baseline_loglik.toFixed(4)}`);
   if (similarity) caption.append(`${imp ? ' · ' : ''}weight similarity of ${similarity.source}`);
-  if (overlay && depthOk) {
+  if (overlay && drawn) {
     const o = overlay;
     const added = o.blocks.reduce((a, b) => a + b.newAfter, 0);
     const deleted = o.blocks.filter((b) => b.status === 'deleted').map((b) => b.base);
@@ -243,6 +268,9 @@ function receive(m: HostMessage): void {
     importance = m.importance;
     overlay = m.overlay;
     similarity = m.similarity;
+    onPlanModel = m.measuredOnPlanModel;
+    canComputeSimilarity = m.canComputeSimilarity;
+    picked = m.picked;
     clear(notes);
     for (const n of m.notes) notes.append(h('p', { class: 'note' }, n));
     if (m.source) notes.append(h('p', { class: 'note', id: 'source' }, `measured: ${m.source}`));

@@ -16,10 +16,36 @@ const problems = h('div', { id: 'problems' });
 const stacks = h('div', { class: 'stacks', id: 'stacks' });
 const totals = h('table', { class: 'totals', id: 'totals' });
 const empty = h('p', { class: 'note', id: 'empty' }, 'Open a .slayer plan: its layer map appears here and follows your edits.');
-app.append(header, problems, empty, stacks, h('h2', {}, 'Parameters'), totals);
+const legend = legendOf();
+app.append(header, problems, empty, legend, stacks, h('h2', {}, 'Parameters'), totals);
 
 const fmt = (n: number): string => n.toLocaleString('en-US');
 const short = (n: number): string => (n >= 1e9 ? `${(n / 1e9).toFixed(2)}B` : n >= 1e6 ? `${(n / 1e6).toFixed(1)}M` : n >= 1e3 ? `${(n / 1e3).toFixed(1)}K` : String(n));
+
+/** `29, 30, 31` → `29–31`: consecutive blocks as a range, so a label stays short. */
+function blockList(xs: readonly number[]): string {
+  const out: string[] = [];
+  for (let i = 0; i < xs.length; i++) {
+    let j = i;
+    while (j + 1 < xs.length && xs[j + 1] === xs[j]! + 1) j++;
+    out.push(j > i + 1 ? `${xs[i]}–${xs[j]}` : j === i + 1 ? `${xs[i]}, ${xs[j]}` : String(xs[i]));
+    i = j;
+  }
+  return out.join(', ');
+}
+
+/** The short label drawn in the stack; `describe` gives the long one for the tooltip. */
+function label(b: OutputBlock): string {
+  const src = b.sources.map((s) => s.layer);
+  switch (b.init) {
+    case 'kept': return `${src[0]}`;
+    case 'copy': return `new: copy ${src[0]}`;
+    case 'average': return `new: avg ${src.join(', ')}`;
+    case 'final-average': return `final: avg ${blockList(src)}`;
+    case 'final-average-deleted': return `final: avg ${blockList(src)}`;
+    case 'final-keep': return `final: ${src[0]}`;
+  }
+}
 
 function describe(b: OutputBlock): string {
   const src = b.sources.map((s) => s.layer);
@@ -31,6 +57,32 @@ function describe(b: OutputBlock): string {
     case 'final-average-deleted': return `final · mean of deleted ${src.join(', ')}`;
     case 'final-keep': return `final · ${src[0]} (retrained)`;
   }
+}
+
+function SVG(tag: string, attrs: Record<string, string>): SVGElement {
+  const el = document.createElementNS(SVG_NS, tag);
+  for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, v);
+  return el;
+}
+
+/** A short line in a link colour, for the legend (an SVG, like the links themselves). */
+function lineKey(cls: string): SVGElement {
+  const svg = SVG('svg', { class: 'links key', width: '22', height: '10', viewBox: '0 0 22 10', 'aria-hidden': 'true' });
+  svg.append(SVG('line', { x1: '0', y1: '5', x2: '22', y2: '5', ...(cls ? { class: cls } : {}) }));
+  return svg;
+}
+
+/** What the colours and marks of the map mean. */
+function legendOf(): HTMLElement {
+  return h('div', { class: 'legend', id: 'legend' },
+    h('span', {}, h('span', { class: 'swatch trainable' }), 'trainable (also ●)'),
+    h('span', { class: 'key-new' }, 'new block'),
+    h('span', { class: 'key-deleted' }, 'deleted'),
+    h('span', {}, lineKey(''), 'kept from'),
+    h('span', {}, lineKey('new'), 'new block\'s source'),
+    h('span', {}, lineKey('final'), 'final block\'s sources'),
+    h('span', { class: 'note' }, 'n ← m: block n of the result comes from block m of the original; hover a block for details'),
+  );
 }
 
 function render(map: LayerMap): void {
@@ -54,23 +106,25 @@ function render(map: LayerMap): void {
   const original = h('ol', { class: 'stack', id: 'original', start: 0, 'aria-label': 'original blocks' });
   for (let i = 0; i < L; i++) {
     const cls = deleted.has(i) ? 'deleted' : trainableBase.has(i) ? 'trainable' : '';
-    original.append(h('li', { class: cls, 'data-block': i, title: deleted.has(i) ? `block ${i} is deleted` : `block ${i}` }, `${i}${deleted.has(i) ? ' · deleted' : ''}`));
+    original.append(h('li', { class: cls, 'data-block': i, title: deleted.has(i) ? `block ${i} is deleted` : `block ${i}` }, String(i)));
   }
   const result = h('ol', { class: 'stack', id: 'result', start: 0, 'aria-label': 'resulting blocks' });
   for (const b of map.blocks) {
     const cls = [b.role === 'new' ? 'new' : '', b.role === 'final' ? 'final' : '', b.trainable ? 'trainable' : ''].filter(Boolean).join(' ');
     const zero = b.zero.length ? ` · zeroed: ${b.zero.join(', ')}` : '';
     result.append(h('li', { class: cls, 'data-block': b.index, 'data-init': b.init, title: `${describe(b)}${zero}${b.trainable ? ' · trainable' : ' · frozen'}` },
-      `${b.index} ← ${describe(b)}${b.trainable ? ' ●' : ''}`));
+      `${b.index} ← ${label(b)}${b.trainable ? ' ●' : ''}`));
   }
 
   // Links from each source block to the output block (SVG attributes, not style: CSP-safe).
   const height = Math.max(L, map.blocks.length) * ROW;
   const svg = document.createElementNS(SVG_NS, 'svg');
   svg.setAttribute('class', 'links');
-  svg.setAttribute('width', '120');
+  // Stretched to its column's width (narrow in a half-width editor group).
+  svg.setAttribute('width', '100%');
   svg.setAttribute('height', String(height));
   svg.setAttribute('viewBox', `0 0 120 ${height}`);
+  svg.setAttribute('preserveAspectRatio', 'none');
   for (const b of map.blocks) {
     for (const s of b.sources) {
       const line = document.createElementNS(SVG_NS, 'line');
@@ -111,7 +165,7 @@ function receive(m: HostMessage): void {
   for (const p of m.problems) problems.append(h('p', { class: 'error' }, p));
   if (m.stale && m.layerMap) problems.append(h('p', { class: 'note', id: 'stale' }, 'Showing the last version of the plan that compiled.'));
   empty.hidden = m.layerMap !== null;
-  stacks.hidden = totals.hidden = m.layerMap === null;
+  stacks.hidden = totals.hidden = legend.hidden = m.layerMap === null;
   if (m.layerMap) render(m.layerMap);
 }
 

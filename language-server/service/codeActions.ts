@@ -2,7 +2,7 @@
 // (make an implied deletion explicit, adjust the keep segment, nearest key, normalise notation, …),
 // and a "fix all" source action applying every fix marked safe, when they do not overlap.
 import { CodeActionKind, type CodeAction, type CodeActionParams, type Diagnostic, type TextEdit } from 'vscode-languageserver';
-import type { PlanAnalysis, PlanFix } from '../../src/core';
+import { makeDeletionExplicit, type PlanAnalysis, type PlanFix } from '../../src/core';
 import { toLspDiagnostic, type DiagnosticContext } from './diagnostics';
 import { rangesOverlap, toRange } from './ranges';
 
@@ -32,11 +32,25 @@ export function codeActions(a: PlanAnalysis, p: CodeActionParams, ctx: Diagnosti
       }
     }
   }
+  if (wanted(only, CodeActionKind.RefactorRewrite)) out.push(...explicitDeletion(a, p, ctx.uri));
   if (wanted(only, FIX_ALL_KIND)) {
     const fixAll = fixAllEdits(a);
     if (fixAll.length) out.push({ title: 'Fix all safe SLayer problems', kind: FIX_ALL_KIND, edit: { changes: { [ctx.uri]: fixAll } } });
   }
   return out;
+}
+
+/**
+ * "Make the deletion explicit" as a rewrite on the expression whenever blocks are deleted
+ * implicitly; SL023 offers it as its quick fix only where the implied deletion is reported.
+ */
+function explicitDeletion(a: PlanAnalysis, p: CodeActionParams, uri: string): CodeAction[] {
+  const expr = a.ast.expansion?.expr;
+  const n = a.layout?.implicitDeleted.length ?? 0;
+  if (!expr || !n || a.diagnostics.some((d) => d.code === 'SL023' || d.code === 'SL021' || d.code === 'SL022')) return [];
+  if (!rangesOverlap(toRange(a.lines, expr.span), p.range)) return [];
+  const fix = makeDeletionExplicit(expr, n);
+  return [{ title: fix.title, kind: CodeActionKind.RefactorRewrite, edit: { changes: { [uri]: edits(a, fix) } } }];
 }
 
 /** Every preferred fix, skipping any whose edits overlap one already taken. */

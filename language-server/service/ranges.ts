@@ -1,13 +1,9 @@
-// Core spans (UTF-16 offsets, LSP's default position encoding) to LSP ranges and back.
+// Core spans (UTF-16 offsets, LSP's default position encoding) to LSP ranges.
 import type { Position as LspPosition, Range as LspRange } from 'vscode-languageserver';
 import type { LineIndex, Span } from '../../src/core';
 
 export function toRange(lines: LineIndex, span: Span): LspRange {
   return { start: lines.positionAt(span.start), end: lines.positionAt(span.end) };
-}
-
-export function toOffset(lines: LineIndex, pos: LspPosition): number {
-  return lines.offsetAt(pos);
 }
 
 export const spanContains = (s: Span, offset: number): boolean => offset >= s.start && offset <= s.end;

@@ -163,10 +163,6 @@ def load_state_dict(directory: str | os.PathLike[str]) -> dict[str, torch.Tensor
         return dict(ck.iter_tensors())
 
 
-def load_config(directory: str | os.PathLike[str]) -> dict[str, Any]:
-    return json.loads((Path(directory) / CONFIG_FILE).read_text(encoding="utf-8"))
-
-
 # ---------------------------------------------------------------------------------------------
 # Writing
 
@@ -325,7 +321,3 @@ def save_state_dict(state: Mapping[str, torch.Tensor], directory: str | os.PathL
     if config is not None:
         write_config(directory, config)
     return w.written_files
-
-
-def directory_bytes(directory: str | os.PathLike[str]) -> int:
-    return sum(p.stat().st_size for p in Path(directory).rglob("*") if p.is_file())

@@ -2,14 +2,17 @@
 
 ``doctor --run-dir DIR`` reads DIR/run.json and DIR/layermap.json (output under DIR/out);
 ``doctor [--layer-map F] [--output-path P] [--device auto|cpu|cuda]`` checks a plan without a run dir.
-It prints the versions, devices, memory, disk and optional libraries, then judges whether the plan
-fits, and exits 0 when the run can go ahead, 1 (with the reasons) when it cannot.
+It prints the versions (Python, torch, CUDA, transformers, flash-attn), devices, memory, disk,
+optional libraries and the model backend and attention kernel the run will use (backend.py), then
+judges whether the plan fits, and exits 0 when the run can go ahead, 1 (with the reasons) when it
+cannot.
 
-Memory rule (weights and optimizer only; activations come on top): 16 bytes per trainable parameter
-(bf16 weight and gradient, fp32 master weight, Adam's two fp32 moments) + 2 bytes per frozen one,
-per GPU; when that does not fit one GPU but fits spread over all GPUs of the run, it can run sharded
-(FSDP). On CPU the same total is compared with the available RAM. Disk: the output checkpoint
-(total parameters x bytes of the result's dtype) against the free space where it will be written.
+Memory: the one rule of contracts/training-memory.json (memory.py; the plan's hover says the same):
+weights and optimizer state per GPU (16 bytes per trainable parameter and 2 per frozen one in
+bf16), against the smallest GPU's memory; when that does not fit one GPU but fits sharded over all
+GPUs of the run, it runs with FSDP. On CPU the one-process figure is compared with the available
+RAM. Disk: the output checkpoint (total parameters x bytes of the result's dtype) against the free
+space where it will be written.
 """
 from __future__ import annotations
 
@@ -25,15 +28,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
 
-from .units import human_bytes
+from .contracts import run_file
+from .units import human_bytes, memory_bytes
 from .layermap import LayerMapError, load_layer_map
+from .memory import fit_verdict, plan_memory
+from .run_config import RunConfig, RunConfigError, load_run_config
 
 # The oldest torch the runner supports: what GPU hosts run (FSDP2, SDPA, torchrun that parses its
 # own flags on Python 3.11). Older builds are refused before anything starts.
 TORCH_FLOOR = (2, 1)
 OPTIONAL_LIBS = ("safetensors", "transformers", "tokenizers", "datasets", "huggingface_hub")
-BYTES_TRAINABLE = 16
-BYTES_FROZEN = 2
 DTYPE_BYTES = {"bfloat16": 2, "float16": 2, "float32": 4, "bf16": 2, "fp16": 2, "fp32": 4}
 
 
@@ -95,7 +99,7 @@ def torch_version_tuple(version: str) -> tuple[int, int]:
     return (int(m.group(1)), int(m.group(2))) if m else (0, 0)
 
 
-def check(layer_map: Optional[dict[str, Any]], run: Optional[dict[str, Any]], output: Path,
+def check(layer_map: Optional[dict[str, Any]], run: Optional[RunConfig], output: Path,
           device: str = "auto") -> Report:
     r = Report()
     r.say("python", platform.python_version(), f"{platform.python_version()} ({sys.executable})")
@@ -128,29 +132,80 @@ def check(layer_map: Optional[dict[str, Any]], run: Optional[dict[str, Any]], ou
     r.say("disk", {"path": str(output), "free": free_disk}, f"{human_bytes(free_disk)} free at {where}")
     libs = {name: importlib.util.find_spec(name) is not None for name in OPTIONAL_LIBS}
     r.say("libraries", libs, ", ".join(f"{k} {'yes' if v else 'no'}" for k, v in libs.items()))
+    for name in ("transformers", "flash_attn"):
+        version = package_version(name)
+        r.say(name.replace("_", "-"), version, version or "not installed")
 
     if run is not None:
-        device = str(run.get("device", device))
+        device = run["device"]
     r.facts["device"] = device
     if device == "cuda" and not devices:
         r.problems.append("run.json asks for device=cuda but this host has no usable CUDA device "
                           f"(torch {torch.__version__}, built with CUDA {cuda_version or 'none'}): "
                           "run on a GPU host, or choose device cpu/auto")
     use_gpu = bool(devices) and device != "cpu"
+    _check_backend(r, run or {}, "cuda" if use_gpu else "cpu")
     world = 1
     if run is not None:
-        world = int(run.get("nproc_per_node", 1)) * int(run.get("nnodes", 1))
-        if use_gpu and int(run.get("nproc_per_node", 1)) > len(devices):
+        world = run["nproc_per_node"] * run["nnodes"]
+        if use_gpu and run["nproc_per_node"] > len(devices):
             r.problems.append(f"run.json starts {run['nproc_per_node']} processes per node but this host has "
                               f"{len(devices)} GPU(s)")
-        src = run.get("source_model")
-        if src is not None and "surgery" in run.get("phases", []):
-            _check_source(r, str(src), libs)
-        if "eval" in run.get("phases", []):
+        src = run["source_model"]
+        if src is not None and "surgery" in run["phases"]:
+            _check_source(r, src, libs)
+        if "eval" in run["phases"]:
             _check_eval(r, run.get("eval") or {})
     if layer_map is not None:
         _judge_fit(r, layer_map, devices if use_gpu else [], world, avail_ram or total_ram, free_disk)
     return r
+
+
+def package_version(name: str) -> Optional[str]:
+    """The installed version of a package (None when it is not importable)."""
+    if importlib.util.find_spec(name) is None:
+        return None
+    from importlib import metadata
+    for dist in (name, name.replace("_", "-")):
+        try:
+            return metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            continue
+    return "unknown version"
+
+
+def _check_backend(r: Report, run: dict[str, Any], device: str) -> None:
+    """The backend and attention kernel run.json's choice resolves to on this host."""
+    from .backend import report as backend_report
+
+    backend = str(run.get("backend") or "auto")
+    attention = str(run.get("attn_implementation") or "auto")
+    got = backend_report(device, backend, attention)
+    r.facts["backend"], r.facts["attention"] = got["backend"], got["attention"]
+    if got["problem"]:
+        r.lines.append(f"{'backend':<14} {backend} (attention {attention}): cannot run here")
+        r.problems.append(f"run.json's backend {backend} / attn_implementation {attention}: {got['problem']}")
+        return
+    what = "transformers AutoModelForCausalLM" if got["backend"] == "transformers" else "in-house model (Llama, Mistral, Qwen2)"
+    r.lines.append(f"{'backend':<14} {what}, attention {got['attention']}"
+                   + (f" (asked: {backend})" if backend != "auto" else ""))
+    if got["backend"] == "builtin":
+        model_type = _source_model_type(run)
+        from .modelconfig import families
+        if model_type is not None and model_type in families() and not families()[model_type]["builtin"]:
+            r.problems.append(f"the model is {model_type}, which only the transformers backend computes: install "
+                              "transformers in the host's Python environment")
+
+
+def _source_model_type(run: dict[str, Any]) -> Optional[str]:
+    src = run.get("source_model")
+    if not src or run.get("tiny_model") is not None:
+        return None
+    cfg = Path(os.path.expanduser(str(src))) / "config.json"
+    try:
+        return str(json.loads(cfg.read_text(encoding="utf-8")).get("model_type"))
+    except (OSError, ValueError, AttributeError):
+        return None
 
 
 def _check_source(r: Report, src: str, libs: dict[str, bool]) -> None:
@@ -181,30 +236,30 @@ def _judge_fit(r: Report, lm: dict[str, Any], devices: list[dict[str, Any]], wor
                ram: Optional[int], free_disk: int) -> None:
     params = lm["params"]
     trainable = int(params["trainable"])
-    frozen = max(0, int(params["total"]) - trainable)
-    need = BYTES_TRAINABLE * trainable + BYTES_FROZEN * frozen
-    r.facts["memory_needed"] = need
+    memory = plan_memory(lm, world)
+    need = memory["ddp"].total
+    r.facts["memory_needed"] = int(need)
     r.lines.append(f"{'plan':<14} {lm['plan']['expand']}: {params['total']:,} parameters, {trainable:,} trainable")
-    r.lines.append(f"{'memory need':<14} {human_bytes(need)} "
-                   f"({BYTES_TRAINABLE} B x trainable + {BYTES_FROZEN} B x frozen; activations extra)")
+    r.lines.append(f"{'memory need':<14} {memory_bytes(need)} per GPU (weights and optimizer; activations extra)")
     if devices:
         smallest = min(d["total"] for d in devices)
-        if need <= smallest:
-            r.lines.append(f"{'fits':<14} yes: one GPU holds it ({human_bytes(smallest)})")
-        elif world > 1 and need / world <= smallest:
-            r.lines.append(f"{'fits':<14} only sharded over the run's {world} GPUs (FSDP), "
-                           f"{human_bytes(need / world)} each")
+        fit = fit_verdict(memory, smallest)
+        sharded = memory_bytes(memory["fsdp"].total)
+        if fit == "ddp":
+            r.lines.append(f"{'fits':<14} yes: one GPU holds it ({memory_bytes(smallest)})")
+        elif fit == "fsdp":
+            r.lines.append(f"{'fits':<14} only sharded over the run's {world} GPUs (FSDP), {sharded} each")
             r.notes.append("the model does not fit one GPU: training shards it with FSDP")
         else:
-            r.problems.append(f"the plan needs {human_bytes(need)} of GPU memory for weights and optimizer "
-                              f"but the GPUs have {human_bytes(smallest)} each"
-                              + (f" ({human_bytes(need / world)} each sharded over {world})" if world > 1 else "")
+            r.problems.append(f"the plan needs {memory_bytes(need)} of GPU memory for weights and optimizer "
+                              f"but the GPUs have {memory_bytes(smallest)} each"
+                              + (f" ({sharded} each sharded over {world})" if world > 1 else "")
                               + ": use more GPUs, or train fewer blocks")
     elif ram is not None:
-        if need <= ram:
-            r.lines.append(f"{'fits':<14} yes, on CPU: {human_bytes(ram)} of RAM available")
+        if fit_verdict(plan_memory(lm, 1), ram) == "ddp":
+            r.lines.append(f"{'fits':<14} yes, on CPU: {memory_bytes(ram)} of RAM available")
         else:
-            r.problems.append(f"the plan needs {human_bytes(need)} of memory on CPU but only {human_bytes(ram)} "
+            r.problems.append(f"the plan needs {memory_bytes(need)} of memory on CPU but only {memory_bytes(ram)} "
                               "of RAM is available: run it on a GPU host")
     dtype_bytes = DTYPE_BYTES.get(str(lm["result"]["dtype"]).lower(), 4)
     ckpt = int(params["total"]) * dtype_bytes
@@ -231,12 +286,12 @@ def main(argv: list[str]) -> int:
     early: list[str] = []
     try:
         if a.run_dir is not None:
-            output = a.output_path or a.run_dir / "out"
+            output = a.output_path or a.run_dir / run_file("out")
             try:
-                run = json.loads((a.run_dir / "run.json").read_text(encoding="utf-8"))
-            except (OSError, json.JSONDecodeError) as err:
-                early.append(f"cannot read {a.run_dir / 'run.json'}: {err}")
-            lm_path = a.run_dir / "layermap.json"
+                run = load_run_config(a.run_dir / run_file("runConfig"))
+            except RunConfigError as err:
+                early.append(str(err))
+            lm_path = a.run_dir / run_file("layerMap")
             if lm_path.exists() or a.layer_map is None:
                 layer_map = load_layer_map(a.layer_map or lm_path)
         if a.layer_map is not None and layer_map is None:

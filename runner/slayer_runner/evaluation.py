@@ -30,11 +30,13 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Mapping, Optional
 
+from . import contracts
 from .events import EventWriter, Progress
 
 EVAL_FILE_VERSION = 1
-GROUPS = ("domain", "general")
-WHEN = ("base", "expanded", "stages", "final")
+# run.json's `eval` is checked against contracts/run-config.schema.json ($defs/evalPlan) when run.json is read.
+GROUPS = contracts.enum_of("run-config", "evalGroup")
+WHEN = tuple(contracts.schema("run-config").definition("evalPlan")["properties"]["when"]["items"]["enum"])
 # Files that make up a checkpoint as far as its scores are concerned (weights, config, tokenizer).
 _CHECKPOINT_FILES = (".safetensors", ".bin", ".json", ".model", ".txt", ".tiktoken")
 LM_EVAL_MISSING = ("lm-evaluation-harness (`lm_eval`) is not importable on this host, and the plan's "

@@ -1,27 +1,26 @@
 """Runner events: the JSON-lines stream (events.jsonl) the extension, CLI and webviews read.
 
-The schema is defined once, in src/protocol/runnerEvents.ts; ``validate_event`` below mirrors its
-``validateEvent`` check for check, and both are tested against test/fixtures/events/*.jsonl.
-Every line: ``{"v": 1, "t": <unix s>, "run": <id>, "seq": <0,1,2,... gapless>, "kind": ..., ...}``.
+The schema is contracts/runner-events.schema.json, which src/protocol/runnerEvents.ts validates with
+too; both are tested against contracts/fixtures/events/*.jsonl. Every line:
+``{"v": 1, "t": <unix s>, "run": <id>, "seq": <0,1,2,... gapless>, "kind": ..., ...}``.
 """
 from __future__ import annotations
 
 import json
-import math
 import os
+import re
 import sys
 import threading
 import time
 from pathlib import Path
 from typing import Any, Optional
 
+from . import contracts
+from .schema import SchemaError
+
 EVENTS_VERSION = 1
-KINDS = ("log", "phase", "progress", "metric", "importance", "artifact", "error", "done", "eval")
-LOG_LEVELS = ("debug", "info", "warning", "error")
-IMPORTANCE_METRICS = ("angular_all", "angular_last", "removal_drop", "insert_copy_drop", "insert_average_drop")
-DONE_STATUSES = ("succeeded", "failed", "cancelled")
-EVAL_GROUPS = ("domain", "general")
-EVAL_SOURCES = ("harness", "perplexity")
+KINDS = tuple(contracts.schema("runner-events").root["properties"]["kind"]["enum"])
+IMPORTANCE_METRICS = contracts.enum_of("runner-events", "importanceMetric")
 EVAL_EVENT_VERSION = 1  # the `eval` kind's own version (field "ev"), so its fields can grow
 
 
@@ -29,93 +28,44 @@ class EventError(ValueError):
     """An event that does not follow the schema."""
 
 
-# ---------------------------------------------------------------------------------------------
-# Validation (mirror of validateEvent in src/protocol/runnerEvents.ts)
-
-def _is_num(v: Any) -> bool:
-    # JSON numbers only: Python's bool is an int, JS's `typeof true` is not "number".
-    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
-
-
-def _is_int(v: Any) -> bool:
-    # JS Number.isInteger(1.0) is true, and json.loads("1.0") gives a float.
-    return _is_num(v) and float(v).is_integer()
-
-
-def _is_str(v: Any) -> bool:
-    return isinstance(v, str)
-
-
-def _need(ok: bool, kind: str, field: str) -> None:
-    if not ok:
-        raise EventError(f'{kind} event: bad or missing field "{field}"')
-
-
 def validate_event(value: Any) -> dict[str, Any]:
     """Checks one decoded JSON value against the v1 schema; returns it or raises EventError."""
     if not isinstance(value, dict):
         raise EventError("event is not an object")
-    e = value
-    if not (_is_num(e.get("v")) and e.get("v") == EVENTS_VERSION):
-        raise EventError(f"unsupported event version {e.get('v')} (this build reads {EVENTS_VERSION})")
-    kind = e["kind"] if _is_str(e.get("kind")) else "?"
-    _need(_is_num(e.get("t")), kind, "t")
-    _need(_is_str(e.get("run")), kind, "run")
-    _need(_is_int(e.get("seq")) and e["seq"] >= 0, kind, "seq")
-    if kind == "log":
-        _need(e.get("level") in LOG_LEVELS, kind, "level")
-        _need(_is_str(e.get("msg")), kind, "msg")
-    elif kind == "phase":
-        _need(_is_str(e.get("phase")), kind, "phase")
-        _need(e.get("state") in ("start", "end"), kind, "state")
-        _need("detail" not in e or _is_str(e["detail"]), kind, "detail")
-    elif kind == "progress":
-        _need(_is_str(e.get("phase")), kind, "phase")
-        _need(_is_num(e.get("done")), kind, "done")
-        _need(_is_num(e.get("total")), kind, "total")
-        _need(_is_str(e.get("unit")), kind, "unit")
-        _need("eta_s" in e and (e["eta_s"] is None or _is_num(e["eta_s"])), kind, "eta_s")
-    elif kind == "metric":
-        _need(_is_str(e.get("stage")), kind, "stage")
-        for f in ("step", "tokens", "loss", "lr", "grad_norm", "tokens_per_s"):
-            _need(_is_num(e.get(f)), kind, f)
-        _need("gpu_mem" in e and (e["gpu_mem"] is None or _is_num(e["gpu_mem"])), kind, "gpu_mem")
-    elif kind == "importance":
-        _need(e.get("metric") in IMPORTANCE_METRICS, kind, "metric")
-        _need(isinstance(e.get("values"), list) and all(_is_num(x) for x in e["values"]), kind, "values")
-    elif kind == "artifact":
-        _need(_is_str(e.get("name")), kind, "name")
-        _need(_is_str(e.get("path")), kind, "path")
-        _need("bytes" in e and (e["bytes"] is None or _is_num(e["bytes"])), kind, "bytes")
-    elif kind == "error":
-        _need("message" in e and _is_str(e["message"]), kind, "message")
-        _need("where" in e and (e["where"] is None or _is_str(e["where"])), kind, "where")
-        _need("traceback" in e and (e["traceback"] is None or _is_str(e["traceback"])), kind, "traceback")
-    elif kind == "done":
-        _need(e.get("status") in DONE_STATUSES, kind, "status")
-        _need(_is_int(e.get("exit_code")), kind, "exit_code")
-    elif kind == "eval":
-        _validate_eval(e)
-    else:
-        raise EventError(f'unknown event kind "{kind}"')
-    return e
+    v = value.get("v")
+    if isinstance(v, bool) or v != EVENTS_VERSION:
+        shown = "undefined" if "v" not in value else "null" if v is None else v
+        raise EventError(f"unsupported event version {shown} (this build reads {EVENTS_VERSION})")
+    try:
+        contracts.schema("runner-events").validate(value)
+    except SchemaError as err:
+        kind = value["kind"] if isinstance(value.get("kind"), str) else "?"
+        if err.path == "kind":
+            raise EventError(f'unknown event kind "{kind}"') from None
+        field = re.match(r"[^.\[]*", err.path).group(0)  # type: ignore[union-attr]
+        raise EventError(f'{kind} event: bad or missing field "{field}"') from None
+    return value
 
 
-def _validate_eval(e: dict[str, Any]) -> None:
-    """One score of one evaluated model (see EvalEvent in runnerEvents.ts)."""
-    k = "eval"
-    _need(e.get("ev") == EVAL_EVENT_VERSION, k, "ev")
-    for f in ("model", "task", "metric"):
-        _need(_is_str(e.get(f)) and bool(e[f]), k, f)
-    _need(e.get("group") in EVAL_GROUPS, k, "group")
-    _need(e.get("source") in EVAL_SOURCES, k, "source")
-    _need(_is_num(e.get("value")), k, "value")
-    _need("stderr" in e and (e["stderr"] is None or _is_num(e["stderr"])), k, "stderr")
-    _need(isinstance(e.get("higher_is_better"), bool), k, "higher_is_better")
-    _need(isinstance(e.get("cached"), bool), k, "cached")
-    settings = e.get("settings")
-    _need(isinstance(settings, dict) and all(
-        v is None or isinstance(v, (str, bool)) or _is_num(v) for v in settings.values()), k, "settings")
+IMPORTANCE_FILE_VERSION = 1
+IMPORTANCE_SERIES = ("angular_all", "angular_last", "removal_drop", "insert_copy_drop", "insert_average_drop")
+
+
+def validate_importance_file(value: Any) -> dict[str, Any]:
+    """Checks importance.json (contracts/importance.schema.json, and every series holds num_layers values)."""
+    if not isinstance(value, dict):
+        raise EventError("importance.json: not an object")
+    v = value.get("v")
+    if isinstance(v, bool) or v != IMPORTANCE_FILE_VERSION:
+        raise EventError(f"importance.json: unsupported version {'undefined' if 'v' not in value else 'null' if v is None else v}")
+    try:
+        contracts.schema("importance").validate(value)
+    except SchemaError as err:
+        raise EventError(f"importance.json: {err}") from None
+    for k in IMPORTANCE_SERIES:
+        if value[k] is not None and len(value[k]) != value["num_layers"]:
+            raise EventError(f'importance.json: "{k}" must hold {value["num_layers"]} numbers')
+    return value
 
 
 def _refuse_constant(name: str) -> Any:

@@ -29,11 +29,11 @@ import torch
 from torch import nn
 
 from .data import SAMPLE_TEXT, calibration_batch, load_tokenizer
-from .events import EventWriter, Progress
-from .model import CausalLM, load_pretrained, token_logprobs
+from .events import IMPORTANCE_FILE_VERSION, EventWriter, Progress, validate_importance_file
+from .backend import DecoderLM, describe, load_model
+from .model import token_logprobs
 
 METRICS = ("angular", "removal", "insert")
-IMPORTANCE_FILE_VERSION = 1
 
 
 def _batches(ids: torch.Tensor, batch_size: int) -> List[torch.Tensor]:
@@ -52,7 +52,7 @@ def average_block(a: nn.Module, b: nn.Module) -> nn.Module:
 class Measure:
     """Runs the calibration batches through the model (optionally with a replaced block list)."""
 
-    def __init__(self, model: CausalLM, batches: Sequence[torch.Tensor], tick: Callable[[], None]) -> None:
+    def __init__(self, model: DecoderLM, batches: Sequence[torch.Tensor], tick: Callable[[], None]) -> None:
         self.model, self.batches, self.tick = model, batches, tick
         self.device = next(model.parameters()).device
 
@@ -103,7 +103,7 @@ class Measure:
         return (sum_all / tokens).tolist(), (sum_last / seqs).tolist(), total_lp / pred_tokens
 
 
-def measure(model: CausalLM, ids: torch.Tensor, metrics: Sequence[str] = METRICS, batch_size: int = 8,
+def measure(model: DecoderLM, ids: torch.Tensor, metrics: Sequence[str] = METRICS, batch_size: int = 8,
             events: Optional[EventWriter] = None, check: Callable[[], None] = lambda: None,
             phase: str = "importance") -> Dict[str, Any]:
     """All requested series on calibration ids (n, seq_len); emits progress and importance events."""
@@ -170,22 +170,24 @@ def pick_device(device: str) -> torch.device:
 
 def run(model_dir: str, calibration: Optional[str], output: str, events: Optional[EventWriter] = None,
         seq_len: int = 128, max_sequences: int = 64, batch_size: int = 8, metrics: Sequence[str] = METRICS,
-        device: str = "auto", check: Callable[[], None] = lambda: None) -> Dict[str, Any]:
+        device: str = "auto", check: Callable[[], None] = lambda: None, backend: str = "auto",
+        attention: str = "auto") -> Dict[str, Any]:
     """Loads the model, measures, writes importance.json; returns its content."""
     dev = pick_device(device)
     # Half-precision matmuls on CPU are slow and no more faithful: float32 there; the
     # checkpoint's dtype on a GPU.
-    model = load_pretrained(model_dir, dtype=torch.float32 if dev.type == "cpu" else None, device=dev)
+    model = load_model(model_dir, dtype=torch.float32 if dev.type == "cpu" else None, device=dev,
+                       backend=backend, attention=attention)
     cfg = model.cfg
     seq_len = min(seq_len, cfg.max_position_embeddings)
     source = calibration or str(SAMPLE_TEXT)
     ids = calibration_batch(source, load_tokenizer(model_dir, cfg.vocab_size), cfg.vocab_size, seq_len, max_sequences)
     t0 = time.monotonic()
     result = measure(model, ids, metrics, batch_size, events, check)
-    doc = importance_file(result, model_dir, source, ids)
+    doc = validate_importance_file(importance_file(result, model_dir, source, ids))
     write_json(output, doc)
     if events is not None:
-        events.log(f"importance: {cfg.num_layers} blocks, {ids.numel()} calibration tokens, "
+        events.log(f"importance: {describe(model)}, {cfg.num_layers} blocks, {ids.numel()} calibration tokens, "
                    f"{time.monotonic() - t0:.1f}s; baseline log-likelihood {result['baseline_loglik']:.4f}")
     return doc
 
@@ -202,6 +204,8 @@ def main(argv: List[str]) -> int:
     ap.add_argument("--batch-size", type=int, default=8)
     ap.add_argument("--metrics", default=",".join(METRICS), help="comma-separated: angular,removal,insert")
     ap.add_argument("--device", default="auto")
+    ap.add_argument("--backend", default="auto", choices=("auto", "transformers", "builtin"))
+    ap.add_argument("--attn-implementation", default="auto", choices=("auto", "sdpa", "flash_attention_2", "eager"))
     a = ap.parse_args(argv)
     metrics = [x for x in a.metrics.split(",") if x]
     unknown = set(metrics) - set(METRICS)
@@ -209,7 +213,8 @@ def main(argv: List[str]) -> int:
         ap.error(f"unknown metrics {sorted(unknown)}")
     ev = EventWriter(a.events, a.run_id) if a.events else None
     try:
-        doc = run(a.model, a.calibration, a.output, ev, a.seq_len, a.max_sequences, a.batch_size, metrics, a.device)
+        doc = run(a.model, a.calibration, a.output, ev, a.seq_len, a.max_sequences, a.batch_size, metrics, a.device,
+                  backend=a.backend, attention=a.attn_implementation)
     finally:
         if ev is not None:
             ev.close()

@@ -1,133 +1,30 @@
-"""A compact Llama-family decoder (Llama, Mistral, Qwen2) in one file.
+"""The in-house decoder (Llama, Mistral, Qwen2) in one file: the runner's dependency-free fallback
+when `transformers` is not importable, and the reference the parity tests hold transformers to.
 
 Module names follow Hugging Face's LlamaForCausalLM, so `state_dict()` keys are exactly the
 checkpoint's tensor names (`model.layers.N.self_attn.q_proj.weight`, …) and checkpoints load
 without renaming. The blocks are `model.model.layers` (a ModuleList) so hooks can be attached and
 blocks removed or inserted by building a new list (see `forward(..., layers=...)`).
 
-Attention goes through `torch.nn.functional.scaled_dot_product_attention` when torch has it
-(2.0+); torch 1.13 (Debian's python3-torch) does not, and the same computation is done explicitly.
+Attention is `torch.nn.functional.scaled_dot_product_attention` (torch >= 2.1, the runner's floor).
+Mistral's sliding window is not applied: sequences up to `sliding_window` tokens compute exactly.
 """
 from __future__ import annotations
 
-import json
 import math
 import os
-from dataclasses import dataclass
-from typing import Any, Dict, Mapping, Optional, Sequence
+from typing import Any, Mapping, Optional, Sequence
 
 import torch
 import torch.nn.functional as F
 import torch.utils.checkpoint
 from torch import nn
 
+from .checkpoint import Checkpoint
+from .modelconfig import ModelConfig, ModelConfigError, config_dtype, read_config
+
 
 Device = Optional[Any]  # a torch.device or its name
-
-
-@dataclass(frozen=True)
-class ModelConfig:
-    vocab_size: int
-    hidden_size: int
-    intermediate_size: int
-    num_layers: int
-    num_heads: int
-    num_kv_heads: int
-    head_dim: int
-    rms_norm_eps: float = 1e-5
-    rope_theta: float = 10000.0
-    max_position_embeddings: int = 4096
-    tie_embeddings: bool = False
-    qkv_bias: bool = False
-    o_bias: bool = False
-    mlp_bias: bool = False
-    rope_scaling: Optional[Dict[str, Any]] = None
-
-    @staticmethod
-    def from_hf(cfg: Mapping[str, Any]) -> "ModelConfig":
-        """Reads a Hugging Face config.json dict of a Llama-family model."""
-        model_type = str(cfg.get("model_type", "llama"))
-        if model_type not in ("llama", "mistral", "qwen2"):
-            raise ValueError(f"unsupported model_type {model_type!r} (llama, mistral, qwen2)")
-        heads = int(cfg["num_attention_heads"])
-        hidden = int(cfg["hidden_size"])
-        attention_bias = bool(cfg.get("attention_bias", False))
-        return ModelConfig(
-            vocab_size=int(cfg["vocab_size"]),
-            hidden_size=hidden,
-            intermediate_size=int(cfg["intermediate_size"]),
-            num_layers=int(cfg["num_hidden_layers"]),
-            num_heads=heads,
-            num_kv_heads=int(cfg.get("num_key_value_heads") or heads),
-            head_dim=int(cfg.get("head_dim") or hidden // heads),
-            rms_norm_eps=float(cfg.get("rms_norm_eps", 1e-6 if model_type == "qwen2" else 1e-5)),
-            rope_theta=float(cfg.get("rope_theta", 10000.0)),
-            max_position_embeddings=int(cfg.get("max_position_embeddings", 4096)),
-            tie_embeddings=bool(cfg.get("tie_word_embeddings", False)),
-            # Qwen2 always has q/k/v biases; Llama's `attention_bias` adds them to o_proj too.
-            qkv_bias=model_type == "qwen2" or attention_bias,
-            o_bias=attention_bias and model_type != "qwen2",
-            mlp_bias=bool(cfg.get("mlp_bias", False)),
-            rope_scaling=dict(cfg["rope_scaling"]) if cfg.get("rope_scaling") else None,
-        )
-
-
-def _reference_blas() -> bool:
-    """True for torch builds on the reference (netlib) BLAS, e.g. Debian's python3-torch without
-    OpenBLAS: their float32 matmuls run ~10x slower than oneDNN's on the same CPU."""
-    choice = os.environ.get("SLAYER_CPU_LINEAR", "auto")
-    if choice != "auto":
-        return choice == "onednn"
-    try:
-        return "BLAS_INFO=generic" in torch.__config__.show() and torch.backends.mkldnn.is_available() \
-            and hasattr(torch._C._nn, "mkldnn_linear")
-    except Exception:  # noqa: BLE001 — any doubt: use the ordinary path
-        return False
-
-
-ONEDNN_LINEAR = _reference_blas()
-
-
-def _onednn_mm(a: torch.Tensor, b_t: torch.Tensor) -> torch.Tensor:
-    """a @ b_t.T for 2-D float32 CPU tensors through oneDNN."""
-    return torch._C._nn.mkldnn_linear(a.contiguous().to_mkldnn(), b_t.contiguous().to_mkldnn(), None).to_dense()
-
-
-class _OneDnnLinear(torch.autograd.Function):
-    """y = x Wᵀ + b with oneDNN kernels, gradients included (only those that are needed)."""
-
-    @staticmethod
-    def forward(ctx: Any, x: torch.Tensor, w: torch.Tensor, b: Optional[torch.Tensor]) -> torch.Tensor:
-        ctx.save_for_backward(x, w)
-        ctx.has_bias = b is not None
-        x2 = x.reshape(-1, x.shape[-1])
-        y = _onednn_mm(x2, w)
-        if b is not None:
-            y = y + b
-        return y.view(*x.shape[:-1], w.shape[0])
-
-    @staticmethod
-    def backward(ctx: Any, g: torch.Tensor) -> Any:
-        x, w = ctx.saved_tensors
-        g2 = g.reshape(-1, g.shape[-1])
-        dx = dw = db = None
-        if ctx.needs_input_grad[0]:
-            dx = _onednn_mm(g2, w.t()).view(x.shape)
-        if ctx.needs_input_grad[1]:
-            dw = _onednn_mm(g2.t(), x.reshape(-1, x.shape[-1]).t())
-        if ctx.has_bias and ctx.needs_input_grad[2]:
-            db = g2.sum(0)
-        return dx, dw, db
-
-
-class Linear(nn.Linear):
-    """nn.Linear (same parameters and names); on reference-BLAS CPU builds the float32 matmuls go
-    through oneDNN instead (see ONEDNN_LINEAR)."""
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if ONEDNN_LINEAR and x.device.type == "cpu" and x.dtype == torch.float32 and self.weight.dtype == torch.float32:
-            return _OneDnnLinear.apply(x, self.weight, self.bias)
-        return F.linear(x, self.weight, self.bias)
 
 
 class RMSNorm(nn.Module):
@@ -178,10 +75,10 @@ class Attention(nn.Module):
         super().__init__()
         self.cfg = cfg
         h, d = cfg.hidden_size, cfg.head_dim
-        self.q_proj = Linear(h, cfg.num_heads * d, bias=cfg.qkv_bias, device=device)
-        self.k_proj = Linear(h, cfg.num_kv_heads * d, bias=cfg.qkv_bias, device=device)
-        self.v_proj = Linear(h, cfg.num_kv_heads * d, bias=cfg.qkv_bias, device=device)
-        self.o_proj = Linear(cfg.num_heads * d, h, bias=cfg.o_bias, device=device)
+        self.q_proj = nn.Linear(h, cfg.num_heads * d, bias=cfg.qkv_bias, device=device)
+        self.k_proj = nn.Linear(h, cfg.num_kv_heads * d, bias=cfg.qkv_bias, device=device)
+        self.v_proj = nn.Linear(h, cfg.num_kv_heads * d, bias=cfg.qkv_bias, device=device)
+        self.o_proj = nn.Linear(cfg.num_heads * d, h, bias=cfg.o_bias, device=device)
 
     def forward(self, x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor:
         b, t, _ = x.shape
@@ -195,30 +92,17 @@ class Attention(nn.Module):
         if rep > 1:  # grouped-query attention: each kv head serves `rep` query heads
             k = k.repeat_interleave(rep, dim=1)
             v = v.repeat_interleave(rep, dim=1)
-        y = causal_attention(q, k, v)
+        y = F.scaled_dot_product_attention(q, k, v, is_causal=True)
         return self.o_proj(y.transpose(1, 2).reshape(b, t, c.num_heads * c.head_dim))
-
-
-_SDPA = getattr(F, "scaled_dot_product_attention", None)
-
-
-def causal_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
-    if _SDPA is not None:
-        return _SDPA(q, k, v, is_causal=True)
-    t = q.shape[-2]
-    scores = (q @ k.transpose(-2, -1)) * (1.0 / math.sqrt(q.shape[-1]))
-    mask = torch.ones(t, t, dtype=torch.bool, device=q.device).triu(1)
-    scores = scores.masked_fill(mask, float("-inf"))
-    return torch.softmax(scores.float(), dim=-1).to(q.dtype) @ v
 
 
 class MLP(nn.Module):
     def __init__(self, cfg: ModelConfig, device: Device = None) -> None:
         super().__init__()
         h, i = cfg.hidden_size, cfg.intermediate_size
-        self.gate_proj = Linear(h, i, bias=cfg.mlp_bias, device=device)
-        self.up_proj = Linear(h, i, bias=cfg.mlp_bias, device=device)
-        self.down_proj = Linear(i, h, bias=cfg.mlp_bias, device=device)
+        self.gate_proj = nn.Linear(h, i, bias=cfg.mlp_bias, device=device)
+        self.up_proj = nn.Linear(h, i, bias=cfg.mlp_bias, device=device)
+        self.down_proj = nn.Linear(i, h, bias=cfg.mlp_bias, device=device)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.down_proj(F.silu(self.gate_proj(x)) * self.up_proj(x))
@@ -253,9 +137,12 @@ class CausalLM(nn.Module):
 
     def __init__(self, cfg: ModelConfig, device: Device = None) -> None:
         super().__init__()
+        if not cfg.builtin:
+            raise ModelConfigError(f"the in-house model does not compute {cfg.model_type} models: install "
+                                   "transformers on this host (the runner then uses it)")
         self.cfg = cfg
         self.model = Backbone(cfg, device)
-        self.lm_head = Linear(cfg.hidden_size, cfg.vocab_size, bias=False, device=device)
+        self.lm_head = nn.Linear(cfg.hidden_size, cfg.vocab_size, bias=False, device=device)
         # Activation checkpointing of the blocks that take part in backward (training sets it).
         self.activation_checkpointing = False
         self.tie()
@@ -345,6 +232,7 @@ def build(hf_config: Mapping[str, Any], tensors: Optional[Mapping[str, torch.Ten
 
 
 def torch_dtype(name: Optional[str]) -> torch.dtype:
+    """A config.json dtype name (see modelconfig.config_dtype) as a torch dtype; float32 if unknown."""
     return {"bfloat16": torch.bfloat16, "float16": torch.float16, "float32": torch.float32}.get(name or "float32", torch.float32)
 
 
@@ -357,53 +245,34 @@ def token_logprobs(model: CausalLM, input_ids: torch.Tensor,
     return logp.gather(-1, input_ids[:, 1:].unsqueeze(-1)).squeeze(-1)
 
 
-def read_config(model_dir: str | os.PathLike[str]) -> Dict[str, Any]:
-    with open(os.path.join(model_dir, "config.json"), encoding="utf-8") as f:
-        return dict(json.load(f))
-
-
-def checkpoint_files(model_dir: str | os.PathLike[str]) -> list[str]:
-    """The safetensors files of a checkpoint directory: the index's shards, or model.safetensors."""
-    index = os.path.join(model_dir, "model.safetensors.index.json")
-    if os.path.exists(index):
-        with open(index, encoding="utf-8") as f:
-            shards = sorted(set(json.load(f)["weight_map"].values()))
-        return [os.path.join(model_dir, s) for s in shards]
-    single = os.path.join(model_dir, "model.safetensors")
-    if os.path.exists(single):
-        return [single]
-    raise FileNotFoundError(f"{model_dir}: no model.safetensors or model.safetensors.index.json")
-
 
 def load_pretrained(model_dir: str | os.PathLike[str], dtype: Optional[torch.dtype] = None,
                     device: str | torch.device = "cpu") -> CausalLM:
-    """Builds the model from a Hugging Face checkpoint directory, shard by shard.
+    """Builds the model from a Hugging Face checkpoint directory, one tensor at a time.
 
-    dtype None keeps the checkpoint's `torch_dtype`. Tensors are copied into the model as each
-    shard is read, so peak host memory is the model plus one shard.
+    dtype None keeps the checkpoint's dtype. Tensors are copied into the model as they are read,
+    so peak host memory is the model plus one tensor.
     """
-    from .safetensors_io import iter_file
-
     cfg = read_config(model_dir)
     # Built on the meta device, then given storage in the final dtype on the final device: no
     # float32 copy of the whole model on the host, no random initialisation of billions of weights.
-    model = CausalLM(ModelConfig.from_hf(cfg), device="meta").to(dtype=dtype or torch_dtype(cfg.get("torch_dtype")))
+    model = CausalLM(ModelConfig.from_hf(cfg), device="meta").to(dtype=dtype or torch_dtype(config_dtype(cfg)))
     model = model.to_empty(device=device)
     model.tie()
     params = dict(model.named_parameters())
     expected = set(tensor_names(model))
     seen: set[str] = set()
-    with torch.no_grad():
-        for path in checkpoint_files(model_dir):
-            for name, t in iter_file(path):
-                if name == "lm_head.weight" and model.cfg.tie_embeddings or name.endswith("rotary_emb.inv_freq"):
-                    continue
-                if name not in expected:
-                    raise KeyError(f"{path}: unexpected tensor {name}")
-                if tuple(t.shape) != tuple(params[name].shape):
-                    raise ValueError(f"{name}: checkpoint shape {tuple(t.shape)} != model {tuple(params[name].shape)}")
-                params[name].copy_(t.to(params[name].dtype))
-                seen.add(name)
+    with Checkpoint(model_dir) as ck, torch.no_grad():
+        for name in ck.keys():
+            if name == "lm_head.weight" and model.cfg.tie_embeddings or name.endswith("rotary_emb.inv_freq"):
+                continue
+            if name not in expected:
+                raise KeyError(f"{model_dir}/{ck.file_of(name)}: unexpected tensor {name}")
+            t = ck.get_tensor(name)
+            if tuple(t.shape) != tuple(params[name].shape):
+                raise ValueError(f"{name}: checkpoint shape {tuple(t.shape)} != model {tuple(params[name].shape)}")
+            params[name].copy_(t.to(params[name].dtype))
+            seen.add(name)
     missing = sorted(expected - seen)
     if missing:
         raise KeyError(f"{model_dir}: missing tensors {missing[:5]}{' …' if len(missing) > 5 else ''}")

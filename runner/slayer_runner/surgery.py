@@ -39,6 +39,7 @@ from .checkpoint import (DEFAULT_MAX_SHARD, Checkpoint, CheckpointError, ShardWr
                          plan_shards, split_shards, write_config)
 from .events import EventWriter, Progress
 from .layermap import LayerMap, LayerMapError, load_layer_map, validate_layer_map
+from .modelconfig import ModelConfig, ModelConfigError, block_suffixes as family_block_suffixes, families, resize_per_layer
 from .safetensors_io import SafetensorsError, TensorSpec, read_elements
 from .units import human_bytes
 
@@ -87,6 +88,21 @@ def block_suffixes(ck: Checkpoint, num_layers: int) -> list[str]:
     return first
 
 
+def check_family_tensors(config: dict[str, Any], suffixes: list[str]) -> None:
+    """For a known family, the blocks hold exactly the tensors its config.json describes (so the
+    LayerMap's zero lists, computed from the config, name tensors that exist)."""
+    if str(config.get("model_type", "llama")) not in families():
+        return
+    try:
+        expected = family_block_suffixes(ModelConfig.from_hf(config))
+    except (ModelConfigError, KeyError, TypeError, ValueError) as err:
+        raise SurgeryError(f"config.json cannot be read: {err}") from None
+    if set(expected) != set(suffixes):
+        raise SurgeryError(f"the blocks' tensors do not match config.json ({config.get('model_type')}): "
+                           f"missing {sorted(set(expected) - set(suffixes))[:4]}, "
+                           f"unexpected {sorted(set(suffixes) - set(expected))[:4]}")
+
+
 def plan_outputs(layer_map: LayerMap, ck: Checkpoint) -> list[OutputTensor]:
     """Every output tensor, in output order: embeddings, blocks 0..M-1, then the other tensors."""
     base_layers = int(layer_map["base"]["numLayers"])
@@ -99,6 +115,7 @@ def plan_outputs(layer_map: LayerMap, ck: Checkpoint) -> list[OutputTensor]:
         raise SurgeryError(f"the plan's base model has hidden size {layer_map['base']['hiddenSize']}, "
                            f"the checkpoint {hidden}")
     suffixes = block_suffixes(ck, base_layers)
+    check_family_tensors(ck.config, suffixes)
     outs: list[OutputTensor] = []
     others = [n for n in ck.keys() if split_block_name(n) is None]
     for name in others:
@@ -166,14 +183,10 @@ def mix(ck: Checkpoint, out: OutputTensor) -> torch.Tensor:
 
 def updated_config(config: dict[str, Any], layer_map: LayerMap) -> dict[str, Any]:
     """config.json of the result: new depth, per-layer lists remapped, the plan recorded under "slayer"."""
-    cfg = dict(config)
     blocks = layer_map["blocks"]
     base_layers = int(layer_map["base"]["numLayers"])
-    cfg["num_hidden_layers"] = len(blocks)
-    # Per-layer lists (e.g. Qwen2's layer_types) follow each block's first source.
-    for key, value in config.items():
-        if isinstance(value, list) and len(value) == base_layers and key.startswith("layer_"):
-            cfg[key] = [value[b["sources"][0]["layer"]] for b in blocks]
+    # Per-layer lists (layer_types, …) follow each block's first source.
+    cfg = resize_per_layer(config, [int(b["sources"][0]["layer"]) for b in blocks])
     cfg["slayer"] = {
         "version": 1,
         "plan": layer_map["plan"],

@@ -1,11 +1,40 @@
-"""Byte counts for people (torch-free, so doctor can report on a host without torch)."""
+"""Byte counts, on disk and for people (torch-free, so doctor can report on a host without torch)."""
 from __future__ import annotations
+
+from pathlib import Path
 
 
 def human_bytes(n: float) -> str:
     """1234567 → '1.23 MB' (powers of 1000, as disk and model sizes are quoted)."""
-    for unit in ("B", "KB", "MB", "GB", "TB"):
-        if abs(n) < 1000 or unit == "TB":
+    for unit in ("B", "KB", "MB", "GB"):
+        if abs(n) < 1000:
             return f"{n:.0f} {unit}" if unit == "B" else f"{n:.2f} {unit}"
         n /= 1000
-    return f"{n} B"
+    return f"{n:.2f} TB"
+
+
+def memory_bytes(n: float) -> str:
+    """Memory in powers of 1024, as the plan's hover prints it (formatBytes in src/core/accounting.ts)."""
+    gib, mib, kib = 1024 ** 3, 1024 ** 2, 1024
+    if n >= gib:
+        return f"{_fixed1(n / gib)} GiB"
+    if n >= mib:
+        return f"{_fixed1(n / mib)} MiB"
+    if n >= kib:
+        return f"{_fixed1(n / kib)} KiB"
+    return f"{n:g} B"
+
+
+def _fixed1(x: float) -> str:
+    """JavaScript's toFixed(1) for the positive figures here: the exact binary value, ties away from zero."""
+    from decimal import ROUND_HALF_UP, Decimal
+
+    return str(Decimal(x).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
+
+
+def path_bytes(path: str | Path) -> int:
+    """Bytes of a file, or of every file under a directory."""
+    p = Path(path)
+    if p.is_file():
+        return p.stat().st_size
+    return sum(f.stat().st_size for f in p.rglob("*") if f.is_file())

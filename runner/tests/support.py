@@ -14,7 +14,7 @@ import unittest
 from pathlib import Path
 from typing import Any, Iterable, Optional, Sequence
 
-from slayer_runner.checkpoint import load_config
+from slayer_runner.modelconfig import read_config
 from slayer_runner.layermap import output_projection_suffixes, shape_from_config
 from slayer_runner.tiny import make_tiny
 
@@ -72,7 +72,7 @@ def block(index: int, role: str, init: str, sources: Sequence[tuple[int, float]]
 
 def layer_map(model_dir: Path, blocks: list[dict[str, Any]], deleted: Sequence[int] = ()) -> dict[str, Any]:
     """A LayerMap written by hand from docs/layermap.md, for the checkpoint at ``model_dir``."""
-    base = shape_from_config(load_config(model_dir))
+    base = shape_from_config(read_config(model_dir))
     result = {**base, "numLayers": len(blocks)}
     return {
         "version": 1, "kind": "slayer.layermap",
@@ -84,7 +84,7 @@ def layer_map(model_dir: Path, blocks: list[dict[str, Any]], deleted: Sequence[i
 
 
 def zero_suffixes(model_dir: Path) -> list[str]:
-    return output_projection_suffixes(shape_from_config(load_config(model_dir)))
+    return output_projection_suffixes(shape_from_config(read_config(model_dir)))
 
 
 def tree_hash(directory: Path) -> dict[str, str]:

@@ -69,9 +69,43 @@ class Doctor(unittest.TestCase):
     def test_a_plan_that_fits(self) -> None:
         r = doctor("--run-dir", str(self.run_dir("ok", self.lm, run_config())))
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        import transformers
         for word in ("python", "torch", torch.__version__, "cuda", "ram", "disk", "libraries", "safetensors",
-                     "transformers", "tokenizers", "datasets", "doctor: ok"):
+                     "transformers", "tokenizers", "datasets", "doctor: ok", f"transformers   {transformers.__version__}",
+                     "flash-attn", "backend        transformers AutoModelForCausalLM, attention sdpa"):
             self.assertIn(word, r.stdout)
+
+    def test_backend_and_attention_choices_are_judged(self) -> None:
+        r = doctor_here("--run-dir", str(self.run_dir("builtin", self.lm, run_config(backend="builtin"))), "--json")
+        facts = json.loads(r.stdout)
+        self.assertEqual((r.returncode, facts["backend"], facts["attention"]), (0, "builtin", "sdpa"))
+        if not torch.cuda.is_available():
+            r = doctor_here("--run-dir", str(self.run_dir("fa2", self.lm, run_config(attn_implementation="flash_attention_2"))))
+            self.assertEqual(r.returncode, 1)
+            self.assertIn("PROBLEM: run.json's backend auto / attn_implementation flash_attention_2: "
+                          "flash_attention_2 needs a CUDA device and the flash_attn package", r.stdout)
+        src = Path(self.tmp.name) / "qwen3"
+        src.mkdir()
+        (src / "config.json").write_text(json.dumps({"model_type": "qwen3"}))
+        r = doctor_here("--run-dir", str(self.run_dir("qwen3", self.lm, run_config(
+            backend="builtin", tiny_model=None, source_model=str(src)))))
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("PROBLEM: the model is qwen3, which only the transformers backend computes", r.stdout)
+
+    def test_without_transformers_the_in_house_model_is_used_and_a_transformers_choice_refused(self) -> None:
+        code = ("import runpy, sys\n"
+                "sys.modules['transformers'] = None  # this interpreter cannot import transformers\n"
+                "sys.argv = ['slayer_runner', 'doctor', '--run-dir', sys.argv[1]]\n"
+                "runpy.run_module('slayer_runner', run_name='__main__')\n")
+        for name, backend, code_want, line in (
+                ("no-tf-auto", "auto", 0, "backend        in-house model (Llama, Mistral, Qwen2), attention sdpa"),
+                ("no-tf-asked", "transformers", 1, "PROBLEM: run.json's backend transformers / attn_implementation "
+                                                   "auto: backend transformers asked for, but transformers is not importable here")):
+            d = self.run_dir(name, self.lm, run_config(backend=backend))
+            r = subprocess.run([sys.executable, "-c", code, str(d)], env=ENV, capture_output=True, text=True, timeout=120)
+            self.assertEqual(r.returncode, code_want, r.stdout + r.stderr)
+            self.assertIn("transformers   not installed", r.stdout)
+            self.assertIn(line, r.stdout)
 
     def test_cuda_asked_without_cuda(self) -> None:
         if torch.cuda.is_available():

@@ -18,9 +18,10 @@ import torch
 from slayer_runner.evaluation import (EvalError, Evaluator, parse_spec, perplexity, tokenize_windows,
                                       checkpoint_hash)
 from slayer_runner.events import EventError, EventWriter, parse_event_line
+from slayer_runner.run_config import validate_run_config
 from slayer_runner.data import load_tokenizer
 
-FIXTURES = Path(__file__).resolve().parents[2] / "test" / "fixtures" / "events"
+FIXTURES = Path(__file__).resolve().parents[2] / "contracts" / "fixtures" / "events"
 CORPUS = ["the cat sat on the mat", "two plus two is four", "paris is in france", "the answer is four",
           "a dog ran in the park", "three plus one is four", "rome is in italy"]
 
@@ -68,9 +69,13 @@ def greedy(model: Any, tok: Any, prompt: str, n: int) -> str:
 
 class EvalEventFixtures(unittest.TestCase):
     def test_shared_examples(self) -> None:
-        for ln in (FIXTURES / "eval-valid.jsonl").read_text(encoding="utf-8").splitlines():
+        def eval_lines(name: str) -> list[str]:
+            return [ln for ln in (FIXTURES / name).read_text(encoding="utf-8").splitlines() if '"kind":"eval"' in ln]
+        good = eval_lines("valid.jsonl")
+        self.assertEqual(len(good), 2)
+        for ln in good:
             self.assertEqual(parse_event_line(ln)["kind"], "eval")
-        bad = (FIXTURES / "eval-invalid.jsonl").read_text(encoding="utf-8").splitlines()
+        bad = eval_lines("invalid.jsonl")
         self.assertEqual(len(bad), 10)
         for ln in bad:
             with self.subTest(line=ln), self.assertRaises(EventError):
@@ -89,8 +94,15 @@ class DoctorWithoutHarness(unittest.TestCase):
         code = ("import sys, json; sys.modules['lm_eval'] = None; from slayer_runner.doctor import check; "
                 "from pathlib import Path; r = check(None, json.loads(sys.argv[1]), Path('.'), 'cpu'); "
                 "print(json.dumps([r.problems, r.facts.get('lm_eval', 'absent')]))")
-        for tasks, want in (([{"name": "gsm8k", "group": "domain"}], 1), ([], 0)):
-            run = {"phases": ["doctor", "eval"], "device": "cpu", "source_model": None, "eval": {"tasks": tasks}}
+        gsm8k = {"name": "gsm8k", "group": "domain", "shots": 5, "metric": None, "limit": None,
+                 "chat_template": False, "config": None, "unsafe_code": False}
+        for tasks, want in (([gsm8k], 1), ([], 0)):
+            # A run.json as the runner reads it (the shared valid example, checked here like on a host).
+            run = json.loads((ROOT / "contracts" / "fixtures" / "run-config" / "valid-tiny.json").read_text(encoding="utf-8"))
+            run.update(phases=["doctor", "eval"], device="cpu",
+                       eval={"tasks": tasks, "perplexity": [], "when": ["base"], "batch_size": 1, "seq_len": 2048,
+                             "seed": 1234, "cache_dir": None})
+            validate_run_config(run)
             r = subprocess.run([sys.executable, "-c", code, json.dumps(run)], capture_output=True, text=True,
                                env={**os.environ, "PYTHONPATH": str(ROOT / "runner")}, timeout=120)
             self.assertEqual(r.returncode, 0, r.stderr)
@@ -287,8 +299,8 @@ class PipelineEval(unittest.TestCase):
 
         from tests.test_pipeline import make_run_dir
         with tempfile.TemporaryDirectory() as root:
-            ev = {"perplexity": [{"name": "sample-text", "group": "general", "files": ["sample"]}],
-                  "when": ["base", "expanded", "stages", "final"], "seq_len": 32, "batch_size": 4,
+            ev = {"tasks": [], "perplexity": [{"name": "sample-text", "group": "general", "files": ["sample"]}],
+                  "when": ["base", "expanded", "stages", "final"], "seq_len": 32, "batch_size": 4, "seed": 1234,
                   "cache_dir": str(Path(root, "cache"))}
             docs = []
             for run_id in ("r1", "r2"):

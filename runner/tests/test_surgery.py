@@ -15,7 +15,8 @@ from typing import Callable
 
 import torch
 
-from slayer_runner.checkpoint import INDEX_FILE, load_config, load_state_dict
+from slayer_runner.checkpoint import INDEX_FILE, load_state_dict
+from slayer_runner.modelconfig import read_config
 from slayer_runner.events import EventWriter, parse_event_line
 from slayer_runner.layermap import LayerMapError
 from slayer_runner.surgery import SurgeryError, Terminated, apply_layer_map, remove_stale_temp_dirs, sigterm_raises
@@ -72,12 +73,12 @@ class Surgery(TempDirTest):
             self.assertTrue(torch.equal(copy, base[f"model.layers.3.{s}"]), f"copy {s}")
         for k in ("model.embed_tokens.weight", "model.norm.weight", "lm_head.weight"):
             self.assertTrue(torch.equal(res[k], base[k]), k)
-        cfg = load_config(out)
+        cfg = read_config(out)
         self.assertEqual(cfg["num_hidden_layers"], 8)
         self.assertEqual(cfg["slayer"]["base_num_layers"], 6)
         self.assertEqual([b["init"] for b in cfg["slayer"]["blocks"]][2], "average")
         self.assertEqual({k: v for k, v in cfg.items() if k not in ("num_hidden_layers", "slayer")},
-                         {k: v for k, v in load_config(src).items() if k != "num_hidden_layers"})
+                         {k: v for k, v in read_config(src).items() if k != "num_hidden_layers"})
         self.assertEqual(summary["zeroed_tensors"], 2 * len(z))
         self.assertTrue((out / "slayer_tokenizer.json").exists() and (out / "generation_config.json").exists())
 
@@ -163,7 +164,7 @@ class Surgery(TempDirTest):
         self.assertEqual((out / "precious.txt").read_text(), "keep me")
         apply_layer_map(lm, src, out, overwrite=True)
         self.assertFalse((out / "precious.txt").exists())
-        self.assertEqual(load_config(out)["num_hidden_layers"], 5)
+        self.assertEqual(read_config(out)["num_hidden_layers"], 5)
         with self.assertRaisesRegex(SurgeryError, "outside the source"):
             apply_layer_map(lm, src, src, overwrite=True)
         with self.assertRaisesRegex(SurgeryError, "outside the source"):
@@ -368,7 +369,7 @@ class SpecTable(unittest.TestCase):
         out = Path(self.tmp.name) / "out"
         apply_layer_map(lm, self.src, out, overwrite=True)
         res = load_state_dict(out)
-        self.assertEqual(load_config(out)["num_hidden_layers"], n_blocks)
+        self.assertEqual(read_config(out)["num_hidden_layers"], n_blocks)
         self.assertEqual({k for k in res if k.startswith("model.layers.")},
                          {f"model.layers.{i}.{s}" for i in range(n_blocks) for s in BLOCK_SUFFIXES})
         self.assertEqual([b["index"] for b in lm["blocks"] if b["trainable"]], trainable)

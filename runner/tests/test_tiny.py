@@ -10,7 +10,8 @@ import unittest
 
 import torch
 
-from slayer_runner.checkpoint import load_config, load_state_dict
+from slayer_runner.checkpoint import load_state_dict
+from slayer_runner.modelconfig import read_config
 from slayer_runner.layermap import shape_from_config
 from slayer_runner.tiny import TOKENIZER_FILE, make_tiny, spec_from_layer_map_shape
 from tests.support import ROOT, TempDirTest, cli_available, compile_plan, tiny
@@ -20,7 +21,7 @@ class Tiny(TempDirTest):
     def test_llama_names_and_gqa_shapes(self) -> None:
         out = tiny(self.dir / "m", num_layers=4, hidden_size=64, intermediate_size=172, num_heads=4, num_kv_heads=2)
         sd = load_state_dict(out)
-        cfg = load_config(out)
+        cfg = read_config(out)
         self.assertEqual(cfg["model_type"], "llama")
         self.assertEqual(cfg["architectures"], ["LlamaForCausalLM"])
         self.assertEqual((cfg["num_hidden_layers"], cfg["num_key_value_heads"], cfg["head_dim"]), (4, 2, 16))
@@ -43,7 +44,7 @@ class Tiny(TempDirTest):
     def test_qwen2_biases_tied_bf16(self) -> None:
         out = tiny(self.dir / "m", num_layers=4, qkv_bias=True, tie_embeddings=True, dtype="bf16")
         sd = load_state_dict(out)
-        cfg = load_config(out)
+        cfg = read_config(out)
         self.assertEqual((cfg["model_type"], cfg["torch_dtype"], cfg["tie_word_embeddings"]), ("qwen2", "bfloat16", True))
         self.assertNotIn("lm_head.weight", sd)
         self.assertEqual(tuple(sd["model.layers.3.self_attn.k_proj.bias"].shape), (32,))
@@ -54,7 +55,7 @@ class Tiny(TempDirTest):
     def test_llama_attention_and_mlp_biases(self) -> None:
         out = tiny(self.dir / "m", num_layers=2, attention_bias=True, mlp_bias=True, intermediate_size=96)
         sd = load_state_dict(out)
-        cfg = load_config(out)
+        cfg = read_config(out)
         self.assertEqual((cfg["model_type"], cfg["attention_bias"], cfg["mlp_bias"]), ("llama", True, True))
         shapes = {k: tuple(v.shape) for k, v in sd.items() if k.startswith("model.layers.1.") and k.endswith(".bias")}
         self.assertEqual(shapes, {
@@ -108,9 +109,9 @@ class Tiny(TempDirTest):
             self.skipTest(why)
         src = tiny(self.dir / "m", num_layers=6, qkv_bias=True, dtype="bf16", tie_embeddings=True)
         lm = compile_plan(src, "(2+1)x2 | 2")
-        self.assertEqual(lm["base"], shape_from_config(load_config(src)))
+        self.assertEqual(lm["base"], shape_from_config(read_config(src)))
         again = make_tiny(spec_from_layer_map_shape(lm["base"], seed=1), self.dir / "again")
-        self.assertEqual(shape_from_config(load_config(again)), lm["base"])
+        self.assertEqual(shape_from_config(read_config(again)), lm["base"])
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ import torch
 from slayer_runner import model as M
 from slayer_runner.events import EventWriter, parse_event_line
 from slayer_runner.train import TrainError, TrainOptions, lr_factor, micro_batch, stage_steps, train
+from tests.support import compile_plan_text
 from tests.tiny_models import expanded_model
 
 SPEC = {"num_layers": 7, "hidden_size": 64, "intermediate_size": 128, "num_heads": 4, "num_kv_heads": 2,
@@ -155,6 +156,16 @@ class Refusals(unittest.TestCase):
             bad["blocks"] = bad["blocks"][:-1]
             with self.assertRaisesRegex(TrainError, "blocks"):
                 train(TrainOptions(expanded, bad, os.path.join(d, "out")))
+
+    def test_a_checkpoint_of_another_trainable_set_is_refused(self) -> None:
+        with tempfile.TemporaryDirectory() as d:
+            plan = PLAN.split("stage sft")[0].replace("steps 30", "steps 2")
+            lm, expanded = expanded_model(d, plan, SPEC)
+            out = os.path.join(d, "out")
+            train(TrainOptions(expanded, lm, out, save_model=False))
+            other = compile_plan_text(plan.replace("train new, final, head", "train new, final"), d)
+            with self.assertRaisesRegex(TrainError, "another trainable set"):
+                train(TrainOptions(expanded, other, out, save_model=False))
 
 
 if __name__ == "__main__":

@@ -89,18 +89,22 @@ def expanded_model(directory: str, plan_text: str, spec: Dict[str, Any]) -> tupl
 TORCHRUN_FLAKE = "RendezvousConnectionError"
 
 
+def torchrun_command(nproc: int, args: list) -> list:
+    import sys
+
+    return [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={nproc}", *args]
+
+
 def torchrun(nproc: int, args: list, on_retry: Any = None, **kw: Any) -> "subprocess.CompletedProcess[str]":
     """`python -m torch.distributed.run --standalone --nproc_per_node=N ARGS`, run to the end.
 
-    `--redirects 1 --tee 1`: torch 1.13 on Python 3.11 cannot parse the defaults. Retried once
-    when torchrun's own agent loses its rendezvous store (seen on this machine at load > 10: the
-    agent's poll of the c10d store gets a broken pipe) — a launcher failure, not the runner's.
+    Retried once when torchrun's own agent loses its rendezvous store (seen on this machine at
+    load > 10: the agent's poll of the c10d store gets a broken pipe) — a launcher failure, not
+    the runner's.
     """
     import subprocess
-    import sys
 
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={nproc}",
-           "--redirects", "1", "--tee", "1", *args]
+    cmd = torchrun_command(nproc, args)
     p = subprocess.run(cmd, capture_output=True, text=True, **kw)
     if p.returncode != 0 and TORCHRUN_FLAKE in p.stderr + p.stdout:
         if on_retry is not None:

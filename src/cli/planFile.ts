@@ -1,20 +1,26 @@
 // Reading a plan from disk for the CLI: the core's injected I/O, done with node:fs.
-import { readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { analyzePlan, type PlanAnalysis, type PlanDiagnostic } from '../core';
+import { MAX_CONFIG_BYTES, MAX_PLAN_CHARS } from '../core/limits';
+import { FileRefusedError, readRegularFileSync } from '../modelfiles/regularFile';
 
+/** A model's config.json: undefined when missing; throws when refused (too large, not a regular file). */
 export function readIfFile(path: string): string | undefined {
   try {
-    return statSync(path).isFile() ? readFileSync(path, 'utf8') : undefined;
-  } catch {
+    return readRegularFileSync(path, MAX_CONFIG_BYTES);
+  } catch (e) {
+    if (e instanceof FileRefusedError) throw e;
     return undefined;
   }
 }
 
+/** Reads and analyses a plan; throws with a reason when the file is missing, refused or unreadable. */
 export function analyzePlanFile(path: string): { text: string; analysis: PlanAnalysis } {
   const abs = resolve(path);
-  const text = readFileSync(abs, 'utf8');
+  // UTF-8 takes at most 3 bytes per UTF-16 unit; the character limit itself is analyzePlan's.
+  const text = readRegularFileSync(abs, MAX_PLAN_CHARS * 3);
+  if (text === undefined) throw new Error('no such file');
   const analysis = analyzePlan(text, { fileName: abs, baseDir: dirname(abs), homeDir: homedir(), readFile: readIfFile });
   return { text, analysis };
 }

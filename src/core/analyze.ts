@@ -1,17 +1,19 @@
 // The checker and compiler: from a parsed plan to diagnostics, the resolved model, the block
 // layout, parameter and memory accounting, and the LayerMap when the plan compiles.
 import { LAYER_MAP_KIND, LAYER_MAP_VERSION, outputProjectionSuffixes, type ExtraTensor, type LayerMap, type ModelShape, type ParamCounts, type RunTarget, type StageSpec } from '../protocol/layerMap';
-import { countParams, memoryPerGpu, formatBytes, type MemoryEstimate } from './accounting';
+import { countParams, fitVerdict, memoryPerGpu, formatBytes, type MemoryEstimate } from './accounting';
 import { findStatement, type PlanAst, type Statement, type Word } from './ast';
-import { diagnostic, nearest, type PlanDiagnostic } from './diagnostics';
-import { formatExpansion, hasDiamond } from './expansion';
+import { deepEnd, deleteTwoFix, fitFix } from './deletionFixes';
+import { capDiagnosticsPerLine, diagnostic, nearest, type PlanDiagnostic, type PlanFix } from './diagnostics';
+import { MAX_BLOCKS, MAX_PLAN_CHARS, showLimit } from './limits';
+import { formatExpansion, hasDiamond, type ExpansionExpr } from './expansion';
 import { computeLayout, type Layout } from './layout';
 import { catalogueIds, lookupCatalogue, ModelConfigError, parseHfConfig } from './models';
 import { parsePlan } from './parser';
 import { checkStageOrder, compileRun, compileStage } from './stages';
 import { compileEval } from './evaluation';
 import type { EvalPlan } from '../protocol/evalPlan';
-import type { LineIndex } from './text';
+import { LineIndex } from './text';
 
 /** What a remote-model resolver (`host:/path`) answers; the core itself never does I/O. */
 export type RemoteModelAnswer =
@@ -25,7 +27,10 @@ export interface AnalyzeOptions {
   /** Directory that relative model directories are resolved against (the plan file's folder). */
   baseDir?: string;
   homeDir?: string;
-  /** Reads a file by absolute path; undefined when it does not exist. */
+  /**
+   * Reads a file by absolute path; undefined when it does not exist. Throws (an Error whose
+   * message says why) for a file that exists but is refused: too large, not a regular file.
+   */
   readFile?: (path: string) => string | undefined;
   remoteModel?: (host: string, path: string) => RemoteModelAnswer | undefined;
 }
@@ -118,7 +123,15 @@ function resolveModel(stmt: Statement, opts: AnalyzeOptions, diags: PlanDiagnost
   }
   const home = opts.homeDir ?? '/';
   const dir = text.startsWith('~/') ? joinPath(home, text.slice(2)) : joinPath(opts.baseDir ?? '/', text);
-  const config = opts.readFile?.(`${dir}/config.json`);
+  let config: string | undefined;
+  try {
+    config = opts.readFile?.(`${dir}/config.json`);
+  } catch (e) {
+    res.source = 'local';
+    res.id = dir;
+    diags.push(diagnostic('SL012', 'error', ref.span, `${dir}/config.json: ${(e as Error).message}`));
+    return res;
+  }
   if (config !== undefined) {
     res.source = 'local';
     res.id = dir;
@@ -161,7 +174,37 @@ function listItems(stmt: Statement): Word[] {
   return out;
 }
 
+/** The output depth of an expansion that covers at most L blocks, computed without building it. */
+function outputDepth(expr: ExpansionExpr): number {
+  return expr.segments.reduce((n, s) => n + (s.kind === 'group' ? (s.keep + s.insert) * s.repeat : s.kind === 'keep' ? s.count : 0), 0);
+}
+
+/** A plan too long to analyse: one diagnostic, nothing parsed. */
+function oversizePlan(text: string): PlanAnalysis {
+  const { ast } = parsePlan('');
+  const d = diagnostic('SL001', 'error', { start: 0, end: 0 }, `the plan is ${showLimit(text.length)} characters long; plans are limited to ${showLimit(MAX_PLAN_CHARS)} (see docs/limits.md)`);
+  return {
+    ast: { ...ast, length: text.length }, lines: new LineIndex(text), diagnostics: [d], model: null, layout: null, init: 'copy', train: [], params: null,
+    trainableWithHead: null, memory: null, stages: [], run: null, evaluation: null, canonicalExpansion: null, layerMap: null,
+  };
+}
+
+/** The refactoring behind SL023: write the implied deletion as a trailing `| -n`. */
+export function makeDeletionExplicit(expr: ExpansionExpr, n: number): PlanFix {
+  return { title: `Make the deletion explicit (| -${n})`, edits: [{ span: { start: expr.span.end, end: expr.span.end }, newText: ` | -${n}` }], preferred: false };
+}
+
+/** SL030 for `train … final …` without an updated final block; the fix drops `final` from the list. */
+function noFinalBlock(trainStmt: Statement): PlanDiagnostic {
+  const rest = [...new Set(listItems(trainStmt).map((w) => w.text).filter((t) => t !== 'final'))];
+  const args = trainStmt.args;
+  const span = { start: args[0]!.span.start, end: args[args.length - 1]!.span.end };
+  return diagnostic('SL030', 'warning', trainStmt.span, '"final" is in the train set but the plan has no updated final block (a "1" after a keep segment, before the deleted deep blocks)',
+    { fixes: rest.length ? [{ title: `Train ${rest.join(', ')} (drop "final")`, edits: [{ span, newText: rest.join(', ') }], preferred: false }] : [] });
+}
+
 export function analyzePlan(text: string, opts: AnalyzeOptions = {}): PlanAnalysis {
+  if (text.length > MAX_PLAN_CHARS) return oversizePlan(text);
   const { ast, diagnostics, lines } = parsePlan(text);
   const diags = diagnostics;
 
@@ -249,38 +292,42 @@ export function analyzePlan(text: string, opts: AnalyzeOptions = {}): PlanAnalys
   if (expr && expr.segments.length && shape) {
     const L = shape.numLayers;
     const covered = expr.segments.reduce((a, s) => a + (s.kind === 'group' ? s.keep * s.repeat : s.count), 0);
+    const wantsFinal = train.includes('final');
     // With a syntax error in the expression, counts of covered or deleted blocks would mislead.
     if (covered > L && !expansionErrors) {
-      // Fix: shorten the last keep segment that can absorb the excess (never the final `1`).
-      const excess = covered - L;
-      const keeps = expr.segments.filter((s): s is Extract<typeof s, { kind: 'keep' }> => s.kind === 'keep' && s.count > excess);
-      const k = keeps[keeps.length - 1];
-      const fixes = k
-        ? [{ title: `Keep ${k.count - excess} blocks instead of ${k.count} so the plan covers ${L}`, edits: [{ span: { start: k.span.start, end: k.span.start + String(k.count).length }, newText: String(k.count - excess) }], preferred: false }]
-        : [];
-      diags.push(diagnostic('SL022', 'error', expr.span, `the segments cover ${covered} blocks but ${model!.id} has ${L} (0–${L - 1}): ${covered - L} too many`, { fixes }));
+      const fix = fitFix(text, expr, L, wantsFinal);
+      diags.push(diagnostic('SL022', 'error', expr.span, `the segments cover ${covered} blocks but ${model!.id} has ${L} (0–${L - 1}): ${covered - L} too many`, { fixes: fix ? [fix] : [] }));
+      // Whatever the counts, an expression not ending "… | k | 1" has no updated final block.
+      if (wantsFinal && trainStmt && !deepEnd(expr).finalShaped) diags.push(noFinalBlock(trainStmt));
+    } else if (covered <= L && outputDepth(expr) > MAX_BLOCKS) {
+      // Checked before building: (0+999999999)x999999999 would otherwise allocate every block.
+      diags.push(diagnostic('SL022', 'error', expr.span, `the expansion makes ${showLimit(outputDepth(expr))} blocks; a plan may make at most ${showLimit(MAX_BLOCKS)} (see docs/limits.md)`));
     } else if (covered <= L) {
       const r = computeLayout(expr, L, { init, zero: zeroTargets.flatMap((t) => outputProjectionSuffixes(shape).filter((s) => s.includes(t))), final: finalMethod, train: new Set(train.filter((t): t is 'new' | 'final' | 'kept' => t === 'new' || t === 'final' || t === 'kept')) });
       layout = r.layout;
-      diags.push(...r.diagnostics);
+      for (const d of r.diagnostics) diags.push(d);
       const D = layout.deleted.length;
       if (expansionErrors) {
         // Layout kept for hovers; its counts are not reported until the expression parses.
-      } else if (layout.implicitDeleted.length) {
-        const a = layout.implicitDeleted[0]!;
-        const b = layout.implicitDeleted[layout.implicitDeleted.length - 1]!;
-        const n = layout.implicitDeleted.length;
-        diags.push(diagnostic('SL023', 'hint', expr.span, `the segments cover ${layout.covered} of ${L} blocks, so the deepest ${n} (${a === b ? `block ${a}` : `blocks ${a}–${b}`}) are deleted`,
-          { fixes: [{ title: `Make the deletion explicit (| -${n})`, edits: [{ span: { start: expr.span.end, end: expr.span.end }, newText: ` | -${n}` }], preferred: false }] }));
+      } else {
+        // Implied deletion is the paper's notation when it makes room for the updated final block
+        // (`(2+1)x8 | 13 | 1◇`); without a final block it more likely means a miscount, so it is named.
+        if (layout.implicitDeleted.length && !layout.final) {
+          const a = layout.implicitDeleted[0]!;
+          const b = layout.implicitDeleted[layout.implicitDeleted.length - 1]!;
+          const n = layout.implicitDeleted.length;
+          diags.push(diagnostic('SL023', 'hint', expr.span, `the segments cover ${layout.covered} of ${L} blocks, so the deepest ${n} (${a === b ? `block ${a}` : `blocks ${a}–${b}`}) are deleted`,
+            { fixes: [makeDeletionExplicit(expr, n)] }));
+        }
+        // Layer pruning work deletes 25–50% on purpose (ShortGPT: 9 of 32), so both are warnings.
+        if (D > L / 4) diags.push(diagnostic('SL025', 'warning', expr.span, `${D} of ${L} blocks are deleted; more than a quarter of the model is gone`));
+        else if (D > 2) {
+          const fix = deleteTwoFix(text, expr, L, wantsFinal);
+          diags.push(diagnostic('SL024', 'warning', expr.span, `${D} blocks are deleted; the paper's Table 3 shows quality falling off beyond 2`, { fixes: fix ? [fix] : [] }));
+        }
       }
-      if (expansionErrors) {
-        // See above.
-      } else if (D > L / 4) diags.push(diagnostic('SL025', 'error', expr.span, `${D} of ${L} blocks are deleted; more than a quarter of the model is gone`));
-      else if (D > 2) diags.push(diagnostic('SL024', 'warning', expr.span, `${D} blocks are deleted; the paper's Table 3 shows quality falling off beyond 2`));
       if (layout.newCount === 0) diags.push(diagnostic('SL029', 'warning', expr.span, 'the expansion inserts no new blocks; groups look like (2+1)x8'));
-      if (train.includes('final') && !layout.final && trainStmt) {
-        diags.push(diagnostic('SL030', 'warning', trainStmt.span, '"final" is in the train set but the plan has no updated final block (a "1" after a keep segment, before the deleted deep blocks)'));
-      }
+      if (wantsFinal && !layout.final && trainStmt) diags.push(noFinalBlock(trainStmt));
       if (finalStmt && !layout.final) diags.push(diagnostic('SL027', 'warning', finalStmt.span, 'there is no updated final block for "final" to shape'));
     }
   }
@@ -312,8 +359,9 @@ export function analyzePlan(text: string, opts: AnalyzeOptions = {}): PlanAnalys
     if (run && runStmt) {
       const cap = run.gpuMemory ?? DEFAULT_GPU_MEMORY;
       const capText = run.gpuMemory ? formatBytes(cap) : '80 GiB (A100 80GB; set gpu-memory to change)';
-      if (memory.ddp.total > cap) {
-        if (memory.fsdp.total <= cap) {
+      const fit = fitVerdict(memory, cap);
+      if (fit !== 'ddp') {
+        if (fit === 'fsdp') {
           diags.push(diagnostic('SL051', 'info', runStmt.span, `with DDP each GPU needs ${formatBytes(memory.ddp.total)} before activations, more than ${capText}; fully sharded (FSDP) over ${gpus} GPUs needs ${formatBytes(memory.fsdp.total)}, which the runner will use`));
         } else {
           diags.push(diagnostic('SL051', 'error', runStmt.span, `training needs ${formatBytes(memory.fsdp.total)} per GPU even fully sharded over ${gpus} GPUs (before activations), more than ${capText}`));
@@ -341,5 +389,5 @@ export function analyzePlan(text: string, opts: AnalyzeOptions = {}): PlanAnalys
       ...(evaluation ? { evaluation } : {}),
     };
   }
-  return { ast, lines, diagnostics: diags, model, layout, init, train, params, trainableWithHead, memory, stages, run, evaluation, canonicalExpansion, layerMap };
+  return { ast, lines, diagnostics: capDiagnosticsPerLine(diags, lines), model, layout, init, train, params, trainableWithHead, memory, stages, run, evaluation, canonicalExpansion, layerMap };
 }

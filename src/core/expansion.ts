@@ -4,7 +4,8 @@
 //   n        keep n blocks          -n   delete n blocks          suffix ◇ (<>, ~): average init
 // The parser recovers from errors: a bad segment is reported with its exact span and skipped, so
 // the rest still yields a usable layout.
-import { diagnostic, type PlanDiagnostic } from './diagnostics';
+import { clipQuoted, diagnostic, type PlanDiagnostic } from './diagnostics';
+import { MAX_DIAGNOSTICS_PER_LINE, MAX_EXPANSION_COUNT, showLimit } from './limits';
 import type { Span } from './text';
 
 export interface GroupSegment {
@@ -44,15 +45,32 @@ export function parseExpansion(text: string, base: number): { expr: ExpansionExp
   const separators: Span[] = [];
   let i = 0;
   const at = (s: number, e: number): Span => ({ start: base + s, end: base + e });
+  // An expression is one line: past the per-line cap (less one for the summary), errors are only counted (200,000 "|" would
+  // otherwise build 200,000 diagnostics to throw away), and summed up at the end.
+  let suppressed: Span | null = null;
+  let suppressedCount = 0;
   const err = (s: number, e: number, msg: string): void => {
-    diagnostics.push(diagnostic('SL021', 'error', at(Math.min(s, text.length), Math.min(Math.max(e, s + 1), text.length)), msg));
+    const span = at(Math.min(s, text.length), Math.min(Math.max(e, s + 1), text.length));
+    if (diagnostics.length < MAX_DIAGNOSTICS_PER_LINE - 1) diagnostics.push(diagnostic('SL021', 'error', span, msg));
+    else {
+      suppressed ??= span;
+      suppressedCount++;
+    }
   };
+  // A number above the limit is reported at its digits and its segment dropped, so no count
+  // larger than MAX_EXPANSION_COUNT ever reaches the layout (and none is shown clamped).
+  let oversize = false;
   const readInt = (): { value: number; start: number; end: number } | null => {
     const start = i;
     while (isDigit(text[i])) i++;
     if (i === start) return null;
     const digits = text.slice(start, i);
-    return { value: digits.length > 9 ? Number.MAX_SAFE_INTEGER : Number(digits), start, end: i };
+    const value = digits.length > 9 ? Infinity : Number(digits);
+    if (value > MAX_EXPANSION_COUNT) {
+      oversize = true;
+      err(start, i, `${clipQuoted(digits.replace(/^0+(?=\d)/, ''))} is too large: a count in an expansion is at most ${showLimit(MAX_EXPANSION_COUNT)} (see docs/limits.md)`);
+    }
+    return { value, start, end: i };
   };
   const skipSpaces = (): boolean => {
     const s = i;
@@ -84,6 +102,7 @@ export function parseExpansion(text: string, base: number): { expr: ExpansionExp
       continue;
     }
     const start = i;
+    oversize = false;
     if (c === '(') {
       i++;
       skipSpaces();
@@ -137,11 +156,12 @@ export function parseExpansion(text: string, base: number): { expr: ExpansionExp
       skipSpaces();
       continue;
     }
+    if (oversize) segments.pop();
     // A segment must be followed by a separator, white space or the end.
-    if (i < text.length && text[i] !== '|' && !isSpace(text[i])) {
+    else if (i < text.length && text[i] !== '|' && !isSpace(text[i])) {
       const s = i;
       recover();
-      err(s, i, `unexpected "${text.slice(s, i)}" after the segment "${text.slice(start, s)}"`);
+      err(s, i, `unexpected "${clipQuoted(text.slice(s, i))}" after the segment "${clipQuoted(text.slice(start, s))}"`);
       segments.pop(); // a malformed segment would only add confusing follow-on diagnostics
     }
     skipSpaces();
@@ -149,7 +169,10 @@ export function parseExpansion(text: string, base: number): { expr: ExpansionExp
   }
   if (expectSegment && separators.length > 0 && segments.length > 0) {
     const last = separators[separators.length - 1]!;
-    diagnostics.push(diagnostic('SL021', 'error', last, 'expected a segment after the last "|"'));
+    err(last.start - base, last.end - base, 'expected a segment after the last "|"');
+  }
+  if (suppressed) {
+    diagnostics.push(diagnostic('SL021', 'error', suppressed, `${showLimit(suppressedCount)} more problems in this expansion are not shown (at most ${MAX_DIAGNOSTICS_PER_LINE} per line)`));
   }
   return { expr: { segments, span: at(0, text.length), separators }, diagnostics };
 }

@@ -2,23 +2,33 @@
 // on one line separated by two spaces, the expansion in canonical notation, comments and blank
 // lines kept. Idempotent; values are otherwise kept as written.
 import { formatExpansion, hasDiamond } from './expansion';
+import { MAX_PLAN_CHARS } from './limits';
 import { parsePlan } from './parser';
 import type { Setting } from './ast';
 
 export function formatPlan(text: string): string {
+  if (text.length > MAX_PLAN_CHARS) return text; // not analysed, so not formatted either
   const { ast, diagnostics } = parsePlan(text);
   const expansionOk = ast.expansion !== null && !diagnostics.some((d) => d.code === 'SL021') && ast.expansion.expr.segments.length > 0;
-  const topWidth = Math.max(0, ...ast.statements.map((s) => s.key.text.length)) + 2;
+  const topWidth = ast.statements.reduce((w, s) => Math.max(w, s.key.text.length), 0) + 2;
+  // One key column per stage block: the setting lines between a stage line and the next statement
+  // (one pass; a plan of many stages stays linear).
   const stageWidth = new Map<number, number>();
-  // One key column per stage block.
-  for (const st of ast.stages) {
-    const w = Math.max(0, ...ast.lines.filter((l) => l.kind === 'setting' && l.span.start >= st.span.start && l.span.end <= st.span.end + 1).map((l) => l.settings[0]!.key.text.length));
-    for (const l of ast.lines) if (l.kind === 'setting' && l.span.start >= st.span.start && l.span.start <= st.span.end) stageWidth.set(l.line, w + 2);
+  let block: number[] = [];
+  let blockWidth = 0;
+  const closeBlock = (): void => {
+    for (const line of block) stageWidth.set(line, blockWidth + 2);
+    block = [];
+    blockWidth = 0;
+  };
+  for (const l of ast.lines) {
+    if (l.kind === 'stage' || l.kind === 'statement') closeBlock();
+    else if (l.kind === 'setting') {
+      block.push(l.line);
+      blockWidth = Math.max(blockWidth, l.settings[0]!.key.text.length);
+    }
   }
-  for (const ev of ast.evals) {
-    const w = Math.max(0, ...ev.settings.map((x) => x.key.text.length)) + 2;
-    for (const l of ast.lines) if (l.kind === 'setting' && l.span.start >= ev.span.start && l.span.start <= ev.span.end) stageWidth.set(l.line, w);
-  }
+  closeBlock();
   const valueText = (s: Setting): string => {
     if (ast.expansion && s === ast.expansion.statement && expansionOk) return formatExpansion(ast.expansion.expr, hasDiamond(ast.expansion.expr));
     return text.slice(s.value.span.start, s.value.span.end);

@@ -6,7 +6,7 @@
 //   formatPlan(text)            → canonical aligned text (comments kept)
 //   parseHfConfig(json)         → ModelShape;  lookupCatalogue(id), CATALOGUE
 //   countParams / paramsPerBlock / memoryPerGpu → accounting
-export { analyzePlan, DEFAULT_GPU_MEMORY, FINAL_METHODS, INIT_METHODS, TRAIN_ITEMS, ZERO_TARGETS } from './analyze';
+export { analyzePlan, makeDeletionExplicit, DEFAULT_GPU_MEMORY, FINAL_METHODS, INIT_METHODS, TRAIN_ITEMS, ZERO_TARGETS } from './analyze';
 export type { AnalyzeOptions, ModelResolution, ModelSource, PlanAnalysis, RemoteModelAnswer, TrainItem } from './analyze';
 export { parsePlan } from './parser';
 export type { ParseResult } from './parser';
@@ -21,7 +21,9 @@ export type { Layout, SegmentLayout, Range } from './layout';
 export { DIAGNOSTIC_CODES, nearest } from './diagnostics';
 export type { DiagnosticCode, PlanDiagnostic, PlanFix, Severity, TextEdit } from './diagnostics';
 export { CATALOGUE, catalogueIds, lookupCatalogue, parseHfConfig, shapeToHfConfig, ModelConfigError } from './models';
-export { countParams, embedParams, formatBytes, formatCount, headParams, memoryPerGpu, modelParams, paramsPerBlock, withThousands } from './accounting';
+export { modelFamily, SUPPORTED_MODEL_TYPES } from './families';
+export type { ModelFamily } from './families';
+export { countParams, embedParams, fitVerdict, formatBytes, formatCount, headParams, memoryPerGpu, modelParams, paramsPerBlock, withThousands } from './accounting';
 export type { MemoryEstimate, ParallelStrategy } from './accounting';
 export { parseCount, parseFraction, parseMemorySize, SCHEDULES, PRECISIONS, RUN_OPTIONS } from './stages';
 export { formatPlan } from './format';

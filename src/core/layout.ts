@@ -127,7 +127,7 @@ export function computeLayout(expr: ExpansionExpr, L: number, opts: LayoutOption
   });
   const implicitDeleted: number[] = [];
   for (let b = covered; b < L; b++) implicitDeleted.push(b);
-  deleted.push(...implicitDeleted);
+  for (const b of implicitDeleted) deleted.push(b);
   deleted.sort((a, b) => a - b);
   const newCount = blocks.filter((b) => b.role === 'new').length;
   return {

@@ -1,6 +1,11 @@
-// Model shapes: Hugging Face config.json parsing for the Llama family (Llama 2/3, Mistral, Qwen2)
-// and a catalogue of published configs for offline use. An unknown model is never guessed.
+// Model shapes: Hugging Face config.json parsing for the decoder families of
+// contracts/model-families.json (Llama 2/3, Mistral, Qwen2/2.5/3, Gemma 2/3, Phi-3) and a catalogue
+// of published configs for offline use. An unknown model is never guessed.
 import type { ModelShape } from '../protocol/layerMap';
+import { biasOn, modelFamily, SUPPORTED_MODEL_TYPES } from './families';
+
+export { SUPPORTED_MODEL_TYPES } from './families';
+import { CONFIG_LIMITS, showLimit } from './limits';
 
 export class ModelConfigError extends Error {
   constructor(message: string) {
@@ -9,39 +14,52 @@ export class ModelConfigError extends Error {
   }
 }
 
-export const SUPPORTED_MODEL_TYPES = ['llama', 'mistral', 'qwen2'] as const;
+/** rope theta of the full-attention layers: transformers 5's rope_parameters (per layer type for
+ * Gemma 3), else 4.x's rope_theta, else the family's default. */
+function ropeTheta(c: Record<string, unknown>, fallback: number): number {
+  const rec = (v: unknown): Record<string, unknown> | undefined => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined);
+  let params = rec(c.rope_parameters);
+  if (params && rec(params.full_attention)) params = rec(params.full_attention);
+  const theta = params?.rope_theta ?? c.rope_theta;
+  return typeof theta === 'number' ? theta : fallback;
+}
 
 /** Parses the text of a config.json into a ModelShape; throws ModelConfigError saying what is wrong. */
 export function parseHfConfig(text: string): ModelShape {
   let raw: unknown;
   try {
-    raw = JSON.parse(text);
+    raw = JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text); // a BOM is not part of the JSON
   } catch (e) {
     throw new ModelConfigError(`config.json is not valid JSON: ${(e as Error).message}`);
   }
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new ModelConfigError('config.json is not a JSON object');
   const c = raw as Record<string, unknown>;
   const modelType = typeof c.model_type === 'string' ? c.model_type : '';
-  if (!(SUPPORTED_MODEL_TYPES as readonly string[]).includes(modelType)) {
-    throw new ModelConfigError(`model_type "${modelType || '(missing)'}" is not a supported Llama-family decoder (${SUPPORTED_MODEL_TYPES.join(', ')})`);
+  const family = modelFamily(modelType);
+  if (!family) {
+    throw new ModelConfigError(`model_type "${modelType || '(missing)'}" is not a supported decoder (${SUPPORTED_MODEL_TYPES.join(', ')})`);
   }
+  const d = family.defaults;
   const int = (k: string, fallback?: number): number => {
     const v = c[k];
     if (v === undefined || v === null) {
       if (fallback !== undefined) return fallback;
       throw new ModelConfigError(`config.json has no "${k}"`);
     }
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new ModelConfigError(`config.json "${k}" must be a positive integer, got ${JSON.stringify(v)}`);
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new ModelConfigError(`config.json "${k}" must be a positive integer, got ${JSON.stringify(v)?.slice(0, 40)}`);
+    // Sizes drive allocations (one entry per block): refused past the limit before anything is built.
+    const max = CONFIG_LIMITS[k];
+    if (max !== undefined && v > max) throw new ModelConfigError(`config.json "${k}" is ${v > 1e12 ? v.toExponential() : showLimit(v)}, too large: at most ${showLimit(max)} is accepted (see docs/limits.md)`);
     return v;
   };
   const numOr = (k: string, fallback: number): number => (typeof c[k] === 'number' ? (c[k] as number) : fallback);
   const hiddenSize = int('hidden_size');
   const numHeads = int('num_attention_heads');
   const numKvHeads = int('num_key_value_heads', numHeads);
-  const headDim = int('head_dim', Math.floor(hiddenSize / numHeads));
+  const headDim = int('head_dim', d.head_dim ?? Math.floor(hiddenSize / numHeads));
   if (numHeads % numKvHeads !== 0) throw new ModelConfigError(`num_attention_heads (${numHeads}) is not a multiple of num_key_value_heads (${numKvHeads})`);
-  if (c.head_dim === undefined && hiddenSize % numHeads !== 0) throw new ModelConfigError(`hidden_size (${hiddenSize}) is not divisible by num_attention_heads (${numHeads})`);
-  const attentionBias = c.attention_bias === true;
+  if ((c.head_dim === undefined || c.head_dim === null) && d.head_dim === null && hiddenSize % numHeads !== 0) throw new ModelConfigError(`hidden_size (${hiddenSize}) is not divisible by num_attention_heads (${numHeads})`);
+  const dtype = typeof c.torch_dtype === 'string' ? c.torch_dtype : typeof c.dtype === 'string' ? c.dtype : 'float32';
   return {
     modelType,
     numLayers: int('num_hidden_layers'),
@@ -51,22 +69,21 @@ export function parseHfConfig(text: string): ModelShape {
     numKvHeads,
     headDim,
     vocabSize: int('vocab_size'),
-    tieEmbeddings: c.tie_word_embeddings === true,
-    // Qwen2 always has q/k/v biases; Llama's attention_bias adds them to q/k/v/o.
-    qkvBias: modelType === 'qwen2' || attentionBias,
-    oBias: attentionBias,
-    mlpBias: c.mlp_bias === true,
-    rmsNormEps: numOr('rms_norm_eps', 1e-6),
-    ropeTheta: numOr('rope_theta', 10000),
-    maxPositionEmbeddings: int('max_position_embeddings', 2048),
-    dtype: typeof c.torch_dtype === 'string' ? c.torch_dtype : 'float32',
+    tieEmbeddings: typeof c.tie_word_embeddings === 'boolean' ? c.tie_word_embeddings : d.tie_word_embeddings,
+    qkvBias: biasOn(family.block.qkvBias, c),
+    oBias: biasOn(family.block.oBias, c),
+    mlpBias: biasOn(family.block.mlpBias, c),
+    rmsNormEps: numOr('rms_norm_eps', d.rms_norm_eps),
+    ropeTheta: ropeTheta(c, d.rope_theta),
+    maxPositionEmbeddings: int('max_position_embeddings', d.max_position_embeddings),
+    dtype,
   };
 }
 
 /** The shape written back as a config.json object (what the runner's tiny models use). */
 export function shapeToHfConfig(shape: ModelShape): Record<string, unknown> {
   return {
-    architectures: [shape.modelType === 'qwen2' ? 'Qwen2ForCausalLM' : shape.modelType === 'mistral' ? 'MistralForCausalLM' : 'LlamaForCausalLM'],
+    architectures: [modelFamily(shape.modelType)?.architecture ?? 'LlamaForCausalLM'],
     model_type: shape.modelType,
     hidden_size: shape.hiddenSize,
     intermediate_size: shape.intermediateSize,

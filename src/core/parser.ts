@@ -92,9 +92,9 @@ export function parsePlan(text: string): ParseResult {
   let expansion: PlanAst['expansion'] = null;
 
   for (let ln = 0; ln < lines.lineCount; ln++) {
-    const start = lines.lineStart(ln);
-    let end = lines.lineEnd(ln);
-    if (end > start && text[end - 1] === '\r') end--;
+    // A UTF-8 byte-order mark before the first key is not part of it.
+    const start = ln === 0 && text.charCodeAt(0) === 0xfeff ? 1 : lines.lineStart(ln);
+    const end = lines.lineEnd(ln);
     const cStart = commentStart(text, start, end);
     const comment: Span | null = cStart < end ? { start: cStart, end } : null;
     const words = splitWords(text, start, cStart);
@@ -116,7 +116,7 @@ export function parsePlan(text: string): ParseResult {
     if (indent > 0 && stage && key.text !== 'stage' && !(topKeys.includes(key.text) && !stageKeys.includes(key.text))) {
       info.kind = 'setting';
       info.settings = splitStageLine(text, words, diagnostics);
-      stage.settings.push(...info.settings);
+      for (const st of info.settings) stage.settings.push(st);
       stage.span = { start: stage.span.start, end: info.settings[info.settings.length - 1]!.span.end };
       continue;
     }
@@ -161,7 +161,7 @@ export function parsePlan(text: string): ParseResult {
       const parsed = parseExpansion(exprText, stmt.value.span.start);
       if (!expansion) {
         expansion = { statement: stmt, expr: parsed.expr };
-        diagnostics.push(...parsed.diagnostics);
+        for (const d of parsed.diagnostics) diagnostics.push(d);
       }
     }
   }

@@ -1,8 +1,14 @@
 // Stage blocks (`stage cpt`, `stage sft`) and the `run` line: values with units, ranges, defaults.
 import type { Setting, StageBlock, Statement, Word } from './ast';
-import { diagnostic, nearest, type PlanDiagnostic } from './diagnostics';
+import { clipQuoted, diagnostic, nearest, type PlanDiagnostic } from './diagnostics';
 import type { DataSource, RunTarget, StageSpec } from '../protocol/layerMap';
 import type { Span } from './text';
+import { showLimit, STAGE_LIMITS } from './limits';
+
+/** "steps 99999999999999999999999 is too large: at most 1,000,000,000" — said at the value, never clamped. */
+function tooLarge(what: string, w: Word, max: number, show: (n: number) => string = showLimit): PlanDiagnostic {
+  return diagnostic('SL042', 'error', w.span, `${what} ${clipQuoted(w.text)} is too large: at most ${show(max)} (see docs/limits.md)`);
+}
 
 const COUNT_SUFFIX: Record<string, number> = { '': 1, k: 1e3, K: 1e3, m: 1e6, M: 1e6, b: 1e9, B: 1e9, t: 1e12, T: 1e12 };
 
@@ -109,6 +115,7 @@ export function compileStage(block: StageBlock, diags: PlanDiagnostic[]): StageS
       case 'tokens': {
         const v = parseCount(a0.text);
         if (v === null || v <= 0) bad(a0, `tokens takes a count such as 30B, 500M or 2e9, got "${a0.text}"`);
+        else if (v > STAGE_LIMITS.tokens) diags.push(tooLarge('tokens', a0, STAGE_LIMITS.tokens, (n) => `${n / 1e12}T`));
         else spec.tokens = v;
         extra(1);
         break;
@@ -116,7 +123,9 @@ export function compileStage(block: StageBlock, diags: PlanDiagnostic[]): StageS
       case 'steps':
       case 'checkpoint-every': {
         const v = parseCount(a0.text);
+        const max = key === 'steps' ? STAGE_LIMITS.steps : STAGE_LIMITS.checkpointEvery;
         if (v === null || !Number.isInteger(v) || (key === 'steps' && v < 1)) bad(a0, `${key} takes a whole number, got "${a0.text}"`);
+        else if (v > max) diags.push(tooLarge(key, a0, max));
         else if (key === 'steps') spec.steps = v;
         else spec.checkpointEvery = v;
         extra(1);
@@ -125,6 +134,7 @@ export function compileStage(block: StageBlock, diags: PlanDiagnostic[]): StageS
       case 'epochs': {
         const v = parseNumber(a0.text);
         if (v === null || v <= 0) bad(a0, `epochs takes a positive number, got "${a0.text}"`);
+        else if (v > STAGE_LIMITS.epochs) diags.push(tooLarge('epochs', a0, STAGE_LIMITS.epochs));
         else spec.epochs = v;
         extra(1);
         break;
@@ -166,9 +176,11 @@ export function compileStage(block: StageBlock, diags: PlanDiagnostic[]): StageS
         else {
           const seqs = Number(m[1]);
           if (seqs < 1) range(s.value, 'a batch needs at least one sequence');
+          else if (seqs > STAGE_LIMITS.batchSequences) diags.push(tooLarge('a batch of', s.value, STAGE_LIMITS.batchSequences, (n) => `${showLimit(n)} sequences`));
           else spec.batchSequences = seqs;
           if (m[2] !== undefined) {
             if (Number(m[2]) < 1) range(s.value, 'sequence length must be at least 1');
+            else if (Number(m[2]) > STAGE_LIMITS.seqLen) diags.push(tooLarge('sequence length in', s.value, STAGE_LIMITS.seqLen));
             else spec.seqLen = Number(m[2]);
           }
         }
@@ -177,6 +189,7 @@ export function compileStage(block: StageBlock, diags: PlanDiagnostic[]): StageS
       case 'seq': {
         const v = parseCount(a0.text);
         if (v === null || v < 1) bad(a0, `seq takes a sequence length such as 4096, got "${a0.text}"`);
+        else if (v > STAGE_LIMITS.seqLen) diags.push(tooLarge('seq', a0, STAGE_LIMITS.seqLen));
         else spec.seqLen = v;
         extra(1);
         break;
@@ -250,12 +263,16 @@ export function compileRun(stmt: Statement, diags: PlanDiagnostic[]): (RunTarget
       else run.host = v.text;
     } else if (k.text === 'gpus' || k.text === 'nodes') {
       const n = parseCount(v.text);
-      if (n === null || n < 1) diags.push(diagnostic('SL004', 'error', v.span, `${k.text} takes a whole number ≥ 1, got "${v.text}"`));
+      const max = k.text === 'gpus' ? STAGE_LIMITS.gpus : STAGE_LIMITS.nodes;
+      if (n === null || n < 1) diags.push(diagnostic('SL004', 'error', v.span, `${k.text} takes a whole number ≥ 1, got "${clipQuoted(v.text)}"`));
+      else if (n > max) diags.push(tooLarge(k.text, v, max));
       else if (k.text === 'gpus') run.gpus = n;
       else run.nodes = n;
     } else {
       const b = parseMemorySize(v.text);
-      if (b === null) diags.push(diagnostic('SL004', 'error', v.span, `gpu-memory takes a size such as 80GB, got "${v.text}"`));
+      if (b === null) diags.push(diagnostic('SL004', 'error', v.span, `gpu-memory takes a size such as 80GB, got "${clipQuoted(v.text)}"`));
+      else if (b <= 0) diags.push(diagnostic('SL042', 'error', v.span, `gpu-memory ${v.text} is no memory at all: give the memory of one GPU, such as 80GB`));
+      else if (b > STAGE_LIMITS.gpuMemory) diags.push(tooLarge('gpu-memory', v, STAGE_LIMITS.gpuMemory, (n) => `${n / 1024 ** 4} TiB per GPU`));
       else run.gpuMemory = b;
     }
     i += 2;

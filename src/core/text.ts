@@ -12,11 +12,21 @@ export interface Position {
   character: number;
 }
 
+/** Lines end at \n, \r\n or a lone \r, as LSP counts them (a CR-only file is not one long line). */
 export class LineIndex {
   private readonly starts: number[] = [0];
+  /** End of each line's text, before its line break. */
+  private readonly ends: number[] = [];
 
   constructor(readonly text: string) {
-    for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) === 10) this.starts.push(i + 1);
+    for (let i = 0; i < text.length; i++) {
+      const c = text.charCodeAt(i);
+      if (c !== 10 && c !== 13) continue;
+      this.ends.push(i);
+      if (c === 13 && text.charCodeAt(i + 1) === 10) i++;
+      this.starts.push(i + 1);
+    }
+    this.ends.push(text.length);
   }
 
   get lineCount(): number {
@@ -39,8 +49,7 @@ export class LineIndex {
     if (pos.line < 0) return 0;
     if (pos.line >= this.starts.length) return this.text.length;
     const start = this.starts[pos.line]!;
-    const next = pos.line + 1 < this.starts.length ? this.starts[pos.line + 1]! - 1 : this.text.length;
-    return Math.min(start + Math.max(0, pos.character), next);
+    return Math.min(start + Math.max(0, pos.character), this.ends[pos.line]!);
   }
 
   lineStart(line: number): number {
@@ -49,7 +58,7 @@ export class LineIndex {
 
   /** End of the line's text, before its newline. */
   lineEnd(line: number): number {
-    return line + 1 < this.starts.length ? this.starts[line + 1]! - 1 : this.text.length;
+    return this.ends[Math.max(0, Math.min(line, this.ends.length - 1))]!;
   }
 }
 

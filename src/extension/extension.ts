@@ -4,6 +4,7 @@ import * as vscode from 'vscode';
 import { registerLanguageClient } from './languageClient';
 import { registerPlanCommands } from './planCommands';
 import { registerRuns } from './runs/registerRuns';
+import { registerWalkthrough } from './walkthrough';
 import { registerWebviews } from './webviews/registerWebviews';
 import type { RunRegistry } from './runs/runRegistry';
 
@@ -19,6 +20,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Slayer
   registerPlanCommands(context);
   const runs = registerRuns(context);
   registerWebviews(context, runs, output);
+  registerWalkthrough(context);
   // The language server does not hold up activation; a failure to start is logged.
   registerLanguageClient(context, output).catch((e: unknown) => output.error(`language server: ${e instanceof Error ? e.message : String(e)}`));
   return { runs };

@@ -4,11 +4,16 @@ import { createReadStream, promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { assembleCheckpoint, INDEX_FILE, indexShards, parseIndex, unindexedShards, type Checkpoint, type CheckpointIndex, type CheckpointTensor, type ShardHeader } from './checkpoint';
+import { FileRefusedError, openRegularFile, readRegularFile } from './regularFile';
 import { parseHeaderJson, parseHeaderPrefix, SafetensorsError, type SafetensorsHeader } from './safetensors';
+
+/** model.safetensors.index.json above this is refused unread (a 405B checkpoint's is ~100 KB). */
+export const MAX_INDEX_BYTES = 64 * 1024 * 1024;
 
 function ioError(file: string, e: unknown): SafetensorsError {
   const err = e as NodeJS.ErrnoException;
   if (err instanceof SafetensorsError) return err;
+  if (err instanceof FileRefusedError) return new SafetensorsError('io', file, err.message);
   return new SafetensorsError(err.code === 'ENOENT' ? 'missing-shard' : 'io', file, err.code === 'ENOENT' ? 'no such file' : err.message);
 }
 
@@ -26,13 +31,14 @@ async function readExactly(fh: fsp.FileHandle, length: number, position: number,
 /** Reads and validates the header of one file, touching only its first 8 + N bytes. */
 export async function readSafetensorsHeader(path: string): Promise<{ size: number; header: SafetensorsHeader }> {
   let fh: fsp.FileHandle;
+  let size: number;
   try {
-    fh = await fsp.open(path, 'r');
+    // A FIFO or device named like a shard is refused before it is opened (it would block or never end).
+    ({ fh, size } = await openRegularFile(path));
   } catch (e) {
     throw ioError(path, e);
   }
   try {
-    const { size } = await fh.stat();
     const first = await readExactly(fh, Math.min(8, size), 0, path);
     const prefix = parseHeaderPrefix(first, size, path);
     const json = await readExactly(fh, prefix.headerLength, 8, path);
@@ -46,9 +52,8 @@ export async function readSafetensorsHeader(path: string): Promise<{ size: numbe
 
 async function readTextIfExists(path: string): Promise<string | null> {
   try {
-    return await fsp.readFile(path, 'utf8');
+    return await readRegularFile(path, MAX_INDEX_BYTES);
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
     throw ioError(path, e);
   }
 }

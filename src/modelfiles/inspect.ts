@@ -2,9 +2,10 @@
 // embeddings, the attention layout read off the projection shapes, and every disagreement with
 // config.json as a diagnostic. Pure: the checkpoint and config text come in, a JSON-able report
 // goes out (the CLI prints it, the language server turns its diagnostics into plan diagnostics).
-import { ModelConfigError, modelParams, parseHfConfig, withThousands } from '../core';
+import { ModelConfigError, modelFamily, modelParams, parseHfConfig, withThousands } from '../core';
 import type { ModelShape } from '../protocol/layerMap';
 import { BLOCK_TENSOR_RE, checkpointDataBytes, groupBlocks, missingBlocks, type Checkpoint, type CheckpointTensor } from './checkpoint';
+import type { SafetensorsError } from './safetensors';
 
 export type CheckpointSeverity = 'error' | 'warning' | 'info';
 
@@ -132,7 +133,31 @@ function expectedBlockTensors(s: ModelShape): Map<string, { shape: number[]; why
     m.set('mlp.up_proj.bias', { shape: [i], why: mWhy });
     m.set('mlp.down_proj.bias', { shape: [h], why: `hidden_size ${h}` });
   }
+  const block = modelFamily(s.modelType)?.block;
+  if (block?.qkNorm) {
+    m.set('self_attn.q_norm.weight', { shape: [s.headDim], why: `head_dim ${s.headDim}` });
+    m.set('self_attn.k_norm.weight', { shape: [s.headDim], why: `head_dim ${s.headDim}` });
+  }
+  if (block?.feedforwardNorms) {
+    m.set('pre_feedforward_layernorm.weight', { shape: [h], why: `hidden_size ${h}` });
+    m.set('post_feedforward_layernorm.weight', { shape: [h], why: `hidden_size ${h}` });
+  }
+  if (block?.fused) fuse(m, s);
   return m;
+}
+
+/** Phi-3: q/k/v are one qkv_proj (rows q + 2·kv), gate/up one gate_up_proj (rows 2·i). */
+function fuse(m: Map<string, { shape: number[]; why: string }>, s: ModelShape): void {
+  const h = s.hiddenSize;
+  const rows = (s.numHeads + 2 * s.numKvHeads) * s.headDim;
+  for (const k of ['q', 'k', 'v']) {
+    m.delete(`self_attn.${k}_proj.weight`);
+    m.delete(`self_attn.${k}_proj.bias`);
+  }
+  m.delete('mlp.gate_proj.weight');
+  m.delete('mlp.up_proj.weight');
+  m.set('self_attn.qkv_proj.weight', { shape: [rows, h], why: `(num_attention_heads ${s.numHeads} + 2 × num_key_value_heads ${s.numKvHeads}) × head_dim ${s.headDim} = ${rows}, hidden_size ${h}` });
+  m.set('mlp.gate_up_proj.weight', { shape: [2 * s.intermediateSize, h], why: `2 × intermediate_size ${s.intermediateSize}, hidden_size ${h}` });
 }
 
 function parseConfig(configText: string | null, diags: CheckpointDiagnostic[]): ModelShape | null {
@@ -150,7 +175,11 @@ function parseConfig(configText: string | null, diags: CheckpointDiagnostic[]): 
 }
 
 /** Inspects a checkpoint (null when its headers could not be read) against its config.json text. */
-export function inspect(dir: string, checkpoint: Checkpoint | null, configText: string | null, readError?: string): CheckpointReport {
+/**
+ * `readError`: why the headers could not be read. A directory without any weights ('no-checkpoint')
+ * is told apart from weights that cannot be read ('checkpoint'): the language server shows only the latter.
+ */
+export function inspect(dir: string, checkpoint: Checkpoint | null, configText: string | null, readError?: SafetensorsError | string): CheckpointReport {
   const diagnostics: CheckpointDiagnostic[] = [];
   const config = parseConfig(configText, diagnostics);
   const report: CheckpointReport = {
@@ -158,7 +187,10 @@ export function inspect(dir: string, checkpoint: Checkpoint | null, configText: 
     layers: [], other: [], inferred: { numLayers: 0, hiddenSize: null, vocabSize: null, intermediateSize: null },
     config, configParams: config ? modelParams(config) : null, diagnostics,
   };
-  if (readError !== undefined) diagnostics.unshift({ severity: 'error', code: 'checkpoint', message: readError });
+  if (readError !== undefined) {
+    const code = typeof readError !== 'string' && readError.code === 'no-checkpoint' ? 'no-checkpoint' : 'checkpoint';
+    diagnostics.unshift({ severity: 'error', code, message: typeof readError === 'string' ? readError : readError.message });
+  }
   if (!checkpoint) return report;
 
   report.shards = checkpoint.shards.length;

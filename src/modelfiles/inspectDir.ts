@@ -4,8 +4,10 @@
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import { INDEX_FILE, type Checkpoint } from './checkpoint';
+import { MAX_CONFIG_BYTES } from '../core/limits';
 import { readCheckpoint } from './files';
 import { inspect, type CheckpointReport } from './inspect';
+import { FileRefusedError, readRegularFile } from './regularFile';
 import { SafetensorsError } from './safetensors';
 
 export interface InspectedCheckpoint {
@@ -18,20 +20,27 @@ export interface InspectedCheckpoint {
 /** Reads `dir`'s config.json and safetensors headers and inspects them. */
 export async function loadAndInspect(dir: string): Promise<InspectedCheckpoint> {
   let configJson: string | null = null;
+  let configRefused: string | undefined;
   try {
-    configJson = await fsp.readFile(join(dir, 'config.json'), 'utf8');
+    configJson = await readRegularFile(join(dir, 'config.json'), MAX_CONFIG_BYTES);
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOENT' && (e as NodeJS.ErrnoException).code !== 'ENOTDIR') throw e;
+    if (!(e instanceof FileRefusedError)) throw e;
+    configRefused = `${join(dir, 'config.json')} ${e.message}`;
   }
   let checkpoint: Checkpoint | null = null;
-  let error: string | undefined;
+  let error: SafetensorsError | undefined;
   try {
     checkpoint = await readCheckpoint(dir);
   } catch (e) {
     if (!(e instanceof SafetensorsError)) throw e;
-    error = e.message;
+    error = e;
   }
-  return { checkpoint, configJson, report: inspect(dir, checkpoint, configJson, error) };
+  const report = inspect(dir, checkpoint, configJson, error);
+  if (configRefused) {
+    report.diagnostics = report.diagnostics.filter((d) => d.code !== 'no-config');
+    report.diagnostics.unshift({ severity: 'error', code: 'config', message: configRefused });
+  }
+  return { checkpoint, configJson, report };
 }
 
 /** The hook: the report (shape, per-block counts, attention layout, diagnostics) for `dir`. */

@@ -132,12 +132,12 @@ export function checkpointFromScan(scan: RemoteScanOutput, label = scan.dir): Ch
 /** Inspects scanned output: header problems become diagnostics, not exceptions. */
 export function inspectScan(scan: RemoteScanOutput, label = scan.dir): RemoteCheckpoint {
   let checkpoint: Checkpoint | null = null;
-  let error: string | undefined;
+  let error: SafetensorsError | undefined;
   try {
     checkpoint = checkpointFromScan(scan, label);
   } catch (e) {
     if (!(e instanceof SafetensorsError)) throw e;
-    error = e.message;
+    error = e;
   }
   return { configJson: scan.configJson, report: inspect(label, checkpoint, scan.configJson, error) };
 }

@@ -1,7 +1,8 @@
 // The evaluation a plan asks for (its `eval` section), as the compiler writes it into the LayerMap
 // (`evaluation`) and the run config (run.json `eval`), and as runner/slayer_runner/evaluation.py
-// reads it. snake_case on the wire (Python reads it). Documented in docs/plan-language.md
-// (Evaluation) and docs/runner.md (the eval phase).
+// reads it. snake_case on the wire (Python reads it). Its schema is `$defs/evalPlan` in
+// contracts/run-config.schema.json and contracts/layermap.schema.json (the validators of run.json
+// and the LayerMap check it). Documented in docs/plan-language.md (Evaluation) and docs/runner.md.
 
 export type EvalGroupName = 'domain' | 'general';
 /** When to evaluate: the base model, the expanded model (before training), after each stage, the final model. */
@@ -42,49 +43,4 @@ export interface EvalPlan {
   seed: number;
   /** Host directory of cached base-model scores; null = ~/.cache/slayer/eval. */
   cache_dir: string | null;
-}
-
-export class EvalPlanError extends Error {
-  constructor(message: string) {
-    super(`eval: ${message}`);
-    this.name = 'EvalPlanError';
-  }
-}
-
-const isGroup = (v: unknown): v is EvalGroupName => v === 'domain' || v === 'general';
-const isPosInt = (v: unknown): boolean => Number.isInteger(v) && (v as number) >= 1;
-const isStrOrNull = (v: unknown): boolean => v === null || typeof v === 'string';
-
-/** Checks a decoded `eval` object; returns it typed or throws EvalPlanError naming the field. */
-export function validateEvalPlan(value: unknown): EvalPlan {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new EvalPlanError('not an object');
-  const e = value as Record<string, unknown>;
-  const fail = (field: string): never => {
-    throw new EvalPlanError(`bad or missing "${field}"`);
-  };
-  if (!Array.isArray(e.tasks)) fail('tasks');
-  (e.tasks as unknown[]).forEach((t, i) => {
-    const o = (typeof t === 'object' && t !== null ? t : {}) as Record<string, unknown>;
-    if (typeof o.name !== 'string' || o.name === '') fail(`tasks[${i}].name`);
-    if (!isGroup(o.group)) fail(`tasks[${i}].group`);
-    if (!(o.shots === null || (Number.isInteger(o.shots) && (o.shots as number) >= 0))) fail(`tasks[${i}].shots`);
-    if (!isStrOrNull(o.metric)) fail(`tasks[${i}].metric`);
-    if (!(o.limit === null || (typeof o.limit === 'number' && o.limit > 0))) fail(`tasks[${i}].limit`);
-    if (typeof o.chat_template !== 'boolean') fail(`tasks[${i}].chat_template`);
-    if (!isStrOrNull(o.config)) fail(`tasks[${i}].config`);
-    if (typeof o.unsafe_code !== 'boolean') fail(`tasks[${i}].unsafe_code`);
-  });
-  if (!Array.isArray(e.perplexity)) fail('perplexity');
-  (e.perplexity as unknown[]).forEach((p, i) => {
-    const o = (typeof p === 'object' && p !== null ? p : {}) as Record<string, unknown>;
-    if (typeof o.name !== 'string' || o.name === '') fail(`perplexity[${i}].name`);
-    if (!isGroup(o.group)) fail(`perplexity[${i}].group`);
-    if (!Array.isArray(o.files) || o.files.length === 0 || !o.files.every((f) => typeof f === 'string')) fail(`perplexity[${i}].files`);
-  });
-  if (!Array.isArray(e.when) || !e.when.every((w) => EVAL_WHEN.includes(w as EvalWhen))) fail('when');
-  if (!isPosInt(e.batch_size)) fail('batch_size');
-  if (!(Number.isInteger(e.seq_len) && (e.seq_len as number) >= 2)) fail('seq_len');
-  if (!Number.isInteger(e.seed)) fail('seed');
-  if (!isStrOrNull(e.cache_dir)) fail('cache_dir');
-  return e as unknown as EvalPlan;
 }

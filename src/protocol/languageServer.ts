@@ -55,9 +55,11 @@ export interface CheckpointFinding {
  * shape so this file imports nothing): its warnings and errors, none for a directory with
  * config.json and no weights (tiny-model runs). Local and remote checkpoints go through this.
  */
-export function checkpointFindings(report: { shards: number; diagnostics: readonly { severity: string; message: string }[] }): CheckpointFinding[] {
-  if (report.shards === 0) return [];
-  return report.diagnostics
+export function checkpointFindings(report: { shards: number; diagnostics: readonly { severity: string; code?: string; message: string }[] }): CheckpointFinding[] {
+  // No weights read: only why they could not be (a FIFO or a corrupt header as a shard); a
+  // directory with config.json alone ('no-checkpoint', tiny-model runs) has no findings.
+  const shown = report.shards === 0 ? report.diagnostics.filter((d) => d.code === 'checkpoint') : report.diagnostics;
+  return shown
     .filter((d): d is { severity: CheckpointFinding['severity']; message: string } => d.severity === 'error' || d.severity === 'warning')
     .map((d) => ({ severity: d.severity, message: d.message }));
 }

@@ -1,14 +1,17 @@
 // LayerMap: the compiled plan, the one contract between the plan core and the Python runner.
 // Wire format is JSON with camelCase keys; documented in docs/layermap.md. Bump
 // LAYER_MAP_VERSION on any incompatible change; readers refuse versions they do not know.
-import { validateEvalPlan, type EvalPlan } from './evalPlan';
+// The schema both languages validate with is contracts/layermap.schema.json.
+import { LAYER_MAP_SCHEMA } from './contracts';
+import type { EvalPlan } from './evalPlan';
+import { SchemaError } from './jsonSchema';
 
 export const LAYER_MAP_VERSION = 1 as const;
 export const LAYER_MAP_KIND = 'slayer.layermap' as const;
 
 /** The shape of a Llama-family decoder, as read from config.json or the catalogue. */
 export interface ModelShape {
-  /** Hugging Face `model_type`: llama, mistral, qwen2. */
+  /** Hugging Face `model_type`, one of contracts/model-families.json (llama, mistral, qwen2, qwen3, gemma2, gemma3_text, phi3). */
   modelType: string;
   numLayers: number;
   hiddenSize: number;
@@ -131,7 +134,8 @@ export interface LayerMap {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Validation at the boundary: anything read from disk or another process goes through here.
+// Validation at the boundary: anything read from disk or another process goes through here. The
+// schema is contracts/layermap.schema.json; the checks below are those a schema cannot say.
 
 export class LayerMapError extends Error {
   constructor(readonly path: string, message: string) {
@@ -140,161 +144,36 @@ export class LayerMapError extends Error {
   }
 }
 
-type Json = unknown;
-
-function obj(v: Json, path: string): Record<string, Json> {
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new LayerMapError(path, 'expected an object');
-  return v as Record<string, Json>;
-}
-function arr(v: Json, path: string): Json[] {
-  if (!Array.isArray(v)) throw new LayerMapError(path, 'expected an array');
-  return v;
-}
-function int(v: Json, path: string, min = 0): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < min) throw new LayerMapError(path, `expected an integer ≥ ${min}`);
-  return v;
-}
-function num(v: Json, path: string): number {
-  if (typeof v !== 'number' || !Number.isFinite(v)) throw new LayerMapError(path, 'expected a finite number');
-  return v;
-}
-function str(v: Json, path: string): string {
-  if (typeof v !== 'string') throw new LayerMapError(path, 'expected a string');
-  return v;
-}
-function bool(v: Json, path: string): boolean {
-  if (typeof v !== 'boolean') throw new LayerMapError(path, 'expected a boolean');
-  return v;
-}
-function oneOf<T extends string>(v: Json, path: string, allowed: readonly T[]): T {
-  if (typeof v !== 'string' || !(allowed as readonly string[]).includes(v)) {
-    throw new LayerMapError(path, `expected one of ${allowed.join(', ')}`);
-  }
-  return v as T;
-}
-
-export function validateModelShape(v: Json, path = 'shape'): ModelShape {
-  const o = obj(v, path);
-  return {
-    modelType: str(o.modelType, `${path}.modelType`),
-    numLayers: int(o.numLayers, `${path}.numLayers`, 1),
-    hiddenSize: int(o.hiddenSize, `${path}.hiddenSize`, 1),
-    intermediateSize: int(o.intermediateSize, `${path}.intermediateSize`, 1),
-    numHeads: int(o.numHeads, `${path}.numHeads`, 1),
-    numKvHeads: int(o.numKvHeads, `${path}.numKvHeads`, 1),
-    headDim: int(o.headDim, `${path}.headDim`, 1),
-    vocabSize: int(o.vocabSize, `${path}.vocabSize`, 1),
-    tieEmbeddings: bool(o.tieEmbeddings, `${path}.tieEmbeddings`),
-    qkvBias: bool(o.qkvBias, `${path}.qkvBias`),
-    oBias: bool(o.oBias, `${path}.oBias`),
-    mlpBias: bool(o.mlpBias, `${path}.mlpBias`),
-    rmsNormEps: num(o.rmsNormEps, `${path}.rmsNormEps`),
-    ropeTheta: num(o.ropeTheta, `${path}.ropeTheta`),
-    maxPositionEmbeddings: int(o.maxPositionEmbeddings, `${path}.maxPositionEmbeddings`, 1),
-    dtype: str(o.dtype, `${path}.dtype`),
-  };
-}
-
-const INITS: readonly BlockInit[] = ['kept', 'copy', 'average', 'final-average', 'final-average-deleted', 'final-keep'];
-const ROLES: readonly BlockRole[] = ['kept', 'new', 'final'];
-const EXTRAS: readonly ExtraTensor[] = ['embed', 'head', 'norm'];
-
-function validateStage(v: Json, path: string): StageSpec {
-  const o = obj(v, path);
-  const nullable = (x: Json, p: string): number | null => (x === null ? null : num(x, p));
-  return {
-    name: str(o.name, `${path}.name`),
-    kind: oneOf(o.kind, `${path}.kind`, ['cpt', 'sft'] as const),
-    data: arr(o.data, `${path}.data`).map((d, i) => {
-      const dd = obj(d, `${path}.data[${i}]`);
-      return { name: str(dd.name, `${path}.data[${i}].name`), weight: num(dd.weight, `${path}.data[${i}].weight`) };
-    }),
-    tokens: nullable(o.tokens, `${path}.tokens`),
-    steps: nullable(o.steps, `${path}.steps`),
-    epochs: num(o.epochs, `${path}.epochs`),
-    lr: num(o.lr, `${path}.lr`),
-    schedule: oneOf(o.schedule, `${path}.schedule`, ['cosine', 'linear', 'constant'] as const),
-    warmup: num(o.warmup, `${path}.warmup`),
-    batchSequences: int(o.batchSequences, `${path}.batchSequences`, 1),
-    seqLen: int(o.seqLen, `${path}.seqLen`, 1),
-    precision: oneOf(o.precision, `${path}.precision`, ['bf16', 'fp16', 'fp32'] as const),
-    weightDecay: num(o.weightDecay, `${path}.weightDecay`),
-    clip: num(o.clip, `${path}.clip`),
-    checkpointEvery: int(o.checkpointEvery, `${path}.checkpointEvery`),
-  };
-}
-
 /** Parses and checks a LayerMap read from JSON; throws LayerMapError naming the first bad field. */
-export function validateLayerMap(v: Json): LayerMap {
-  const o = obj(v, 'layerMap');
+export function validateLayerMap(v: unknown): LayerMap {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new LayerMapError('layerMap', 'expected an object');
+  const o = v as Record<string, unknown>;
   if (o.kind !== LAYER_MAP_KIND) throw new LayerMapError('kind', `expected "${LAYER_MAP_KIND}"`);
   if (o.version !== LAYER_MAP_VERSION) {
-    throw new LayerMapError('version', `unsupported LayerMap version ${String(o.version)} (this build reads ${LAYER_MAP_VERSION})`);
+    // JSON.stringify: "version": "1" must not read as "unsupported version 1 (this build reads 1)".
+    throw new LayerMapError('version', `unsupported LayerMap version ${JSON.stringify(o.version)?.slice(0, 40) ?? 'missing'}${typeof o.version === 'string' ? ' (a string)' : ''}: this build reads version ${LAYER_MAP_VERSION}, the number`);
   }
-  const plan = obj(o.plan, 'plan');
-  const base = validateModelShape(o.base, 'base');
-  const result = validateModelShape(o.result, 'result');
-  const blocks = arr(o.blocks, 'blocks').map((b, i): OutputBlock => {
+  try {
+    LAYER_MAP_SCHEMA.validate(v);
+  } catch (e) {
+    if (e instanceof SchemaError) throw new LayerMapError(e.path, e.detail);
+    throw e;
+  }
+  const m = v as LayerMap;
+  m.blocks.forEach((block, i) => {
     const p = `blocks[${i}]`;
-    const bo = obj(b, p);
-    const block: OutputBlock = {
-      index: int(bo.index, `${p}.index`),
-      role: oneOf(bo.role, `${p}.role`, ROLES),
-      init: oneOf(bo.init, `${p}.init`, INITS),
-      sources: arr(bo.sources, `${p}.sources`).map((s, j) => {
-        const so = obj(s, `${p}.sources[${j}]`);
-        return { layer: int(so.layer, `${p}.sources[${j}].layer`), weight: num(so.weight, `${p}.sources[${j}].weight`) };
-      }),
-      zero: arr(bo.zero, `${p}.zero`).map((z, j) => str(z, `${p}.zero[${j}]`)),
-      trainable: bool(bo.trainable, `${p}.trainable`),
-    };
     if (block.index !== i) throw new LayerMapError(`${p}.index`, `expected ${i}: blocks are listed in output order`);
-    if (block.sources.length === 0) throw new LayerMapError(`${p}.sources`, 'a block needs at least one source');
     for (const s of block.sources) {
-      if (s.layer >= base.numLayers) throw new LayerMapError(`${p}.sources`, `layer ${s.layer} is outside the base model (0–${base.numLayers - 1})`);
+      if (s.layer >= m.base.numLayers) throw new LayerMapError(`${p}.sources`, `layer ${s.layer} is outside the base model (0–${m.base.numLayers - 1})`);
     }
     const sum = block.sources.reduce((acc, s) => acc + s.weight, 0);
     if (Math.abs(sum - 1) > 1e-9) throw new LayerMapError(`${p}.sources`, `weights sum to ${sum}, expected 1`);
-    return block;
   });
-  if (blocks.length !== result.numLayers) {
-    throw new LayerMapError('blocks', `${blocks.length} blocks but result.numLayers is ${result.numLayers}`);
+  if (m.blocks.length !== m.result.numLayers) {
+    throw new LayerMapError('blocks', `${m.blocks.length} blocks but result.numLayers is ${m.result.numLayers}`);
   }
-  const deleted = arr(o.deleted, 'deleted').map((d, i) => int(d, `deleted[${i}]`));
-  const params = obj(o.params, 'params');
-  const p = (k: string): number => int(params[k], `params.${k}`);
-  return {
-    version: LAYER_MAP_VERSION,
-    kind: LAYER_MAP_KIND,
-    plan: {
-      model: str(plan.model, 'plan.model'),
-      expand: str(plan.expand, 'plan.expand'),
-      file: plan.file === null || plan.file === undefined ? null : str(plan.file, 'plan.file'),
-    },
-    base,
-    result,
-    blocks,
-    deleted,
-    trainableExtras: arr(o.trainableExtras, 'trainableExtras').map((x, i) => oneOf(x, `trainableExtras[${i}]`, EXTRAS)),
-    params: {
-      total: p('total'), trainable: p('trainable'), trainableBlocks: p('trainableBlocks'), perBlock: p('perBlock'),
-      embed: p('embed'), head: p('head'), norm: p('norm'), base: p('base'),
-    },
-    stages: arr(o.stages, 'stages').map((s, i) => validateStage(s, `stages[${i}]`)),
-    run: o.run === null || o.run === undefined ? null : (() => {
-      const r = obj(o.run, 'run');
-      return { host: str(r.host, 'run.host'), gpus: int(r.gpus, 'run.gpus', 1), nodes: int(r.nodes, 'run.nodes', 1) };
-    })(),
-    ...(o.evaluation === undefined ? {} : { evaluation: evaluationOf(o.evaluation) }),
-  };
-}
-
-function evaluationOf(v: unknown): EvalPlan {
-  try {
-    return validateEvalPlan(v);
-  } catch (err) {
-    throw new LayerMapError('evaluation', (err as Error).message);
-  }
+  // Optional on the wire, null in memory.
+  return { ...m, plan: { ...m.plan, file: m.plan.file ?? null }, run: m.run ?? null };
 }
 
 /** Tensor-name suffixes zeroed in a new block by default, so the expanded model is function-preserving. */

@@ -1,12 +1,12 @@
 // Run config (run.json): what the extension or CLI tells the runner beyond the LayerMap — where
 // things are on the host and which phases to run. snake_case on the wire (Python reads it).
-// A run directory on the host holds: runner/ (the uploaded package), layermap.json, run.json,
-// events.jsonl (append-only), runner.log, pid, exit_code (written atomically at exit), out/.
-// Documented in docs/runner.md.
+// Schema: contracts/run-config.schema.json (the runner's twin is runner/slayer_runner/run_config.py);
+// the run directory's file names: contracts/run-directory.json. Documented in docs/runner.md.
+import { enumOf, RUN_CONFIG_SCHEMA } from './contracts';
+import type { EvalPlan } from './evalPlan';
+import { SchemaError } from './jsonSchema';
 
 export const RUN_CONFIG_VERSION = 1 as const;
-
-import { validateEvalPlan, type EvalPlan } from './evalPlan';
 
 export type RunPhase = 'doctor' | 'surgery' | 'importance' | 'train' | 'eval';
 
@@ -20,6 +20,14 @@ export interface TinyModelSpec {
   vocab_size: number;
   seed: number;
 }
+
+/** Which code computes the model on the host (runner/slayer_runner/backend.py): transformers'
+ * AutoModelForCausalLM when importable (auto), or the runner's in-house model. */
+export type ModelBackend = 'auto' | 'transformers' | 'builtin';
+/** transformers' attn_implementation; auto = flash_attention_2 on CUDA with flash_attn, else sdpa. */
+export type AttnImplementation = 'auto' | 'sdpa' | 'flash_attention_2' | 'eager';
+export const MODEL_BACKENDS: readonly ModelBackend[] = enumOf<ModelBackend>(RUN_CONFIG_SCHEMA, 'backend');
+export const ATTN_IMPLEMENTATIONS: readonly AttnImplementation[] = enumOf<AttnImplementation>(RUN_CONFIG_SCHEMA, 'attn_implementation');
 
 export interface RunConfig {
   v: typeof RUN_CONFIG_VERSION;
@@ -40,6 +48,10 @@ export interface RunConfig {
   nproc_per_node: number;
   nnodes: number;
   seed: number;
+  /** Optional; absent = auto. */
+  backend?: ModelBackend;
+  /** Optional; absent = auto. */
+  attn_implementation?: AttnImplementation;
   /** What the eval phase evaluates (the plan's eval section); absent or null = nothing. */
   eval?: EvalPlan | null;
 }
@@ -51,40 +63,19 @@ export class RunConfigError extends Error {
   }
 }
 
-const PHASES: readonly RunPhase[] = ['doctor', 'surgery', 'importance', 'train', 'eval'];
+/** Every phase, in the order a full run takes them (the schema's `$defs/phase`). */
+export const RUN_PHASES: readonly RunPhase[] = enumOf<RunPhase>(RUN_CONFIG_SCHEMA, 'phase');
 
 export function validateRunConfig(value: unknown): RunConfig {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new RunConfigError('not an object');
   const c = value as Record<string, unknown>;
-  const fail = (field: string): never => {
-    throw new RunConfigError(`bad or missing "${field}"`);
-  };
-  const posInt = (v: unknown): boolean => Number.isInteger(v) && (v as number) >= 1;
   if (c.v !== RUN_CONFIG_VERSION) throw new RunConfigError(`unsupported version ${String(c.v)}`);
-  if (typeof c.run_id !== 'string' || !/^[A-Za-z0-9._-]{1,128}$/.test(c.run_id)) fail('run_id');
-  if (!(c.source_model === null || typeof c.source_model === 'string')) fail('source_model');
-  if (c.tiny_model !== null) {
-    const t = c.tiny_model as Record<string, unknown> | undefined;
-    if (typeof t !== 'object' || t === null) fail('tiny_model');
-    for (const k of ['num_layers', 'hidden_size', 'intermediate_size', 'num_heads', 'num_kv_heads', 'vocab_size']) {
-      if (!posInt((t as Record<string, unknown>)[k])) fail(`tiny_model.${k}`);
-    }
+  try {
+    RUN_CONFIG_SCHEMA.validate(value);
+  } catch (e) {
+    if (e instanceof SchemaError) throw new RunConfigError(`bad or missing "${e.path}": ${e.detail}`);
+    throw e;
   }
   if (c.source_model === null && c.tiny_model === null) throw new RunConfigError('needs source_model or tiny_model');
-  if (!Array.isArray(c.phases) || !c.phases.every((p) => PHASES.includes(p as RunPhase))) fail('phases');
-  if (typeof c.datasets !== 'object' || c.datasets === null || !Object.values(c.datasets).every((p) => typeof p === 'string')) fail('datasets');
-  if (!(c.calibration === null || typeof c.calibration === 'string')) fail('calibration');
-  if (!(c.max_steps === null || posInt(c.max_steps))) fail('max_steps');
-  if (!['auto', 'cpu', 'cuda'].includes(c.device as string)) fail('device');
-  if (!posInt(c.nproc_per_node)) fail('nproc_per_node');
-  if (!posInt(c.nnodes)) fail('nnodes');
-  if (!Number.isInteger(c.seed)) fail('seed');
-  if (c.eval !== undefined && c.eval !== null) {
-    try {
-      validateEvalPlan(c.eval);
-    } catch (err) {
-      throw new RunConfigError((err as Error).message);
-    }
-  }
   return c as unknown as RunConfig;
 }

@@ -1,7 +1,11 @@
 // Runner events: the JSON-lines stream the Python runner writes (events.jsonl) and the extension,
 // CLI and webviews read. Keys are snake_case on the wire because Python writes them.
-// The Python side (runner/slayer_runner/events.py) and this module are both tested against the
-// shared examples in test/fixtures/events/. Documented in docs/runner.md (events) and docs/training.md (importance.json).
+// Schemas: contracts/runner-events.schema.json and contracts/importance.schema.json; the Python
+// side (runner/slayer_runner/events.py) validates with the same files, and both are tested against
+// the shared examples in contracts/fixtures/. Documented in docs/runner.md (events) and
+// docs/training.md (importance.json).
+import { enumOf, IMPORTANCE_SCHEMA, RUNNER_EVENTS_SCHEMA } from './contracts';
+import { SchemaError } from './jsonSchema';
 
 export const EVENTS_VERSION = 1 as const;
 
@@ -39,6 +43,8 @@ export interface MetricEvent extends EventBase {
   tokens_per_s: number;
   /** Peak GPU memory in bytes since the last metric; null on CPU. */
   gpu_mem: number | null;
+  /** Loss on held-out data, on the steps where the runner evaluated (optional). */
+  eval_loss?: number | null;
 }
 export type ImportanceMetric = 'angular_all' | 'angular_last' | 'removal_drop' | 'insert_copy_drop' | 'insert_average_drop';
 export interface ImportanceEvent extends EventBase {
@@ -54,7 +60,7 @@ export interface DoneEvent extends EventBase { kind: 'done'; status: 'succeeded'
 /** The `eval` kind's own version (field `ev`): its fields can grow without a new stream version. */
 export const EVAL_EVENT_VERSION = 1 as const;
 export type EvalGroup = 'domain' | 'general';
-export const EVAL_GROUPS: readonly EvalGroup[] = ['domain', 'general'];
+export const EVAL_GROUPS: readonly EvalGroup[] = enumOf<EvalGroup>(RUNNER_EVENTS_SCHEMA, 'evalGroup');
 export type EvalSource = 'harness' | 'perplexity';
 export type EvalSettingValue = string | number | boolean | null;
 /**
@@ -84,9 +90,7 @@ export type RunnerEvent =
   | EvalEvent;
 export type RunnerEventKind = RunnerEvent['kind'];
 
-export const IMPORTANCE_METRICS: readonly ImportanceMetric[] = [
-  'angular_all', 'angular_last', 'removal_drop', 'insert_copy_drop', 'insert_average_drop',
-];
+export const IMPORTANCE_METRICS: readonly ImportanceMetric[] = enumOf<ImportanceMetric>(RUNNER_EVENTS_SCHEMA, 'importanceMetric');
 
 export class EventError extends Error {
   constructor(message: string) {
@@ -95,86 +99,20 @@ export class EventError extends Error {
   }
 }
 
-type Rec = Record<string, unknown>;
-const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
-const isNumOrNull = (v: unknown): boolean => v === null || isNum(v);
-const isStr = (v: unknown): v is string => typeof v === 'string';
-
-function need(ok: boolean, kind: string, field: string): void {
-  if (!ok) throw new EventError(`${kind} event: bad or missing field "${field}"`);
-}
-
 /** Checks one decoded JSON value against the schema; returns it typed or throws EventError. */
 export function validateEvent(value: unknown): RunnerEvent {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new EventError('event is not an object');
-  const e = value as Rec;
+  const e = value as Record<string, unknown>;
   if (e.v !== EVENTS_VERSION) throw new EventError(`unsupported event version ${String(e.v)} (this build reads ${EVENTS_VERSION})`);
-  const kind = isStr(e.kind) ? e.kind : '?';
-  need(isNum(e.t), kind, 't');
-  need(isStr(e.run), kind, 'run');
-  need(Number.isInteger(e.seq) && (e.seq as number) >= 0, kind, 'seq');
-  switch (e.kind) {
-    case 'log':
-      need(['debug', 'info', 'warning', 'error'].includes(e.level as string), kind, 'level');
-      need(isStr(e.msg), kind, 'msg');
-      break;
-    case 'phase':
-      need(isStr(e.phase), kind, 'phase');
-      need(e.state === 'start' || e.state === 'end', kind, 'state');
-      need(e.detail === undefined || isStr(e.detail), kind, 'detail');
-      break;
-    case 'progress':
-      need(isStr(e.phase), kind, 'phase');
-      need(isNum(e.done), kind, 'done');
-      need(isNum(e.total), kind, 'total');
-      need(isStr(e.unit), kind, 'unit');
-      need(isNumOrNull(e.eta_s), kind, 'eta_s');
-      break;
-    case 'metric':
-      need(isStr(e.stage), kind, 'stage');
-      for (const f of ['step', 'tokens', 'loss', 'lr', 'grad_norm', 'tokens_per_s']) need(isNum(e[f]), kind, f);
-      need(isNumOrNull(e.gpu_mem), kind, 'gpu_mem');
-      break;
-    case 'importance':
-      need(IMPORTANCE_METRICS.includes(e.metric as ImportanceMetric), kind, 'metric');
-      need(Array.isArray(e.values) && (e.values as unknown[]).every(isNum), kind, 'values');
-      break;
-    case 'artifact':
-      need(isStr(e.name), kind, 'name');
-      need(isStr(e.path), kind, 'path');
-      need(isNumOrNull(e.bytes), kind, 'bytes');
-      break;
-    case 'error':
-      need(isStr(e.message), kind, 'message');
-      need(e.where === null || isStr(e.where), kind, 'where');
-      need(e.traceback === null || isStr(e.traceback), kind, 'traceback');
-      break;
-    case 'done':
-      need(['succeeded', 'failed', 'cancelled'].includes(e.status as string), kind, 'status');
-      need(Number.isInteger(e.exit_code), kind, 'exit_code');
-      break;
-    case 'eval':
-      validateEvalFields(e);
-      break;
-    default:
-      throw new EventError(`unknown event kind "${kind}"`);
+  try {
+    RUNNER_EVENTS_SCHEMA.validate(value);
+  } catch (err) {
+    if (!(err instanceof SchemaError)) throw err;
+    const kind = typeof e.kind === 'string' ? e.kind : '?';
+    if (err.path === 'kind') throw new EventError(`unknown event kind "${kind}"`);
+    throw new EventError(`${kind} event: bad or missing field "${/^[^.[]*/.exec(err.path)![0]}"`);
   }
-  return e as unknown as RunnerEvent;
-}
-
-function validateEvalFields(e: Rec): void {
-  const k = 'eval';
-  need(e.ev === EVAL_EVENT_VERSION, k, 'ev');
-  for (const f of ['model', 'task', 'metric']) need(isStr(e[f]) && e[f] !== '', k, f);
-  need(EVAL_GROUPS.includes(e.group as EvalGroup), k, 'group');
-  need(e.source === 'harness' || e.source === 'perplexity', k, 'source');
-  need(isNum(e.value), k, 'value');
-  need(isNumOrNull(e.stderr), k, 'stderr');
-  need(typeof e.higher_is_better === 'boolean', k, 'higher_is_better');
-  need(typeof e.cached === 'boolean', k, 'cached');
-  const s = e.settings;
-  need(typeof s === 'object' && s !== null && !Array.isArray(s)
-    && Object.values(s).every((v) => v === null || isStr(v) || isNum(v) || typeof v === 'boolean'), k, 'settings');
+  return value as RunnerEvent;
 }
 
 /** Parses one line of events.jsonl. */
@@ -209,27 +147,18 @@ export interface ImportanceFile {
 
 export function validateImportanceFile(value: unknown): ImportanceFile {
   if (typeof value !== 'object' || value === null) throw new EventError('importance.json: not an object');
-  const f = value as Rec;
+  const f = value as Record<string, unknown>;
   if (f.v !== IMPORTANCE_FILE_VERSION) throw new EventError(`importance.json: unsupported version ${String(f.v)}`);
-  const n = f.num_layers;
-  if (!Number.isInteger(n) || (n as number) < 1) throw new EventError('importance.json: bad num_layers');
-  const series = (k: string, optional: boolean): void => {
-    const s = f[k];
-    if (optional && s === null) return;
-    if (!Array.isArray(s) || s.length !== n || !s.every(isNum)) {
-      throw new EventError(`importance.json: "${k}" must hold ${String(n)} numbers`);
-    }
-  };
-  series('angular_all', false);
-  series('angular_last', false);
-  series('removal_drop', true);
-  series('insert_copy_drop', true);
-  series('insert_average_drop', true);
-  if (!isStr(f.model)) throw new EventError('importance.json: bad model');
-  if (!isNum(f.baseline_loglik)) throw new EventError('importance.json: bad baseline_loglik');
-  const c = f.calibration as Rec | undefined;
-  if (!c || !isStr(c.source) || !isNum(c.sequences) || !isNum(c.tokens) || !isNum(c.seq_len)) {
-    throw new EventError('importance.json: bad calibration');
+  try {
+    IMPORTANCE_SCHEMA.validate(value);
+  } catch (err) {
+    if (err instanceof SchemaError) throw new EventError(`importance.json: ${err.message}`);
+    throw err;
   }
-  return f as unknown as ImportanceFile;
+  const file = value as ImportanceFile;
+  for (const k of ['angular_all', 'angular_last', 'removal_drop', 'insert_copy_drop', 'insert_average_drop'] as const) {
+    const series = file[k];
+    if (series !== null && series.length !== file.num_layers) throw new EventError(`importance.json: "${k}" must hold ${file.num_layers} numbers`);
+  }
+  return file;
 }

@@ -28,6 +28,10 @@ export interface MetricColumns {
   lr: number[];
   gradNorm: number[];
   tokensPerS: number[];
+  /** Wall-clock time of each point, Unix seconds (the events' `t`); absent from older hosts. */
+  time?: number[];
+  /** Evaluation loss where the runner measured one, NaN elsewhere; absent when none. */
+  evalLoss?: number[];
 }
 
 export interface RunSummary {
@@ -35,6 +39,10 @@ export interface RunSummary {
   label: string;
   host: string;
   state: string;
+  /** The run's short readable name (e.g. `demo-3`), shown instead of the label when given. */
+  name?: string;
+  /** The run's colour, `#rrggbb`, used for its curves and legend entries when given. */
+  color?: string;
 }
 
 /** One base block as the open plan treats it, for drawing over the importance charts. */
@@ -88,6 +96,15 @@ export type HostMessage =
       notes: string[];
       /** Computed on request (`computeSimilarity`); null until then. */
       similarity: WeightSimilarity | null;
+      /**
+       * The measurement was made on the plan's model (same model identity and depth, or a run of
+       * this plan); only then is the plan drawn over it. False when either is missing.
+       */
+      measuredOnPlanModel: boolean;
+      /** The measurement is a file the user picked (the view offers to clear the choice). */
+      picked: boolean;
+      /** The plan names a local checkpoint with weights, so weight similarity can be computed. */
+      canComputeSimilarity: boolean;
     }
   | { type: 'layerMap'; layerMap: LayerMap | null; planFile: string | null; problems: string[]; stale: boolean }
   /** Evaluation: every run with eval scores; `focus` = the runs to compare (from the Runs view). */
@@ -116,6 +133,8 @@ export type ViewMessage =
   | { type: 'addBlock'; afterBlock: number }
   | { type: 'startRun' }
   | { type: 'openImportanceFile' }
+  /** Importance: forget the picked importance.json and go back to the newest run's measurement. */
+  | { type: 'clearImportanceFile' }
   /** Importance: compute the weight-space similarity of the plan's local checkpoint. */
   | { type: 'computeSimilarity' }
   | ExportMessage;
@@ -159,6 +178,8 @@ export function validateViewMessage(value: unknown): ViewMessage {
       return { type: 'startRun' };
     case 'openImportanceFile':
       return { type: 'openImportanceFile' };
+    case 'clearImportanceFile':
+      return { type: 'clearImportanceFile' };
     case 'computeSimilarity':
       return { type: 'computeSimilarity' };
     case 'export': {
@@ -198,5 +219,5 @@ export function isHostMessage(value: unknown): value is HostMessage {
 }
 
 export function emptyColumns(): MetricColumns {
-  return { step: [], tokens: [], loss: [], lr: [], gradNorm: [], tokensPerS: [] };
+  return { step: [], tokens: [], loss: [], lr: [], gradNorm: [], tokensPerS: [], time: [], evalLoss: [] };
 }

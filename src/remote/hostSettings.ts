@@ -1,5 +1,6 @@
 // Per-host settings: how to get a Python with torch, where runs live, which scheduler. They come
 // from the user's settings (`slayer.hosts`) and are only ever used quoted on the remote side.
+import { ATTN_IMPLEMENTATIONS, MODEL_BACKENDS, type AttnImplementation, type ModelBackend } from '../protocol/runConfig';
 import type { HostKeyPolicy } from './sshTransport';
 
 export interface SlurmSettings {
@@ -24,6 +25,10 @@ export interface HostSettings {
   slurm: SlurmSettings;
   gpusPerNode: number;
   hostKeyPolicy: HostKeyPolicy;
+  /** Model backend on this host (run.json `backend`). */
+  backend: ModelBackend;
+  /** Attention kernel of the transformers backend on this host (run.json `attn_implementation`). */
+  attnImplementation: AttnImplementation;
 }
 
 export const LOCALHOST = 'localhost';
@@ -38,6 +43,8 @@ export function defaultHostSettings(host: string): HostSettings {
     slurm: { partition: null, account: null, time: null, packTasksOnOneNode: false },
     gpusPerNode: 0,
     hostKeyPolicy: 'strict',
+    backend: 'auto',
+    attnImplementation: 'auto',
   };
 }
 
@@ -73,6 +80,10 @@ export function hostSettingsFrom(host: string, raw: unknown): HostSettings {
   if (!Number.isInteger(gpus) || (gpus as number) < 0) throw new HostSettingsError(host, '"gpusPerNode" must be a whole number ≥ 0');
   const policy = r.hostKeyPolicy ?? 'strict';
   if (policy !== 'strict' && policy !== 'accept-new') throw new HostSettingsError(host, '"hostKeyPolicy" must be "strict" or "accept-new"');
+  const backend = r.backend ?? 'auto';
+  if (!MODEL_BACKENDS.includes(backend as ModelBackend)) throw new HostSettingsError(host, `"backend" must be one of ${MODEL_BACKENDS.join(', ')}`);
+  const attn = r.attnImplementation ?? 'auto';
+  if (!ATTN_IMPLEMENTATIONS.includes(attn as AttnImplementation)) throw new HostSettingsError(host, `"attnImplementation" must be one of ${ATTN_IMPLEMENTATIONS.join(', ')}`);
   return {
     host,
     python: str('python', d.python),
@@ -87,5 +98,7 @@ export function hostSettingsFrom(host: string, raw: unknown): HostSettings {
     },
     gpusPerNode: gpus as number,
     hostKeyPolicy: policy,
+    backend: backend as ModelBackend,
+    attnImplementation: attn as AttnImplementation,
   };
 }

@@ -16,6 +16,10 @@ export interface RunConfigChoices {
   /** Calibration text or token file on the host for importance; null = the runner's bundled sample. */
   calibration?: string | null;
   seed?: number;
+  /** Overrides the host's `backend` setting. */
+  backend?: RunConfig['backend'];
+  /** Overrides the host's `attnImplementation` setting. */
+  attnImplementation?: RunConfig['attn_implementation'];
 }
 
 /** Strips a `host:` prefix from a model reference (`gpu1:/models/llama` → `/models/llama`). */
@@ -41,6 +45,8 @@ export function buildRunConfig(layerMap: LayerMap, settings: HostSettings, choic
     nproc_per_node: Math.max(1, settings.gpusPerNode),
     nnodes: Math.max(1, layerMap.run?.nodes ?? 1),
     seed: choices.seed ?? 0,
+    backend: choices.backend ?? settings.backend,
+    attn_implementation: choices.attnImplementation ?? settings.attnImplementation,
     ...(layerMap.evaluation ? { eval: layerMap.evaluation } : {}),
   };
 }

@@ -1,6 +1,7 @@
 // Watches one run: follows events.jsonl and runner.log by byte offset into the local mirrors,
 // polls the run's status, and decides when it is finished — only once its exit code exists and
 // both files have been read to the end.
+import { RUN_FILES } from '../protocol/contracts';
 import { parseEventLine, type RunnerEvent } from '../protocol/runnerEvents';
 import { FileFollower } from './fileFollower';
 import type { HostSettings } from './hostSettings';
@@ -64,11 +65,11 @@ export class RunMonitor {
       onDisconnect: (reason: string, ms: number) => listener.onNotice?.(runId, `${what} stream dropped (${reason || 'connection lost'}); reconnecting in ${ms} ms`),
       onReconnect: () => listener.onNotice?.(runId, `${what} stream reconnected`),
     });
-    this.events = new FileFollower(opener('events.jsonl'), store.mirrorOffset(runId, 'events.jsonl'), {
+    this.events = new FileFollower(opener(RUN_FILES.events), store.mirrorOffset(runId, 'events.jsonl'), {
       onLines: (lines) => this.acceptEventLines(lines),
       ...notices('events'),
     });
-    this.log = new FileFollower(opener('runner.log'), store.mirrorOffset(runId, 'runner.log'), {
+    this.log = new FileFollower(opener(RUN_FILES.log), store.mirrorOffset(runId, 'runner.log'), {
       onLines: (lines) => {
         store.appendMirror(runId, 'runner.log', lines);
         listener.onLog?.(runId, lines);

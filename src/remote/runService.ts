@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { cpSync, existsSync, mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
+import { CONTRACT_FILES, RUN_FILES } from '../protocol/contracts';
 import type { LayerMap } from '../protocol/layerMap';
 import { validateRunConfig, type RunConfig } from '../protocol/runConfig';
 import type { HostSettings } from './hostSettings';
@@ -30,8 +31,6 @@ export interface DispatchRequest {
   planFile?: string | null;
   /** Environment for the runner (e.g. HF_TOKEN): sent on stdin, never on argv or in a file. */
   secrets?: Record<string, string>;
-  /** Skip the doctor pre-flight (tests of the transport with a fixture runner that has none). */
-  skipDoctor?: boolean;
   onStep?(step: DispatchStep, detail: string): void;
 }
 
@@ -94,11 +93,9 @@ export class RunService {
     this.store.put(record);
 
     try {
-      if (!req.skipDoctor) {
-        step('doctor', `checking the host with the runner's doctor`);
-        const doc = await transport.exec(doctorScript(settings, id), { timeoutMs: 300_000 });
-        if (doc.code !== 0) throw new DoctorError(req.host, doc.stdout.toString('utf8') + doc.stderr);
-      }
+      step('doctor', `checking the host with the runner's doctor`);
+      const doc = await transport.exec(doctorScript(settings, id), { timeoutMs: 300_000 });
+      if (doc.code !== 0) throw new DoctorError(req.host, doc.stdout.toString('utf8') + doc.stderr);
       step('launch', settings.scheduler === 'slurm' ? 'submitting with sbatch' : 'starting detached');
       const stdin = secretsStdin(req.secrets ?? {});
       if (settings.scheduler === 'slurm') {
@@ -122,18 +119,15 @@ export class RunService {
     }
     const staging = mkdtempSync(join(tmpdir(), 'slayer-pack-'));
     try {
-      mkdirSync(join(staging, 'runner'));
-      cpSync(this.options.runnerDir, join(staging, 'runner', basename(this.options.runnerDir)), {
-        recursive: true,
-        filter: (src) => !/(__pycache__|\.pyc$|\/tests?(\/|$))/.test(src.slice(this.options.runnerDir.length)),
-      });
-      writeFileSync(join(staging, 'layermap.json'), `${JSON.stringify(layerMap, null, 1)}\n`);
-      writeFileSync(join(staging, 'run.json'), `${JSON.stringify(config, null, 1)}\n`);
-      writeFileSync(join(staging, 'label'), `${label}\n`);
+      mkdirSync(join(staging, RUN_FILES.runner));
+      writeRunnerPackage(this.options.runnerDir, join(staging, RUN_FILES.runner, basename(this.options.runnerDir)));
+      writeFileSync(join(staging, RUN_FILES.layerMap), `${JSON.stringify(layerMap, null, 1)}\n`);
+      writeFileSync(join(staging, RUN_FILES.runConfig), `${JSON.stringify(config, null, 1)}\n`);
+      writeFileSync(join(staging, RUN_FILES.label), `${label}\n`);
       if (settings.scheduler === 'slurm') {
-        writeFileSync(join(staging, 'job.sh'), slurmJobScript(settings, { nnodes: config.nnodes, nprocPerNode: config.nproc_per_node }), { mode: 0o755 });
+        writeFileSync(join(staging, RUN_FILES.slurmJob), slurmJobScript(settings, { nnodes: config.nnodes, nprocPerNode: config.nproc_per_node }), { mode: 0o755 });
       } else {
-        writeFileSync(join(staging, 'launch.sh'), launchScript(settings, config.nproc_per_node), { mode: 0o755 });
+        writeFileSync(join(staging, RUN_FILES.launchScript), launchScript(settings, config.nproc_per_node), { mode: 0o755 });
       }
       return await collect('tar', ['-czf', '-', '-C', staging, '.']);
     } finally {
@@ -239,6 +233,19 @@ export class RunService {
     for (const id of [...this.monitors.keys()]) this.detach(id);
     this.store.flush();
   }
+}
+
+/**
+ * Copies the slayer_runner package (without caches and tests) to `dest`, with the contracts this
+ * build validates with in dest/contracts/, where the runner looks first (runner/slayer_runner/contracts.py).
+ */
+export function writeRunnerPackage(runnerDir: string, dest: string): void {
+  cpSync(runnerDir, dest, {
+    recursive: true,
+    filter: (src) => !/(__pycache__|\.pyc$|\/tests?(\/|$))/.test(src.slice(runnerDir.length)),
+  });
+  mkdirSync(join(dest, 'contracts'), { recursive: true });
+  for (const [name, doc] of Object.entries(CONTRACT_FILES)) writeFileSync(join(dest, 'contracts', name), `${JSON.stringify(doc, null, 1)}\n`);
 }
 
 function collect(cmd: string, args: string[], stdin?: Buffer): Promise<Buffer> {

@@ -145,13 +145,13 @@ export class RunStore {
     for (let attempt = 0; attempt < 2; attempt++) {
       try {
         const fd = openSync(lock, 'wx');
-        writeSync(fd, String(process.pid));
+        writeSync(fd, lockText(process.pid));
         closeSync(fd);
         this.locks.add(id);
         return true;
       } catch {
-        const holder = Number(readFileSafe(lock));
-        if (holder > 0 && holder !== process.pid && processAlive(holder)) return false;
+        const holder = parseLock(readFileSafe(lock));
+        if (holder && holder.pid !== process.pid && holderAlive(holder)) return false;
         try {
           unlinkSync(lock);
         } catch {
@@ -165,7 +165,7 @@ export class RunStore {
   releaseMonitorLock(id: string): void {
     if (!this.locks.delete(id)) return;
     const lock = join(this.runDir(id), 'monitor.lock');
-    if (Number(readFileSafe(lock)) === process.pid) rmSync(lock, { force: true });
+    if (parseLock(readFileSafe(lock))?.pid === process.pid) rmSync(lock, { force: true });
   }
 
   runDir(id: string): string {
@@ -224,9 +224,52 @@ function readFileSafe(path: string): string {
   }
 }
 
-function processAlive(pid: number): boolean {
+// monitor.lock holds "PID START": the holder's process id and its start time (clock ticks since
+// boot, /proc/PID/stat field 22, where /proc exists). The lock is local to this machine (the run
+// store's directory), never on the run's host, so /proc here is the one that matters.
+interface LockHolder {
+  pid: number;
+  start: string | null;
+}
+
+function lockText(pid: number): string {
+  const start = processStat(pid)?.start;
+  return start ? `${pid} ${start}` : String(pid);
+}
+
+function parseLock(text: string): LockHolder | null {
+  const m = /^(\d+)(?: (\d+))?\s*$/.exec(text);
+  return m && Number(m[1]) > 0 ? { pid: Number(m[1]), start: m[2] ?? null } : null;
+}
+
+/** State letter and start time of a process from /proc/PID/stat; null when it has none (gone) — or undefined without /proc. */
+function processStat(pid: number): { state: string; start: string } | null | undefined {
+  if (!existsSync('/proc/self/stat')) return undefined;
+  let text: string;
   try {
-    process.kill(pid, 0);
+    text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return null;
+  }
+  // "PID (COMM) STATE PPID …": COMM may hold spaces and parentheses, so split after the last ")".
+  const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
+  return { state: fields[0] ?? '', start: fields[19] ?? '' };
+}
+
+/**
+ * The lock's holder still runs: a zombie (killed, not yet reaped — `kill(pid, 0)` still succeeds on
+ * it) is dead, and so is a live process whose start time differs from the one recorded (the PID was
+ * reused). Without /proc, kill(pid, 0) is all there is.
+ */
+function holderAlive(h: LockHolder): boolean {
+  const st = processStat(h.pid);
+  if (st === null) return false;
+  if (st !== undefined) {
+    if (st.state === 'Z' || st.state === 'X' || st.state === 'x') return false;
+    return h.start === null || h.start === st.start;
+  }
+  try {
+    process.kill(h.pid, 0);
     return true;
   } catch (e) {
     return (e as NodeJS.ErrnoException).code === 'EPERM';

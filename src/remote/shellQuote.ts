@@ -16,11 +16,6 @@ export function shQuote(value: string): string {
   return `'${value.replace(/'/g, `'\\''`)}'`;
 }
 
-/** Quotes a command line: each argument separately. */
-export function shCommand(args: readonly string[]): string {
-  return args.map(shQuote).join(' ');
-}
-
 /**
  * Quotes a remote path but keeps a leading `~/` meaning the remote home (quoting would make the
  * tilde literal): `~/runs/a b` becomes `"$HOME"/'runs/a b'`.

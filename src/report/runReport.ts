@@ -2,9 +2,11 @@
 // page holding both with a summary, and a few lines for the terminal. Reads what the runner wrote
 // into a run directory (events.jsonl, layermap.json, out/importance.json); validates each record
 // at the boundary and reports, rather than hides, lines it cannot read.
-import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { layerMapOverlay } from '../core';
+import { RUN_FILES, RUN_OUT_FILES } from '../protocol/contracts';
+import { MAX_EVENTS_BYTES, MAX_RUN_JSON_BYTES } from '../core/limits';
+import { FileRefusedError, readRegularFileSync } from '../modelfiles/regularFile';
 import { validateLayerMap, type LayerMap } from '../protocol/layerMap';
 import { parseEventLine, validateImportanceFile, type ImportanceFile, type MetricEvent, type RunnerEvent } from '../protocol/runnerEvents';
 import { ema } from '../../webview/shared/ema';
@@ -25,12 +27,33 @@ export interface RunReport {
   summary: string[];
 }
 
+/** A run file's text, or undefined when missing; a FIFO, a directory or an oversize file is refused with a message. */
+function readRunFile(path: string, maxBytes: number): string | undefined {
+  try {
+    return readRegularFileSync(path, maxBytes);
+  } catch (e) {
+    if (e instanceof FileRefusedError) throw new Error(`${path} ${e.message}`);
+    throw new Error(`${path}: ${(e as Error).message}`);
+  }
+}
+
+function readRunJson<T>(path: string, validate: (raw: unknown) => T): T | null {
+  const text = readRunFile(path, MAX_RUN_JSON_BYTES);
+  if (text === undefined) return null;
+  try {
+    return validate(JSON.parse(text));
+  } catch (e) {
+    throw new Error(`${path}: ${(e as Error).message}`);
+  }
+}
+
 export function readRunDir(dir: string): RunData {
-  const eventsPath = join(dir, 'events.jsonl');
-  if (!existsSync(eventsPath)) throw new Error(`${dir}: no events.jsonl (is this a run directory?)`);
+  const eventsPath = join(dir, RUN_FILES.events);
+  const eventsText = readRunFile(eventsPath, MAX_EVENTS_BYTES);
+  if (eventsText === undefined) throw new Error(`${dir}: no events.jsonl (is this a run directory?)`);
   const events: RunnerEvent[] = [];
   const badLines: RunData['badLines'] = [];
-  readFileSync(eventsPath, 'utf8').split('\n').forEach((text, i) => {
+  eventsText.split('\n').forEach((text, i) => {
     if (text.trim() === '') return;
     try {
       events.push(parseEventLine(text));
@@ -38,10 +61,8 @@ export function readRunDir(dir: string): RunData {
       badLines.push({ line: i + 1, reason: (e as Error).message });
     }
   });
-  const lmPath = join(dir, 'layermap.json');
-  const layerMap = existsSync(lmPath) ? validateLayerMap(JSON.parse(readFileSync(lmPath, 'utf8'))) : null;
-  const impPath = join(dir, 'out', 'importance.json');
-  const importance = existsSync(impPath) ? validateImportanceFile(JSON.parse(readFileSync(impPath, 'utf8'))) : null;
+  const layerMap = readRunJson(join(dir, RUN_FILES.layerMap), validateLayerMap);
+  const importance = readRunJson(join(dir, RUN_FILES.out, RUN_OUT_FILES.importance), validateImportanceFile);
   return { events, badLines, layerMap, importance };
 }
 
@@ -66,8 +87,12 @@ const BARS = '▁▂▃▄▅▆▇█';
 /** A one-line sparkline of a series (resampled to `width` characters). */
 export function sparkline(values: readonly number[], width = 48): string {
   if (values.length === 0) return '';
-  const lo = Math.min(...values);
-  const hi = Math.max(...values);
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const v of values) {
+    if (v < lo) lo = v;
+    if (v > hi) hi = v;
+  }
   const out: string[] = [];
   const n = Math.min(width, values.length);
   for (let i = 0; i < n; i++) {

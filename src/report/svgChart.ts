@@ -115,8 +115,15 @@ export function lineChartSvg(spec: LineChartSpec): string {
   if (all.length === 0) {
     return frame(width, height, spec.title, `<text x="${width / 2}" y="${height / 2}" text-anchor="middle" ${FONT}>no data</text>`);
   }
-  let [x0, x1] = [Math.min(...all.map((p) => p[0])), Math.max(...all.map((p) => p[0]))];
-  let [y0, y1] = [Math.min(...all.map((p) => ty(p[1]))), Math.max(...all.map((p) => ty(p[1])))];
+  // Loops, not Math.min(...all): a long run has more points than a call can take arguments.
+  let [x0, x1, y0, y1] = [Infinity, -Infinity, Infinity, -Infinity];
+  for (const [x, y] of all) {
+    const v = ty(y);
+    if (x < x0) x0 = x;
+    if (x > x1) x1 = x;
+    if (v < y0) y0 = v;
+    if (v > y1) y1 = v;
+  }
   if (x0 === x1) [x0, x1] = [x0 - 1, x1 + 1];
   if (y0 === y1) [y0, y1] = [y0 - 1, y1 + 1];
   const sx = (x: number): number => PAD.left + ((x - x0) / (x1 - x0)) * plotW;

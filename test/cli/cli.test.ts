@@ -43,8 +43,12 @@ test('slayer check prints file:line:col: severity: message and exits 1 on errors
   const ok = slayer('check', 'examples/slayer-8b.slayer', 'examples/llama-pro.slayer');
   assert.equal(ok.code, 0, ok.out + ok.err);
   assert.equal(ok.out, '');
+  // --verbose adds hints: the paper's implied deletion (room for the final block) is none.
   const verbose = slayer('check', '--verbose', 'examples/slayer-8b.slayer');
-  assert.match(verbose.out, /examples\/slayer-8b.slayer:3:9: hint: the segments cover 30 of 32 blocks, so the deepest 2 \(blocks 30–31\) are deleted \[SL023\]/);
+  assert.equal(verbose.out, '');
+  const hinted = join(dir, 'hinted.slayer');
+  writeFileSync(hinted, 'model meta-llama/Llama-2-7b-hf\nexpand (4+1)x7 | 2\ntrain new, head\n');
+  assert.match(slayer('check', '--verbose', hinted).out, /hinted.slayer:2:8: hint: the segments cover 30 of 32 blocks, so the deepest 2 \(blocks 30–31\) are deleted \[SL023\]/);
 });
 
 test('slayer explain shows every block with 0-based and paper 1-based sources, and the totals', () => {
@@ -82,7 +86,7 @@ test('slayer run refuses bad phases, datasets and step caps before touching any 
     assert.equal(r.code, 2, r.err);
     assert.match(r.err, message);
   };
-  bad(['--phases', 'doctor,fly'], /unknown phase "fly" \(phases: doctor, importance, surgery, train, eval\)/);
+  bad(['--phases', 'doctor,fly'], /unknown phase "fly" \(phases: doctor, surgery, importance, train, eval\)/);
   bad(['--data', 'nopath'], /--data needs NAME=PATH, got "nopath"/);
   bad(['--max-steps', '0'], /--max-steps takes a whole number ≥ 1, got "0"/);
 });

@@ -1,6 +1,7 @@
 // `slayer lsp --stdio`: the same server for any editor, started through the CLI binary.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { pathToFileURL } from 'node:url';
@@ -83,4 +84,25 @@ test('slayer lsp without --stdio prints its usage and exits 2', () => {
   const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'slayer.js'), 'lsp'], { encoding: 'utf8' });
   assert.equal(r.status, 2);
   assert.match(r.stdout, /usage: slayer lsp --stdio/);
+});
+
+test('slayer lsp knows the hosts of the CLI\'s hosts.json and of ~/.ssh/config; another host is SL052', async () => {
+  mkdirSync(join(fx.home, '.config', 'slayer'), { recursive: true });
+  writeFileSync(join(fx.home, '.config', 'slayer', 'hosts.json'), JSON.stringify({ 'cli-box': { python: 'python3' } }));
+  const c = await LspClient.start({ command: [process.execPath, join(ROOT, 'bin', 'slayer.js'), 'lsp', '--stdio'], env: { HOME: fx.home }, settings: { 'slayer.languageServer': { debounceMs: 0 } } });
+  try {
+    const codesFor = async (name: string, host: string): Promise<string[]> => {
+      const uri = fx.uri(name);
+      const p = c.diagnostics(uri, 1);
+      await c.open(uri, `model meta-llama/Llama-2-7b-hf\nexpand (4+1)x8\nrun on ${host}\n`);
+      return (await p).diagnostics.map((x) => String(x.code));
+    };
+    // Settings are read after `initialized`; give the server that moment.
+    await new Promise((r) => setTimeout(r, 300));
+    assert.deepEqual(await codesFor('h1.slayer', 'cli-box'), []);
+    assert.deepEqual(await codesFor('h2.slayer', 'gpu-box'), []);
+    assert.deepEqual(await codesFor('h3.slayer', 'elsewhere'), ['SL052']);
+  } finally {
+    await c.stop();
+  }
 });

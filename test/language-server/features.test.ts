@@ -161,8 +161,8 @@ describe('code actions', () => {
   }
   const cases: { name: string; text: string; code: string; title: RegExp; after: string }[] = [
     { name: 'unknown key → nearest key', text: 'modle meta-llama/Llama-2-7b-hf\nexpand (4+1)x8\n', code: 'SL002', title: /^Change to "model"$/, after: 'model meta-llama/Llama-2-7b-hf\nexpand (4+1)x8\n' },
-    { name: 'make the implied deletion explicit', text: 'model meta-llama/Llama-2-7b-hf\nexpand (2+1)x8 | 13 | 1◇\n', code: 'SL023', title: /^Make the deletion explicit \(\| -2\)$/, after: 'model meta-llama/Llama-2-7b-hf\nexpand (2+1)x8 | 13 | 1◇ | -2\n' },
-    { name: 'adjust the keep segment to the layer count', text: 'model meta-llama/Llama-2-7b-hf\nexpand (2+1)x8 | 17 | 1◇\n', code: 'SL022', title: /^Keep 15 blocks instead of 17 so the plan covers 32$/, after: 'model meta-llama/Llama-2-7b-hf\nexpand (2+1)x8 | 15 | 1◇\n' },
+    { name: 'make the implied deletion explicit', text: 'model meta-llama/Llama-2-7b-hf\nexpand (4+1)x7 | 2\n', code: 'SL023', title: /^Make the deletion explicit \(\| -2\)$/, after: 'model meta-llama/Llama-2-7b-hf\nexpand (4+1)x7 | 2 | -2\n' },
+    { name: 'adjust the keep segment to the layer count', text: 'model meta-llama/Llama-2-7b-hf\nexpand (2+1)x8 | 17 | 1◇\n', code: 'SL022', title: /^Keep 14 blocks instead of 17 so the plan fits 32 blocks and still deletes 1 block/, after: 'model meta-llama/Llama-2-7b-hf\nexpand (2+1)x8 | 14 | 1◇\n' },
     { name: 'normalise notation', text: 'model meta-llama/Llama-2-7b-hf\nexpand (2+1)×8  13 | 1<> | -2\n', code: 'SL031', title: /^Normalise notation to "\(2\+1\)x8 \| 13 \| 1◇ \| -2"$/, after: 'model meta-llama/Llama-2-7b-hf\nexpand (2+1)x8 | 13 | 1◇ | -2\n' },
   ];
   for (const k of cases) {

@@ -111,7 +111,7 @@ describe('disagreements with config.json are diagnostics with clear messages', (
     assert.match(r.diagnostics[0]!.message, /model-00002-of-00002\.safetensors: header length 200 reaches beyond the end of the file \(9 bytes\)/);
     assert.match(r.diagnostics[1]!.message, /model_type "gpt2" is not a supported/);
     const missing = await inspectCheckpoint(join(dir, 'does-not-exist'));
-    assert.deepEqual(codes(missing), ['checkpoint', 'no-config']);
+    assert.deepEqual(codes(missing), ['no-checkpoint', 'no-config']);
     assert.match(missing.diagnostics[0]!.message, /does-not-exist: no such directory/);
   });
 });

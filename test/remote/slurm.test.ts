@@ -1,6 +1,7 @@
 // The Slurm path against a real single-node Slurm (munge + slurmctld + slurmd) reached over the
 // test sshd: submit, stream the job's log while it runs, final state and exit code, failure,
-// scancel with every process gone, a two-task srun + torchrun rendezvous, hostile settings.
+// scancel with every process gone, a two-task srun + torchrun rendezvous, the real runner's FSDP2
+// under srun + torchrun (two processes on one node), hostile settings.
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -12,6 +13,8 @@ import { SLURM_TOOLS, TestSlurm } from './harness/slurm';
 import { missingTools, SSHD, TestSshd } from './harness/sshd';
 import { tinyLayerMap, tinyRunConfig } from './fixtures/tinyPlan';
 import { PROJECT_PYTHON } from '../helpers/python';
+
+const RUNNER_DIR = join(__dirname, '..', '..', 'runner', 'slayer_runner');
 
 const skip = missingTools([SSHD, '/usr/bin/ssh', PROJECT_PYTHON, ...SLURM_TOOLS]);
 
@@ -113,6 +116,29 @@ describe('remote runs on Slurm over SSH', { skip: skip ?? false, timeout: 240_00
     assert.equal(final.state, 'succeeded', readFileSync(join(runDir, 'runner.log'), 'utf8').slice(-3000));
     assert.equal(readFileSync(join(runDir, 'out', 'rank-0.txt'), 'utf8'), '0 2\n');
     assert.equal(readFileSync(join(runDir, 'out', 'rank-1.txt'), 'utf8'), '1 2\n');
+  });
+
+  test('the real runner under srun + torchrun, two processes on one node, trains with FSDP2 (gloo)', async () => {
+    const real = makeRig(sshd, {
+      'slayer-test': { scheduler: 'slurm', gpusPerNode: 0, slurm: { partition: 'debug', account: null, time: '00:10:00', packTasksOnOneNode: true } },
+    }, {}, undefined, RUNNER_DIR);
+    try {
+      const rec = await real.service.dispatch({
+        host: 'slayer-test', layerMap: tinyLayerMap(), secrets: { SLAYER_FSDP: '1', OMP_NUM_THREADS: '1' },
+        runConfig: tinyRunConfig(3, { nnodes: 1, nproc_per_node: 2 }),
+      });
+      const c = new Collector();
+      const final = await real.service.attach(rec.id, c).finished;
+      const runDir = join(real.workDir, rec.id);
+      assert.equal(final.state, 'succeeded', readFileSync(join(runDir, 'runner.log'), 'utf8').slice(-3000));
+      assert.deepEqual(c.seqProblems(), []);
+      const logs = c.events.flatMap((e) => (e.kind === 'log' ? [e.msg] : []));
+      assert.ok(logs.some((m) => m.includes('FSDP over 2 processes')), logs.join('\n'));
+      assert.deepEqual(c.events.flatMap((e) => (e.kind === 'metric' ? [e.step] : [])), [1, 2, 3]);
+      assert.ok(existsSync(join(runDir, 'out', 'model', 'model.safetensors')));
+    } finally {
+      await real.dispose();
+    }
   });
 
   test('hostile Slurm settings are passed quoted: sbatch refuses them and nothing runs', async () => {

@@ -25,7 +25,7 @@ function batches(c: MetricColumns, size: number): MetricColumns[] {
   const out: MetricColumns[] = [];
   for (let i = 0; i < c.step.length; i += size) {
     const s = (a: number[]) => a.slice(i, i + size);
-    out.push({ step: s(c.step), tokens: s(c.tokens), loss: s(c.loss), lr: s(c.lr), gradNorm: s(c.gradNorm), tokensPerS: s(c.tokensPerS) });
+    out.push({ step: s(c.step), tokens: s(c.tokens), loss: s(c.loss), lr: s(c.lr), gradNorm: s(c.gradNorm), tokensPerS: s(c.tokensPerS), time: s(c.time!), evalLoss: s(c.evalLoss!) });
   }
   return out;
 }
@@ -70,7 +70,7 @@ describe('training curves view (Chromium)', () => {
     }
     await frames(v.page);
     const loss = await datasets(v, 'loss');
-    assert.deepEqual(loss.map((d) => d.label), [`${RUNS[0]!.label} · cpt`, `${RUNS[0]!.label} · cpt (EMA)`]);
+    assert.deepEqual(loss.map((d) => d.label), [`${RUNS[0]!.label} (raw)`, `${RUNS[0]!.label} (smoothed)`]);
     const raw = loss[0]!;
     assert.equal(raw.n, 400, '400 distinct steps, not 450');
     assert.deepEqual(raw.xs, Array.from({ length: 400 }, (_, i) => i + 1));
@@ -139,12 +139,88 @@ describe('training curves view (Chromium)', () => {
     await v.screenshot('curves.png');
   });
 
+  it('titles every chart and lists each run once in each legend, raw and smoothed told apart by style', async () => {
+    const info = await v.page.evaluate(() => {
+      const view = (window as unknown as { slayerView: { charts: Map<string, { options: { plugins: { title: { display: boolean; text: string } } }; legend: { legendItems: { text: string; fillStyle: string }[] } }> } }).slayerView;
+      return [...view.charts.values()].map((c) => ({ title: c.options.plugins.title.display ? c.options.plugins.title.text : '', legend: c.legend.legendItems.map((i) => i.text) }));
+    });
+    assert.deepEqual(info.map((i) => i.title), ['Loss', 'Learning rate', 'Gradient norm', 'Throughput (tokens/s)']);
+    for (const i of info) assert.deepEqual(i.legend, [RUNS[0]!.label, RUNS[1]!.label], 'one entry per run, not one per curve');
+    const loss = await datasets(v, 'loss');
+    assert.equal(loss.length, 4, 'each run still draws a raw and a smoothed curve');
+    const widths = await v.page.evaluate(() => {
+      const view = (window as unknown as { slayerView: { charts: Map<string, { data: { datasets: { borderWidth: number }[] } }> } }).slayerView;
+      return view.charts.get('loss')!.data.datasets.map((d) => d.borderWidth);
+    });
+    assert.deepEqual(widths, [1, 2, 1, 2], 'raw thin and faint, smoothed thick');
+    assert.match(await v.page.locator('#style-key').innerText(), /Thick: smoothed \(EMA\) · faint: raw/);
+    // Every metric is smoothed, not only the loss.
+    for (const key of ['lr', 'gradNorm', 'tokensPerS']) {
+      const [raw, smooth] = await datasets(v, key);
+      assert.equal(smooth!.hidden, false, key);
+      assert.notDeepEqual(raw!.ys, smooth!.ys, `${key} has its own smoothed curve`);
+    }
+  });
+
+  it('zooms with the wheel, pans with a drag and resets with a double-click, all charts together', async () => {
+    const canvas = v.page.locator('#chart-loss');
+    const box = (await canvas.boundingBox())!;
+    const cx = box.x + box.width / 2;
+    const cy = box.y + box.height / 2;
+    const ranges = () => v.page.evaluate(() => {
+      const view = (window as unknown as { slayerView: { charts: Map<string, { scales: { x: { min: number; max: number } } }> } }).slayerView;
+      return [...view.charts.values()].map((c) => [c.scales.x.min, c.scales.x.max] as [number, number]);
+    });
+    const [full] = await ranges();
+    await v.page.mouse.move(cx, cy);
+    await v.page.mouse.wheel(0, -300);
+    await frames(v.page);
+    const zoomed = await ranges();
+    const [zmin, zmax] = zoomed[0]!;
+    assert.ok(zmin > full![0] && zmax < full![1], `zoomed in: ${zmin}–${zmax} inside ${full}`);
+    for (const r of zoomed) assert.deepEqual(r, zoomed[0], 'every chart shows the same x range');
+    assert.equal(await v.page.locator('#reset-zoom').isVisible(), true);
+    // Zoomed in, the window is decimated afresh: more points of it are drawn than before.
+    const inWindow = (d: DatasetInfo) => d.xs.filter((x) => x >= zmin && x <= zmax).length;
+    const raw = (await datasets(v, 'loss'))[0]!;
+    assert.ok(inWindow(raw) >= Math.min(400, Math.floor((zmax - zmin) * 0.9)), `the window holds ${inWindow(raw)} points`);
+
+    await v.page.mouse.move(cx, cy);
+    await v.page.mouse.down();
+    await v.page.mouse.move(cx + 80, cy, { steps: 4 });
+    await v.page.mouse.up();
+    await frames(v.page);
+    const [pmin, pmax] = (await ranges())[0]!;
+    assert.ok(pmin < zmin && pmax < zmax, `dragging right shows earlier steps: ${pmin}–${pmax}`);
+    assert.ok(Math.abs((pmax - pmin) - (zmax - zmin)) < 1e-6, 'panning keeps the width');
+
+    await v.page.mouse.dblclick(cx, cy);
+    await frames(v.page);
+    assert.deepEqual((await ranges())[0], full);
+    assert.equal(await v.page.evaluate(() => (window as unknown as { slayerView: { zoom(): unknown } }).slayerView.zoom()), null);
+    assert.equal(await v.page.locator('#reset-zoom').isVisible(), false);
+  });
+
+  it('puts wall time on the x axis, from each run\'s first point', async () => {
+    await v.page.locator('#x-axis').selectOption('time');
+    await frames(v.page);
+    const raw = (await datasets(v, 'loss'))[0]!;
+    const times = eventsA.filter((e) => e.kind === 'metric').map((e) => e.t);
+    assert.equal(raw.xs[0], 0);
+    assert.ok(Math.abs(raw.xs[raw.xs.length - 1]! - (times[times.length - 1]! - times[0]!)) < 1e-6);
+    const title = await v.page.evaluate(() => (window as unknown as { slayerView: { charts: Map<string, { options: { scales: { x: { title: { text: string } } } } }> } }).slayerView.charts.get('loss')!.options.scales.x.title.text);
+    assert.equal(title, 'wall time');
+    await v.page.locator('#x-axis').selectOption('step');
+    await frames(v.page);
+  });
+
   it('exports the raw points and the smoothed loss as CSV, and the charts as a PNG', async () => {
     await v.page.locator('#export-csv').click();
     const csv = await v.waitForSent((m) => m.type === 'export' && m.format === 'csv', 'a CSV export') as Extract<ViewMessage, { format: 'csv' }>;
     const rows = csv.content.trim().split('\n');
-    assert.equal(rows[0], 'run,stage,step,tokens,loss,loss_smoothed,lr,grad_norm,tokens_per_s');
+    assert.equal(rows[0], 'run,stage,step,tokens,loss,loss_smoothed,lr,grad_norm,tokens_per_s,time_s,eval_loss');
     assert.equal(rows.length, 801);
+    assert.equal(Number(rows[1]!.split(',')[9]), 0, 'time_s from the first point');
     const keys = rows.slice(1).map((r) => r.split(',').slice(0, 3).join(','));
     assert.equal(new Set(keys).size, 800, 'one row per run and step');
     const spike = rows.find((r) => r.startsWith(`${A},cpt,137,`))!.split(',');
@@ -183,6 +259,50 @@ describe('training curves view (Chromium)', () => {
   });
 
   it('raised no CSP violation and no console error', async () => {
+    assert.deepEqual(await v.problems(), []);
+  });
+});
+
+describe('training curves in a half-width editor group (Chromium)', () => {
+  const v = viewForSuite('curves', { width: 560, height: 900 });
+  const named = [
+    { ...RUNS[0]!, name: 'slayer8b-1', color: '#17becf' },
+    { ...RUNS[1]!, name: 'slayer8b-2', color: '#e377c2' },
+  ];
+
+  it('uses the run names and colours the host sends, and draws eval loss when the runner measured it', async () => {
+    await v.waitForSent((m) => m.type === 'ready', 'ready');
+    await v.post({ type: 'runs', runs: named, focus: B });
+    await v.waitForSent((m) => m.type === 'selectRuns' && m.runIds.length === 1, 'the focused run selected');
+    await v.page.locator(`input[data-run="${A}"]`).check();
+    await v.waitForSent((m) => m.type === 'selectRuns' && m.runIds.length === 2, 'both runs selected');
+    const a = metricBatches(eventsA).get('cpt')!;
+    // Eval every 50 steps, a little above the training loss.
+    a.evalLoss = a.step.map((s, i) => (s % 50 === 0 ? a.loss[i]! + 0.1 : NaN));
+    await v.post({ type: 'metrics', runId: A, stage: 'cpt', reset: true, points: a });
+    await v.post({ type: 'metrics', runId: B, stage: 'cpt', reset: true, points: metricBatches(eventsB).get('cpt')! });
+    await frames(v.page, 4);
+    const loss = await datasets(v, 'loss');
+    const evalTrace = loss.find((d) => d.label === 'slayer8b-1 (eval)')!;
+    assert.ok(evalTrace, JSON.stringify(loss.map((d) => d.label)));
+    assert.equal(evalTrace.n, 8, 'steps 50, 100, …, 400');
+    assert.deepEqual(evalTrace.xs, [50, 100, 150, 200, 250, 300, 350, 400]);
+    assert.equal(evalTrace.color, '#17becf');
+    assert.ok(loss.filter((d) => d.label.startsWith('slayer8b-2')).every((d) => d.color.includes('227, 119, 194') || d.color === '#e377c2'), 'the host\'s colour');
+    const legend = await v.page.evaluate(() => (window as unknown as { slayerView: { charts: Map<string, { legend: { legendItems: { text: string }[] } }> } }).slayerView.charts.get('loss')!.legend.legendItems.map((i) => i.text));
+    assert.deepEqual(legend, ['slayer8b-1', 'slayer8b-2'], 'eval loss adds no legend entry either');
+    assert.match(await v.page.locator('#style-key').innerText(), /dashed with dots: eval loss/);
+    const labels = await v.page.locator('#runs label').allInnerTexts();
+    assert.deepEqual(labels.map((t) => t.trim()), ['slayer8b-1 succeeded', 'slayer8b-2 succeeded'], 'the run list shows names');
+  });
+
+  it('lays the charts out one per row at half width, each wide enough to read', async () => {
+    const boxes = await v.page.locator('section.chart').evaluateAll((els) => els.map((e) => e.getBoundingClientRect()).map((r) => ({ x: r.x, w: r.width })));
+    assert.equal(boxes.length, 4);
+    for (const b of boxes) assert.ok(b.w >= 500, `chart width ${b.w}`);
+    assert.equal(new Set(boxes.map((b) => b.x)).size, 1, 'one column');
+    const file = await v.screenshot('curves-half-width.png');
+    assert.ok(file.endsWith('curves-half-width.png'));
     assert.deepEqual(await v.problems(), []);
   });
 });

@@ -7,12 +7,17 @@ import { describe, it } from 'node:test';
 import { analyzePlan } from '../../src/core';
 import { planOverlay } from '../../src/core';
 import { validateImportanceFile } from '../../src/protocol/runnerEvents';
-import { pngBytes, type ViewMessage } from '../../src/protocol/webviewMessages';
+import { pngBytes, type HostMessage, type ViewMessage } from '../../src/protocol/webviewMessages';
 import { frames, ROOT, type ViewPage, viewForSuite } from './harness';
 
 const importance = validateImportanceFile(JSON.parse(readFileSync(join(ROOT, 'test', 'fixtures', 'webview', 'importance.tiny32.json'), 'utf8')));
 const analysis = analyzePlan('model meta-llama/Llama-2-7b-hf\nexpand (2+1)x8 | 13 | 1◇\n');
 const overlay = planOverlay(analysis.layout!, { planFile: '/w/slayer-8b.slayer', expand: analysis.canonicalExpansion!, init: analysis.init });
+
+/** An importance message as the host sends it; by default a measurement of the plan's own model. */
+type ImportanceMessage = Extract<HostMessage, { type: 'importance' }>;
+const msg = (m: Omit<ImportanceMessage, 'type' | 'measuredOnPlanModel' | 'picked' | 'canComputeSimilarity'> & Partial<ImportanceMessage>): ImportanceMessage =>
+  ({ type: 'importance', measuredOnPlanModel: m.importance !== null, picked: false, canComputeSimilarity: true, ...m });
 
 interface ChartInfo { labels: string[]; datasets: { label: string; data: number[] }[]; blocks: { base: number; status: string; trainable: boolean; newAfter: number }[] | null }
 async function chart(v: ViewPage, key: string): Promise<ChartInfo> {
@@ -37,11 +42,22 @@ async function pixelAtBlock(v: ViewPage, key: string, i: number): Promise<number
 describe('layer importance view (Chromium)', () => {
   const v = viewForSuite('importance', { height: 1100 });
 
-  it('says when nothing is measured yet and offers to start a run or open a file', async () => {
+  it('says when nothing is measured yet, draws the plan\'s blocks anyway, and offers to start a run or open a file', async () => {
     await v.waitForSent((m) => m.type === 'ready', 'ready');
-    await v.post({ type: 'importance', importance: null, source: null, overlay, notes: [], similarity: null });
+    await v.post(msg({ importance: null, source: null, overlay, notes: [], similarity: null, canComputeSimilarity: false }));
     assert.equal(await v.page.locator('#no-data').isVisible(), true);
-    assert.equal(await v.page.locator('#charts').isVisible(), false);
+    assert.equal(await v.page.locator('#section-plan').isVisible(), true, 'the plan is drawn before any data exists');
+    for (const k of ['angular', 'removal', 'insertion', 'similarity']) assert.equal(await v.page.locator(`#section-${k}`).isVisible(), false, k);
+    const plan = await chart(v, 'plan');
+    assert.equal(plan.labels.length, 32);
+    assert.deepEqual(plan.blocks!.filter((b) => b.status === 'deleted').map((b) => b.base), [30, 31]);
+    assert.equal(await v.page.locator('#legend-deleted').textContent(), 'deleted: 30, 31');
+    // No local checkpoint behind the plan: weight similarity is not offered.
+    assert.equal(await v.page.locator('#compute-similarity').isVisible(), false);
+    assert.equal(await v.page.locator('#clear-file').isVisible(), false);
+    await v.screenshot('importance-plan-only.png');
+    await v.post(msg({ importance: null, source: null, overlay, notes: [], similarity: null }));
+    assert.equal(await v.page.locator('#compute-similarity').isVisible(), true);
     await v.page.locator('#start-run').click();
     await v.page.locator('#open-file').click();
     const types = (await v.sent()).map((m) => m.type);
@@ -53,7 +69,7 @@ describe('layer importance view (Chromium)', () => {
     await v.waitForSent((m) => m.type === 'computeSimilarity', 'computeSimilarity');
     const blockCosine = Array.from({ length: 31 }, (_, i) => 0.5 + i / 100);
     const meanCosine = blockCosine.map((x) => x - 0.1);
-    await v.post({ type: 'importance', importance: null, source: null, overlay, notes: [], similarity: { source: '/models/llama-2-7b', blockCosine, meanCosine } });
+    await v.post(msg({ importance: null, source: null, overlay, notes: [], similarity: { source: '/models/llama-2-7b', blockCosine, meanCosine } }));
     await frames(v.page);
     assert.equal(await v.page.locator('#no-data').isVisible(), true, 'still says nothing is measured');
     assert.equal(await v.page.locator('#section-similarity').isVisible(), true);
@@ -67,7 +83,7 @@ describe('layer importance view (Chromium)', () => {
   });
 
   it('draws Figure 2 (a)–(c) from importance.json', async () => {
-    await v.post({ type: 'importance', importance, source: 'run r-1/out/importance.json', overlay, notes: [], similarity: null });
+    await v.post(msg({ importance, source: 'run r-1/out/importance.json', overlay, notes: [], similarity: null }));
     assert.equal(await v.page.locator('#section-similarity').isVisible(), false);
     await frames(v.page);
     assert.equal(await v.page.locator('#no-data').isVisible(), false);
@@ -116,7 +132,7 @@ describe('layer importance view (Chromium)', () => {
     assert.deepEqual(m, { type: 'addBlock', afterBlock: 17 });
     // The host's answer: the edited plan's overlay (one more block after 17).
     const edited = analyzePlan('model meta-llama/Llama-2-7b-hf\nexpand (2+1)x9 | 11 | 1◇\n');
-    await v.post({ type: 'importance', importance, source: 'run r-1/out/importance.json', overlay: planOverlay(edited.layout!, { planFile: null, expand: edited.canonicalExpansion!, init: edited.init }), notes: [], similarity: null });
+    await v.post(msg({ importance, source: 'run r-1/out/importance.json', overlay: planOverlay(edited.layout!, { planFile: null, expand: edited.canonicalExpansion!, init: edited.init }), notes: [], similarity: null }));
     await frames(v.page);
     assert.deepEqual((await chart(v, 'angular')).blocks!.filter((x) => x.newAfter > 0).map((x) => x.base), [1, 3, 5, 7, 9, 11, 13, 15, 17]);
     await v.post({ type: 'notice', level: 'error', message: 'block 30 is deleted by the plan' });
@@ -128,7 +144,7 @@ describe('layer importance view (Chromium)', () => {
     assert.deepEqual((await chart(v, 'angular')).datasets.map((d) => d.label), ['all tokens']);
     await v.page.reload();
     await v.waitForSent((m) => m.type === 'ready', 'ready');
-    await v.post({ type: 'importance', importance, source: null, overlay, notes: [], similarity: null });
+    await v.post(msg({ importance, source: null, overlay, notes: [], similarity: null }));
     assert.deepEqual((await chart(v, 'angular')).datasets.map((d) => d.label), ['all tokens']);
     assert.equal(await v.page.locator('#show-last').isChecked(), false);
   });
@@ -143,6 +159,31 @@ describe('layer importance view (Chromium)', () => {
     await frames(v.page);
     const d = await pixelAtBlock(v, 'removal', 30);
     assert.ok(d[1]! > d[0]! + 30, `the deleted band follows the theme's red (now green): ${d}`);
+  });
+
+  it('never draws the plan over a measurement of another model, even of the same depth', async () => {
+    const other = { ...importance, model: '/models/Mistral-7B-v0.1' };
+    await v.post(msg({ importance: other, source: '/tmp/mistral/importance.json', overlay, notes: ['The measurement is of /models/Mistral-7B-v0.1 (32 blocks), not of the plan\'s model meta-llama/Llama-2-7b-hf (32 blocks): the plan is not drawn over it.'], similarity: null, measuredOnPlanModel: false, picked: true }));
+    await frames(v.page);
+    for (const key of ['angular', 'removal', 'insertion']) assert.equal((await chart(v, key)).blocks, null, key);
+    assert.equal(await v.page.locator('#legend-added').count(), 0, 'no plan legend either');
+    assert.match(await v.page.locator('#notes').innerText(), /not of the plan's model/);
+    const plain = await pixelAtBlock(v, 'removal', 20);
+    assert.deepEqual(await pixelAtBlock(v, 'removal', 30), plain, 'no deleted band painted');
+    // A picked file can be cleared (back to the newest run's measurement).
+    await v.page.locator('#clear-file').click();
+    await v.waitForSent((m) => m.type === 'clearImportanceFile', 'clearImportanceFile');
+  });
+
+  it('draws a weight similarity of another depth on its own axis, never on the measurement\'s', async () => {
+    const blockCosine = Array.from({ length: 7 }, (_, i) => 0.9 - i / 100);
+    await v.post(msg({ importance, source: 'run r-1/out/importance.json', overlay, notes: [], similarity: { source: '/ws/tiny-llama', blockCosine, meanCosine: blockCosine }, measuredOnPlanModel: true }));
+    await frames(v.page);
+    assert.equal((await chart(v, 'angular')).labels.length, 32);
+    const sim = await chart(v, 'similarity');
+    assert.equal(sim.labels.length, 8, 'eight blocks, not the measurement\'s 32');
+    assert.equal(sim.blocks, null, 'the 32-block plan is not drawn over an 8-block similarity');
+    assert.equal((await chart(v, 'angular')).blocks!.length, 32);
   });
 
   it('raised no CSP violation and no console error', async () => {

@@ -3,8 +3,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { analyzePlan } from '../../src/core';
-import { applyInsert, insertBlockAfter } from '../../src/extension/webviews/insertBlock';
+import { insertBlockAfter, type InsertResult } from '../../src/extension/webviews/insertBlock';
 import { planOverlay } from '../../src/core';
+
+/** The plan text with the insertion applied (what the workspace edit does to the document). */
+function applyInsert(planText: string, r: Extract<InsertResult, { ok: true }>): string {
+  return planText.slice(0, r.span.start) + r.expand + planText.slice(r.span.end);
+}
 
 const plan = (expand: string, extra = ''): string => `model meta-llama/Llama-2-7b-hf\nexpand ${expand}   # the paper's notation\n${extra}`;
 

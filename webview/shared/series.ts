@@ -6,7 +6,8 @@ import type { MetricColumns } from '../../src/protocol/webviewMessages';
 
 export const METRIC_KEYS = ['loss', 'lr', 'gradNorm', 'tokensPerS'] as const;
 export type MetricKey = (typeof METRIC_KEYS)[number];
-export type XKey = 'step' | 'tokens';
+/** `time`: wall-clock seconds since the series' first point. */
+export type XKey = 'step' | 'tokens' | 'time';
 
 class Column<A extends Float64Array | Float32Array> {
   constructor(public data: A, private readonly make: (n: number) => A) {}
@@ -27,6 +28,11 @@ export class MetricSeries {
   private changedFrom = Infinity;
   readonly step = new Column(f64(1024), f64);
   readonly tokens = new Column(f64(1024), f64);
+  /** Seconds since `timeOrigin` (NaN when the host sent no times). */
+  readonly time = new Column(f64(1024), f64);
+  timeOrigin: number | null = null;
+  /** Evaluation loss, NaN on the steps without one. */
+  readonly evalLoss = new Column(f32(1024), f32);
   // Metric values in float32: plenty for plotting, half the memory.
   readonly metrics: Record<MetricKey, Column<Float32Array>> = {
     loss: new Column(f32(1024), f32), lr: new Column(f32(1024), f32),
@@ -61,8 +67,14 @@ export class MetricSeries {
       const at = this.length;
       this.step.ensure(at + 1);
       this.tokens.ensure(at + 1);
+      this.time.ensure(at + 1);
+      this.evalLoss.ensure(at + 1);
       this.step.data[at] = step;
       this.tokens.data[at] = p.tokens[i]!;
+      const t = p.time?.[i];
+      if (t !== undefined && this.timeOrigin === null) this.timeOrigin = t;
+      this.time.data[at] = t === undefined ? NaN : t - this.timeOrigin!;
+      this.evalLoss.data[at] = p.evalLoss?.[i] ?? NaN;
       for (const k of METRIC_KEYS) {
         const c = this.metrics[k];
         c.ensure(at + 1);
@@ -74,7 +86,7 @@ export class MetricSeries {
   }
 
   x(key: XKey): Float64Array {
-    return key === 'step' ? this.step.data : this.tokens.data;
+    return key === 'step' ? this.step.data : key === 'tokens' ? this.tokens.data : this.time.data;
   }
 
   y(key: MetricKey): Float32Array {
@@ -83,7 +95,7 @@ export class MetricSeries {
 
   /** Bytes held in typed arrays (outside the JS heap figures). */
   bytes(): number {
-    return this.step.data.byteLength + this.tokens.data.byteLength + Object.values(this.metrics).reduce((a, c) => a + c.data.byteLength, 0);
+    return this.step.data.byteLength + this.tokens.data.byteLength + this.time.data.byteLength + this.evalLoss.data.byteLength + Object.values(this.metrics).reduce((a, c) => a + c.data.byteLength, 0);
   }
 
   takeChangedFrom(): number {

@@ -6,7 +6,7 @@ import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { validateLayerMap, type LayerMap } from '../../protocol/layerMap';
 import { EVAL_WHEN } from '../../protocol/evalPlan';
-import type { RunConfig, RunPhase } from '../../protocol/runConfig';
+import { RUN_PHASES, type RunConfig, type RunPhase } from '../../protocol/runConfig';
 import type { RunnerEvent } from '../../protocol/runnerEvents';
 import { hostSettingsFrom, type HostSettings } from '../../remote/hostSettings';
 import { buildRunConfig } from '../../remote/runConfigBuilder';
@@ -36,7 +36,7 @@ const USAGE = `usage:
 common options: --hosts FILE (per-host settings JSON, default ~/.config/slayer/hosts.json)
   --ssh-config FILE   --store DIR (default ~/.local/share/slayer)   --runner DIR (slayer_runner package)
 --tiny: random weights of the plan's base shape instead of the checkpoint (demos, smoke runs).
---phases: comma-separated, in order, from doctor,importance,surgery,train,eval (default doctor,surgery,train,
+--phases: comma-separated, in order, from doctor,surgery,importance,train,eval (default doctor,surgery,train,
   and eval when the plan has an eval section).
 --data: where a dataset named in the plan lives on the host (repeatable); --calibration: the text
   or token file for importance (default: the runner's bundled sample text).
@@ -52,12 +52,10 @@ interface Args {
   data: string[];
 }
 
-const PHASES: readonly RunPhase[] = ['doctor', 'importance', 'surgery', 'train', 'eval'];
-
 function parsePhases(value: string): RunPhase[] {
   const phases = value.split(',').map((p) => p.trim()).filter((p) => p !== '');
   for (const p of phases) {
-    if (!PHASES.includes(p as RunPhase)) throw new UsageError(`unknown phase "${p}" (phases: ${PHASES.join(', ')})`);
+    if (!RUN_PHASES.includes(p as RunPhase)) throw new UsageError(`unknown phase "${p}" (phases: ${RUN_PHASES.join(', ')})`);
   }
   if (phases.length === 0) throw new UsageError('--phases needs at least one phase');
   return phases as RunPhase[];

@@ -21,4 +21,6 @@ export function pushMetric(c: MetricColumns, e: MetricEvent): void {
   c.lr.push(e.lr);
   c.gradNorm.push(e.grad_norm);
   c.tokensPerS.push(e.tokens_per_s);
+  (c.time ??= []).push(e.t);
+  (c.evalLoss ??= []).push(typeof e.eval_loss === 'number' ? e.eval_loss : NaN);
 }

@@ -10,18 +10,28 @@ import type { RunRegistry } from '../runs/runRegistry';
 import { importanceFromEvents } from './importanceFromEvents';
 import { insertBlockAfter } from './insertBlock';
 import type { PanelHost, ViewController } from './panelHost';
-import { planOverlay } from '../../core';
+import { planOverlay, type PlanAnalysis } from '../../core';
+import { measuredOnPlanModel } from './modelIdentity';
 import type { PlanSource } from './planSource';
 import { computeWeightSimilarity, localCheckpointOf } from './weightSimilarity';
 
 const CHOSEN_KEY = 'slayer.importance.file';
+
+/** A measurement and where it came from: a picked file, a run's artifact, a run's events. */
+interface Found {
+  file: ImportanceFile;
+  source: string;
+  picked: boolean;
+  /** The run that measured it, when known (its plan file tells whether it is this plan's model). */
+  runId?: string;
+}
 const ARTIFACT_GLOB = '**/.slayer/runs/*/{out/importance.json,importance.json}';
 
 export class ImportanceController implements ViewController {
   private readonly subs: vscode.Disposable[];
   private timer: NodeJS.Timeout | undefined;
   /** The measurement last found; plan edits only redo the overlay, new artifacts or events redo this. */
-  private found: { hit: { file: ImportanceFile; source: string } | null; notes: string[] } | undefined;
+  private found: { hit: Found | null; notes: string[] } | undefined;
   /** Weight similarity computed on request, kept while the plan names the same checkpoint. */
   private similarity: WeightSimilarity | null = null;
   private similarityBusy = false;
@@ -61,28 +71,37 @@ export class ImportanceController implements ViewController {
     }
     const found = this.found.hit;
     const notes = [...this.found.notes];
-    const overlay = this.overlay(notes, found?.file.num_layers ?? null);
-    if (this.similarity) {
-      const doc = this.plans.document;
-      const ckpt = doc ? localCheckpointOf(analyzeDocument(doc)) : null;
-      if (!ckpt || !('dir' in ckpt) || ckpt.dir !== this.similarity.source) this.similarity = null;
+    const doc = this.plans.document;
+    const a = doc ? analyzeDocument(doc) : null;
+    const overlay = this.overlay(notes, a);
+    const ckpt = a ? localCheckpointOf(a) : null;
+    if (this.similarity && (!ckpt || !('dir' in ckpt) || ckpt.dir !== this.similarity.source)) this.similarity = null;
+    let same = false;
+    if (found && a?.model && a.layout) {
+      const runPlanFile = found.runId ? this.registry.get(found.runId)?.planFile ?? null : null;
+      same = measuredOnPlanModel(
+        { ref: found.file.model, numLayers: found.file.num_layers, runPlanFile },
+        { id: a.model.id, numLayers: a.layout.baseLayers, planFile: doc!.uri.fsPath },
+      );
+      if (!same) {
+        notes.push(`The measurement is of ${found.file.model} (${found.file.num_layers} blocks), not of the plan's model ${a.model.id} (${a.layout.baseLayers} blocks): the plan is not drawn over it.`);
+      }
     }
-    this.host.post({ type: 'importance', importance: found?.file ?? null, source: found?.source ?? null, overlay, notes, similarity: this.similarity });
+    this.host.post({
+      type: 'importance', importance: found?.file ?? null, source: found?.source ?? null, overlay, notes, similarity: this.similarity,
+      measuredOnPlanModel: same, picked: found?.picked ?? false, canComputeSimilarity: ckpt !== null && 'dir' in ckpt,
+    });
   }
 
-  private overlay(notes: string[], depth: number | null): PlanOverlay | null {
+  private overlay(notes: string[], a: PlanAnalysis | null): PlanOverlay | null {
     const doc = this.plans.document;
-    if (!doc) {
+    if (!doc || !a) {
       notes.push('Open a .slayer plan to see where it adds, deletes and trains blocks.');
       return null;
     }
-    const a = analyzeDocument(doc);
     if (!a.layout || !a.canonicalExpansion) {
       notes.push(`${vscode.workspace.asRelativePath(doc.uri)}: the expansion cannot be laid out yet (check the plan's errors).`);
       return null;
-    }
-    if (depth !== null && a.layout.baseLayers !== depth) {
-      notes.push(`The plan's model has ${a.layout.baseLayers} blocks but the measurement has ${depth}: the plan is not drawn over it.`);
     }
     return planOverlay(a.layout, { planFile: doc.uri.fsPath, expand: a.canonicalExpansion, init: a.init });
   }
@@ -92,11 +111,11 @@ export class ImportanceController implements ViewController {
     return validateImportanceFile(JSON.parse(text));
   }
 
-  private async findImportance(notes: string[]): Promise<{ file: ImportanceFile; source: string } | null> {
+  private async findImportance(notes: string[]): Promise<Found | null> {
     const chosen = this.memento.get<string>(CHOSEN_KEY);
     if (chosen) {
       try {
-        return { file: await this.readFile(vscode.Uri.parse(chosen)), source: vscode.Uri.parse(chosen).fsPath };
+        return { file: await this.readFile(vscode.Uri.parse(chosen)), source: vscode.Uri.parse(chosen).fsPath, picked: true };
       } catch (e) {
         notes.push(`Could not read ${vscode.Uri.parse(chosen).fsPath}: ${(e as Error).message}`);
       }
@@ -105,7 +124,9 @@ export class ImportanceController implements ViewController {
     const dated = await Promise.all(artifacts.map(async (u) => ({ u, mtime: (await vscode.workspace.fs.stat(u)).mtime })));
     for (const { u } of dated.sort((x, y) => y.mtime - x.mtime)) {
       try {
-        return { file: await this.readFile(u), source: vscode.workspace.asRelativePath(u) };
+        // …/.slayer/runs/<run id>/out/importance.json
+        const runId = /[/\\]\.slayer[/\\]runs[/\\]([^/\\]+)[/\\]/.exec(u.fsPath)?.[1];
+        return { file: await this.readFile(u), source: vscode.workspace.asRelativePath(u), picked: false, runId };
       } catch (e) {
         notes.push(`${vscode.workspace.asRelativePath(u)}: ${(e as Error).message}`);
       }
@@ -114,12 +135,12 @@ export class ImportanceController implements ViewController {
   }
 
   /** Importance a run streamed as events (before its artifacts are fetched). */
-  private fromEvents(): { file: ImportanceFile; source: string } | null {
+  private fromEvents(): Found | null {
     for (const r of this.registry.list().slice(0, 10)) {
       const got = importanceFromEvents(r.label, this.registry.events(r.id));
       if (!got) continue;
       const missing = got.missing.length ? ` (not measured: ${got.missing.join(', ')})` : '';
-      return { file: got.file, source: `run ${r.id}, from its streamed events${missing}; fetch its artifacts for the calibration details` };
+      return { file: got.file, source: `run ${r.id}, from its streamed events${missing}; fetch its artifacts for the calibration details`, picked: false, runId: r.id };
     }
     return null;
   }
@@ -139,7 +160,11 @@ export class ImportanceController implements ViewController {
       }
       await this.memento.update(CHOSEN_KEY, picked[0].toString());
       // What findImportance would now find first: the chosen file, read and validated just above.
-      this.found = { hit: { file, source: picked[0].fsPath }, notes: [] };
+      this.found = { hit: { file, source: picked[0].fsPath, picked: true }, notes: [] };
+      await this.refresh();
+    } else if (m.type === 'clearImportanceFile') {
+      await this.memento.update(CHOSEN_KEY, undefined);
+      this.found = undefined;
       await this.refresh();
     } else if (m.type === 'addBlock') {
       await this.addBlock(m.afterBlock);

@@ -81,8 +81,3 @@ export function insertBlockAfter(planText: string, after: number, numLayers: num
   }
   return { ok: false, reason: `block ${after} is not covered by the expansion` };
 }
-
-/** The plan text with the insertion applied (what the workspace edit does to the document). */
-export function applyInsert(planText: string, r: Extract<InsertResult, { ok: true }>): string {
-  return planText.slice(0, r.span.start) + r.expand + planText.slice(r.span.end);
-}

@@ -62,7 +62,9 @@ select, input { color: var(--vscode-input-foreground); background: var(--vscode-
 .state { color: var(--vscode-descriptionForeground); font-size: 90%; }
 .note { color: var(--vscode-descriptionForeground); }
 .error { color: var(--vscode-errorForeground); }
-.grid { display: grid; grid-template-columns: repeat(auto-fit, minmax(420px, 1fr)); gap: 10px; }
+.grid { display: grid; grid-template-columns: repeat(auto-fit, minmax(360px, 1fr)); gap: 10px; }
+.run-swatch { vertical-align: middle; }
+.style-key { font-size: 90%; margin: 0 0 6px; }
 .chart { position: relative; height: 260px; }
 .chart.tall { height: 300px; }
 .legend { display: flex; flex-wrap: wrap; gap: 14px; margin: 6px 0; }
@@ -71,7 +73,12 @@ select, input { color: var(--vscode-input-foreground); background: var(--vscode-
 .swatch.deleted { background: var(--vscode-charts-red); }
 .swatch.added { background: var(--vscode-charts-green); }
 .offer { border: 1px solid var(--vscode-focusBorder); padding: 6px 10px; margin: 6px 0; display: flex; gap: 10px; align-items: center; }
-.stacks { display: grid; grid-template-columns: minmax(180px, 1fr) 120px minmax(260px, 2fr); align-items: start; }
+.stacks { display: grid; grid-template-columns: minmax(48px, 0.5fr) minmax(40px, 1fr) minmax(150px, 1.6fr); align-items: start; max-width: 760px; }
+.links { display: block; }
+.links line { vector-effect: non-scaling-stroke; }
+svg.key { display: inline-block; vertical-align: middle; margin-right: 4px; }
+.key-new { color: var(--vscode-charts-green); }
+.key-deleted { color: var(--vscode-charts-red); text-decoration: line-through; }
 .stack { list-style: none; margin: 0; padding: 0; }
 .stack li { box-sizing: border-box; height: 20px; line-height: 20px; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; padding: 0 6px; border-bottom: 1px solid var(--vscode-editorWidget-border, transparent); }
 .stack li.deleted { text-decoration: line-through; color: var(--vscode-charts-red); }
