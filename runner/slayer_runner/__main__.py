@@ -20,6 +20,15 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
+# The runner's errors about its input (a checkpoint, a LayerMap, an events file): whatever command
+# meets one, the user gets its message, never a traceback.
+INPUT_ERRORS = {"CheckpointError", "SafetensorsError", "LayerMapError", "EventError"}
+
+
+def _is_input_error(err: BaseException) -> bool:
+    return any(c.__name__ in INPUT_ERRORS and c.__module__.startswith("slayer_runner.") for c in type(err).__mro__)
+
+
 def usage() -> str:
     lines = ["usage: python -m slayer_runner <command> [args]", "", "commands:"]
     lines += [f"  {name:<11} {help_}" for name, (_, help_) in COMMANDS.items()]
@@ -44,7 +53,13 @@ def main(argv: list[str]) -> int:
         print(f"slayer_runner: command {name!r} is not available in this runner "
               f"(module slayer_runner/{module_name}.py is missing)", file=sys.stderr)
         return 2
-    return int(module.main(rest) or 0)
+    try:
+        return int(module.main(rest) or 0)
+    except Exception as err:  # noqa: BLE001 — re-raised unless it is one of ours about the input
+        if not _is_input_error(err):
+            raise
+        print(f"slayer_runner {name}: {err}", file=sys.stderr, flush=True)
+        return 1
 
 
 if __name__ == "__main__":

@@ -146,6 +146,10 @@ def load_model(model_dir: str | os.PathLike[str], dtype: Optional[torch.dtype] =
     transformers.utils.logging.disable_progress_bar()  # runner.log is no terminal
     dtype = dtype or torch_dtype(config_dtype(config))
     kernel = choose_attention(attention, device, dtype)
+    # transformers opens the files itself: the checkpoint is read by the one rule first (nothing
+    # outside it, no FIFOs, valid headers and index), so it never opens what the runner would refuse.
+    from .checkpoint import Checkpoint
+    Checkpoint(model_dir).close()
     try:
         hf = AutoModelForCausalLM.from_pretrained(str(model_dir), attn_implementation=kernel, **_dtype_kwarg(dtype))
     except (OSError, ValueError) as err:

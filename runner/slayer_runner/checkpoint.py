@@ -20,6 +20,7 @@ from typing import Any, Iterable, Iterator, Mapping, Optional, Sequence
 
 import torch
 
+from .checkpoint_files import (CheckpointError, member_exists, member_path, parse_index, read_member_json)
 from .safetensors_io import StreamWriter, TensorInfo, TensorReader, TensorSpec, open_reader, spec_of
 
 INDEX_FILE = "model.safetensors.index.json"
@@ -30,10 +31,6 @@ SHARD_METADATA = {"format": "pt"}
 # Weight files of other formats are never copied through as "extra" files.
 _WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".pth", ".ckpt", ".h5", ".msgpack", ".gguf")
 _WEIGHT_INDEXES = re.compile(r".*\.(safetensors|bin)\.index\.json$")
-
-
-class CheckpointError(ValueError):
-    """A checkpoint directory that cannot be read or written as asked."""
 
 
 def parse_size(text: str | int) -> int:
@@ -63,50 +60,65 @@ class Checkpoint:
     def __init__(self, directory: str | os.PathLike[str]) -> None:
         self.dir = Path(directory)
         if not self.dir.is_dir():
-            raise CheckpointError(f"{self.dir}: not a directory")
-        cfg = self.dir / CONFIG_FILE
-        try:
-            self.config: dict[str, Any] = json.loads(cfg.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise CheckpointError(f"{self.dir}: no config.json") from None
-        except json.JSONDecodeError as err:
-            raise CheckpointError(f"{cfg}: not JSON ({err})") from None
+            raise CheckpointError(f"{self.dir}: not a directory", "no-checkpoint")
+        # Every file is reached through checkpoint_files: nothing outside the directory, nothing
+        # but regular files (the same rule as src/modelfiles).
+        if not member_exists(self.dir, CONFIG_FILE):
+            raise CheckpointError(f"{self.dir}: no config.json", "no-config")
+        config = read_member_json(self.dir, CONFIG_FILE, "config")
+        if not isinstance(config, dict):
+            raise CheckpointError(f"{self.dir / CONFIG_FILE}: not a JSON object", "config")
+        self.config: dict[str, Any] = config
         index = self.dir / INDEX_FILE
-        if index.exists():
-            try:
-                weight_map = json.loads(index.read_text(encoding="utf-8"))["weight_map"]
-            except (json.JSONDecodeError, KeyError, TypeError) as err:
-                raise CheckpointError(f"{index}: not a safetensors index ({err})") from None
+        weight_map: Optional[dict[str, str]] = None
+        if member_exists(self.dir, INDEX_FILE):
+            weight_map = parse_index(read_member_json(self.dir, INDEX_FILE, "bad-index"), str(index))
             files = sorted(set(weight_map.values()))
-        elif (self.dir / SINGLE_FILE).exists():
+        elif member_exists(self.dir, SINGLE_FILE):
             files = [SINGLE_FILE]
         else:
-            other = [p.name for p in self.dir.iterdir() if p.name.endswith((".bin", ".pth", ".pt"))]
-            hint = f" (found {', '.join(sorted(other))}: convert it to safetensors first)" if other else ""
-            raise CheckpointError(f"{self.dir}: no model.safetensors or {INDEX_FILE}{hint}")
+            # No index, no model.safetensors: every *.safetensors file, as src/modelfiles reads it.
+            names = sorted(p.name for p in self.dir.iterdir())
+            files = [n for n in names if n.endswith(".safetensors")]
+            if not files:
+                other = [n for n in names if n.endswith((".bin", ".pth", ".pt"))]
+                hint = f" (found {', '.join(other)}: convert it to safetensors first)" if other else ""
+                raise CheckpointError(f"{self.dir}: no {INDEX_FILE}, {SINGLE_FILE} or *.safetensors file{hint}",
+                                      "no-checkpoint")
         self.files = files
+        self._paths: dict[str, Path] = {}
         self._readers: dict[str, TensorReader] = {}
         self._where: dict[str, str] = {}
         self._infos: dict[str, TensorInfo] = {}
         from .safetensors_io import read_header
         for fname in files:
-            path = self.dir / fname
-            if not path.exists():
-                raise CheckpointError(f"{self.dir}: shard {fname} listed in the index is missing")
-            infos, _meta, _start = read_header(path)
+            try:
+                self._paths[fname] = member_path(self.dir, fname)
+            except CheckpointError as err:
+                if err.code == "missing-shard" and weight_map is not None:
+                    raise CheckpointError(f"{index}: names shard {fname!r}, which does not exist in {self.dir}",
+                                          "missing-shard") from None
+                raise
+            infos, _meta, _start = read_header(self._paths[fname])
             for name, info in infos.items():
                 if name in self._where:
-                    raise CheckpointError(f"{self.dir}: tensor {name!r} appears in {self._where[name]} and {fname}")
+                    raise CheckpointError(f"{self.dir}: tensor {name!r} appears in {self._where[name]} and {fname}",
+                                          "duplicate-tensor")
                 self._where[name] = fname
                 self._infos[name] = info
-        if index.exists():
-            listed = set(weight_map)
-            if listed != set(self._where):
-                diff = sorted(listed.symmetric_difference(self._where))[:5]
-                raise CheckpointError(f"{index}: weight_map does not match the shards' tensors (e.g. {diff})")
+        if weight_map is not None:
             for name, fname in weight_map.items():
-                if self._where[name] != fname:
-                    raise CheckpointError(f"{index}: {name!r} is listed in {fname} but stored in {self._where[name]}")
+                if self._where.get(name) != fname:
+                    raise CheckpointError(f"{index}: maps tensor {name!r} to {fname}, but {fname} has no such tensor",
+                                          "missing-tensor")
+            unlisted = sorted(set(self._where) - set(weight_map))
+            if unlisted:
+                raise CheckpointError(f"{index}: the shards hold tensors the weight_map does not list "
+                                      f"(e.g. {unlisted[:5]})", "unlisted-tensor")
+
+    def shard_paths(self) -> list[Path]:
+        """The checked real paths of the weight files, in ``files`` order."""
+        return [self._paths[f] for f in self.files]
 
     def keys(self) -> list[str]:
         """Tensor names in storage order (shard by shard, file order within a shard)."""
@@ -131,7 +143,7 @@ class Checkpoint:
         fname = self.file_of(name)
         r = self._readers.get(fname)
         if r is None:
-            r = self._readers[fname] = open_reader(self.dir / fname)
+            r = self._readers[fname] = open_reader(self._paths[fname])
         return r
 
     def get_tensor(self, name: str) -> torch.Tensor:
@@ -294,9 +306,16 @@ def copy_extra_files(source: str | os.PathLike[str], dest: str | os.PathLike[str
     config, chat template, README, ...) and returns their names."""
     copied = []
     for p in sorted(Path(source).iterdir()):
-        if p.is_file() and p.name != CONFIG_FILE and not is_weight_file(p.name):
-            shutil.copy2(p, Path(dest) / p.name)
-            copied.append(p.name)
+        if p.name == CONFIG_FILE or is_weight_file(p.name) or p.is_dir():
+            continue
+        try:
+            real = member_path(source, p.name)  # a symlink out of the checkpoint is refused
+        except CheckpointError as err:
+            if err.code in ("missing-shard", "not-a-file"):
+                continue  # a dangling symlink, a FIFO, a socket: nothing to copy, nothing read
+            raise
+        shutil.copy2(real, Path(dest) / p.name)
+        copied.append(p.name)
     return copied
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import stat
 import sys
 import threading
 import time
@@ -93,39 +94,71 @@ def is_rank_zero() -> bool:
     return int(os.environ.get("RANK", "0")) == 0
 
 
+MAX_EVENT_LINE = 1 << 20  # the writer's lines are a few hundred bytes; an error with its traceback a few KB
+
+
+def _last_newline(fd: int, end: int, floor: int) -> int:
+    """Offset of the last b"\n" in [floor, end), or -1; reads backwards in 64 KiB pieces."""
+    pos = end
+    while pos > floor:
+        start = max(floor, pos - (1 << 16))
+        piece = os.pread(fd, pos - start, start)
+        i = piece.rfind(b"\n")
+        if i >= 0:
+            return start + i
+        pos = start
+    return -1
+
+
 def _next_seq(path: Path) -> int:
     """The seq after the last complete line of an existing file; drops a torn (unterminated) tail.
 
-    A run resumed after a crash appends to the same file: readers need seq to stay gapless.
+    A run resumed after a crash appends to the same file: readers need seq to stay gapless. Only
+    the end of the file is read, backwards, at most 2 × MAX_EVENT_LINE bytes whatever its size; a
+    tail longer than that is no torn event line, and the file is refused rather than cut.
     """
-    if not path.exists():
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_NONBLOCK | os.O_CLOEXEC)
+    except FileNotFoundError:
         return 0
-    with open(path, "rb+") as f:
-        size = f.seek(0, os.SEEK_END)
-        if size == 0:
+    except IsADirectoryError:
+        raise EventError(f"{path}: is a directory; cannot append events to it") from None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise EventError(f"{path}: not a regular file (a FIFO, device or directory); cannot append events to it")
+        size = st.st_size
+        last_nl = _last_newline(fd, size, max(0, size - MAX_EVENT_LINE - 1))
+        tail = size - (last_nl + 1)
+        if tail > MAX_EVENT_LINE:
+            raise EventError(f"{path}: cannot continue: no line break in its last {MAX_EVENT_LINE} bytes "
+                             f"(an events line is shorter): not an events file, left as it is")
+        if tail:
+            os.ftruncate(fd, last_nl + 1)  # a line torn by a crash: readers never saw it (they wait for \n)
+        if last_nl < 0:
             return 0
-        # Read backwards until we have the last complete line.
-        chunk = 1 << 16
-        pos, tail = size, b""
-        while pos > 0:
-            step = min(chunk, pos)
-            pos -= step
-            f.seek(pos)
-            tail = f.read(step) + tail
-            if tail.count(b"\n") >= 2 or (pos == 0):
+        # The last complete line (blank lines skipped, a few at most), each at most MAX_EVENT_LINE.
+        end = last_nl
+        for _ in range(64):
+            floor = max(0, end - MAX_EVENT_LINE - 1)
+            nl = _last_newline(fd, end, floor)
+            if nl < 0 and floor > 0:
+                raise EventError(f"{path}: cannot continue: its last line is longer than {MAX_EVENT_LINE} bytes")
+            line = os.pread(fd, end - (nl + 1), nl + 1)
+            if line.strip() or nl < 0:
                 break
-        if not tail.endswith(b"\n"):
-            cut = tail.rfind(b"\n")
-            keep = pos + cut + 1 if cut >= 0 else 0
-            f.truncate(keep)  # a line torn by a crash: readers never saw it (they wait for \n)
-            tail = tail[: cut + 1] if cut >= 0 else b""
-        lines = [ln for ln in tail.split(b"\n") if ln.strip()]
-        if not lines:
+            end = nl
+    finally:
+        os.close(fd)
+    if not line.strip():
+        if nl < 0:
             return 0
-        try:
-            return int(json.loads(lines[-1].decode("utf-8"))["seq"]) + 1
-        except (ValueError, KeyError, TypeError) as err:
-            raise EventError(f"{path}: cannot continue: last line is not an event ({err})") from None
+        raise EventError(f"{path}: cannot continue: it ends in more than 64 blank lines")
+    try:
+        return int(parse_event_line(line.decode("utf-8"))["seq"]) + 1
+    except (EventError, UnicodeDecodeError) as err:
+        shown = line[:80].decode("utf-8", "replace") + ("…" if len(line) > 80 else "")
+        raise EventError(f"{path}: cannot continue after its last line, which is not an event ({err}): {shown!r}") from None
 
 
 class EventWriter:

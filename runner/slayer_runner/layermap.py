@@ -80,13 +80,14 @@ def _js_text(x: Any) -> str:
 
 def load_layer_map(path: str | os.PathLike[str]) -> LayerMap:
     """Reads and validates a LayerMap file; errors name the file and the field."""
+    from .checkpoint_files import CheckpointError, StrictJsonError, parse_strict_json, read_regular_file
     path = Path(path)
     try:
-        value = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise LayerMapError(str(path), "no such file") from None
-    except json.JSONDecodeError as err:
-        raise LayerMapError(str(path), f"not JSON ({err})") from None
+        value = parse_strict_json(read_regular_file(path, what="LayerMap"))
+    except CheckpointError as err:
+        raise LayerMapError(str(path), str(err).split(": ", 1)[-1]) from None
+    except StrictJsonError as err:
+        raise LayerMapError(str(path), str(err)) from None
     try:
         return validate_layer_map(value)
     except LayerMapError as err:

@@ -40,13 +40,14 @@ def family(cfg: Mapping[str, Any]) -> Dict[str, Any]:
 
 def read_config(model_dir: str | os.PathLike[str]) -> Dict[str, Any]:
     """The config.json of a checkpoint directory, as a dict."""
+    from .checkpoint_files import CheckpointError, member_exists, read_member_json
     path = Path(model_dir) / CONFIG_FILE
-    try:
-        value = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ModelConfigError(f"{model_dir}: no config.json") from None
-    except json.JSONDecodeError as err:
-        raise ModelConfigError(f"{path}: not JSON ({err})") from None
+    if not member_exists(model_dir, CONFIG_FILE):
+        raise ModelConfigError(f"{model_dir}: no config.json")
+    try:  # the one rule (checkpoint_files.py): inside the checkpoint, a regular file, strict JSON
+        value = read_member_json(model_dir, CONFIG_FILE, "config")
+    except CheckpointError as err:
+        raise ModelConfigError(str(err)) from None
     if not isinstance(value, dict):
         raise ModelConfigError(f"{path}: not a JSON object")
     return value

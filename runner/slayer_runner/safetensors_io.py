@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import stat
 import sys
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
@@ -25,6 +26,8 @@ from typing import Any, Iterable, Iterator, Mapping, Optional, Protocol
 
 import torch
 
+from .checkpoint_files import StrictJsonError, parse_strict_json
+
 MAX_HEADER_BYTES = 100 * 1024 * 1024  # the reference implementation's limit
 
 DTYPES: dict[str, torch.dtype] = {
@@ -32,7 +35,8 @@ DTYPES: dict[str, torch.dtype] = {
     "I64": torch.int64, "I32": torch.int32, "I16": torch.int16, "I8": torch.int8, "U8": torch.uint8,
     "BOOL": torch.bool,
 }
-for _name, _attr in (("F8_E4M3", "float8_e4m3fn"), ("F8_E5M2", "float8_e5m2")):
+for _name, _attr in (("F8_E4M3", "float8_e4m3fn"), ("F8_E5M2", "float8_e5m2"),
+                     ("U16", "uint16"), ("U32", "uint32"), ("U64", "uint64")):
     if hasattr(torch, _attr):
         DTYPES[_name] = getattr(torch, _attr)
 DTYPE_NAMES: dict[torch.dtype, str] = {v: k for k, v in DTYPES.items()}
@@ -42,11 +46,22 @@ if sys.byteorder != "little":  # the format is little-endian and we copy bytes a
 
 
 class SafetensorsError(ValueError):
-    """A file that is not valid safetensors, or a write that does not match its header."""
+    """A file that is not valid safetensors, or a write that does not match its header. ``code`` is
+    the TypeScript reader's code for the same problem (src/modelfiles/safetensors.ts)."""
+
+    def __init__(self, message: str, code: str = "invalid") -> None:
+        super().__init__(message)
+        self.code = code
 
 
 def itemsize(dtype: torch.dtype) -> int:
-    return torch.empty((), dtype=dtype).element_size()
+    size = _ITEMSIZE.get(dtype)
+    if size is None:
+        size = _ITEMSIZE[dtype] = torch.empty((), dtype=dtype).element_size()
+    return size
+
+
+_ITEMSIZE: dict[torch.dtype, int] = {}
 
 
 @dataclass(frozen=True)
@@ -84,60 +99,118 @@ def backend() -> str:
 # ---------------------------------------------------------------------------------------------
 # Header
 
-def read_header(path: str | os.PathLike[str]) -> tuple[dict[str, TensorInfo], dict[str, str], int]:
-    """Parses and checks a file's header: (tensors in file order, metadata, data start offset)."""
-    path = Path(path)
-    size = path.stat().st_size
-    with open(path, "rb") as f:
-        raw_len = f.read(8)
-        if len(raw_len) < 8:
-            raise SafetensorsError(f"{path}: too short for a safetensors file ({size} bytes)")
-        n = int.from_bytes(raw_len, "little")
-        if n > MAX_HEADER_BYTES:
-            raise SafetensorsError(f"{path}: header length {n} exceeds {MAX_HEADER_BYTES}")
-        if 8 + n > size:
-            raise SafetensorsError(f"{path}: header length {n} runs past the end of the file ({size} bytes)")
-        raw = f.read(n)
+MAX_SAFE_INT = 2**53 - 1  # what the TypeScript reader can hold exactly; no real file comes near it
+
+
+def _open_regular(path: Path) -> int:
+    """A descriptor of a regular file; a FIFO or device is refused without blocking on it."""
     try:
-        header = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise SafetensorsError(f"{path}: header is not UTF-8 JSON ({err})") from None
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    except FileNotFoundError:
+        raise SafetensorsError(f"{path}: no such file", "missing-shard") from None
+    st = os.fstat(fd)
+    if not stat.S_ISREG(st.st_mode):
+        os.close(fd)
+        raise SafetensorsError(f"{path}: not a regular file (a FIFO, device or directory)", "not-a-file")
+    os.set_blocking(fd, True)
+    return fd
+
+
+def _is_index(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= MAX_SAFE_INT
+
+
+def read_header(path: str | os.PathLike[str]) -> tuple[dict[str, TensorInfo], dict[str, str], int]:
+    """Parses and checks a file's header: (tensors in file order, metadata, data start offset).
+
+    The checks, their order and their codes are those of src/modelfiles/safetensors.ts, so both
+    readers give one verdict on any file (tested on a shared corpus)."""
+    path = Path(path)
+    fd = _open_regular(path)
+    try:
+        size = os.fstat(fd).st_size
+        first = os.pread(fd, 8, 0)
+        if len(first) < 8:
+            raise SafetensorsError(f"{path}: truncated: {len(first)} bytes, a safetensors file starts with "
+                                   f"an 8-byte header length", "truncated")
+        n = int.from_bytes(first, "little")
+        if n > MAX_HEADER_BYTES:
+            raise SafetensorsError(f"{path}: header length {n} is larger than the {MAX_HEADER_BYTES}-byte limit "
+                                   f"(not a safetensors file, or corrupted)", "header-too-large")
+        if 8 + n > size:
+            raise SafetensorsError(f"{path}: header length {n} reaches beyond the end of the file ({size} bytes)",
+                                   "header-beyond-file")
+        if n < 2:
+            raise SafetensorsError(f"{path}: header length {n} is too short for a JSON object", "invalid-json")
+        raw = os.pread(fd, n, 8)
+        if len(raw) < n:
+            raise SafetensorsError(f"{path}: truncated: the file ended inside the header", "truncated")
+    finally:
+        os.close(fd)
+    try:
+        header = parse_strict_json(raw, integers_only=True)
+    except StrictJsonError as err:
+        raise SafetensorsError(f"{path}: header is {err}" if err.code != "non-integer" else f"{path}: {err}",
+                               err.code) from None
     if not isinstance(header, dict):
-        raise SafetensorsError(f"{path}: header is not a JSON object")
+        raise SafetensorsError(f"{path}: header JSON is not an object", "not-an-object")
     data_start = 8 + n
-    meta_raw = header.pop("__metadata__", {})
-    if not isinstance(meta_raw, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in meta_raw.items()):
-        raise SafetensorsError(f"{path}: __metadata__ must map strings to strings")
+    meta: dict[str, str] = {}
     entries: list[TensorInfo] = []
     for name, e in header.items():
-        where = f"{path}: tensor {name!r}"
-        if not isinstance(e, dict):
-            raise SafetensorsError(f"{where}: entry is not an object")
-        dtype = DTYPES.get(e.get("dtype"))  # type: ignore[arg-type]
-        if dtype is None:
-            raise SafetensorsError(f"{where}: unknown dtype {e.get('dtype')!r}")
-        shape = e.get("shape")
-        if not isinstance(shape, list) or not all(isinstance(d, int) and not isinstance(d, bool) and d >= 0 for d in shape):
-            raise SafetensorsError(f"{where}: shape must be a list of non-negative integers")
-        offs = e.get("data_offsets")
-        if (not isinstance(offs, list) or len(offs) != 2
-                or not all(isinstance(o, int) and not isinstance(o, bool) and o >= 0 for o in offs) or offs[0] > offs[1]):
-            raise SafetensorsError(f"{where}: data_offsets must be [begin, end] with 0 <= begin <= end")
-        nbytes = offs[1] - offs[0]
-        expected = math.prod(shape) * itemsize(dtype)
-        if nbytes != expected:
-            raise SafetensorsError(f"{where}: {nbytes} bytes for shape {shape} of {e['dtype']} (expected {expected})")
-        entries.append(TensorInfo(name, dtype, tuple(shape), data_start + offs[0], nbytes))
-    # The buffer must be covered exactly: no holes, no overlaps, nothing after the last tensor.
-    pos = data_start
-    for info in sorted(entries, key=lambda i: (i.start, i.nbytes)):
-        if info.start != pos:
-            raise SafetensorsError(f"{path}: tensor {info.name!r} starts at {info.start - data_start}, "
-                                   f"expected {pos - data_start} (offsets must be contiguous)")
-        pos += info.nbytes
-    if pos != size:
-        raise SafetensorsError(f"{path}: data ends at {pos} but the file has {size} bytes")
-    return {i.name: i for i in entries}, dict(meta_raw), data_start
+        if name == "__metadata__":
+            if not isinstance(e, dict) or not all(isinstance(v, str) for v in e.values()):
+                raise SafetensorsError(f"{path}: __metadata__ must map strings to strings", "bad-metadata")
+            meta = dict(e)
+            continue
+        entries.append(_parse_entry(path, name, e, data_start))
+    _check_layout(path, entries, data_start, size)
+    return {i.name: i for i in entries}, meta, data_start
+
+
+def _parse_entry(path: Path, name: str, e: Any, data_start: int) -> TensorInfo:
+    where = f"{path}: tensor {name!r}"
+    if not isinstance(e, dict):
+        raise SafetensorsError(f"{where}: entry is not an object with dtype, shape and data_offsets", "bad-entry")
+    if not isinstance(e.get("dtype"), str):
+        raise SafetensorsError(f"{where}: dtype is missing or not a string", "bad-entry")
+    dtype = DTYPES.get(e["dtype"])
+    if dtype is None:
+        raise SafetensorsError(f"{where}: unknown dtype {e['dtype'][:40]!r}", "unknown-dtype")
+    shape, offs = e.get("shape"), e.get("data_offsets")
+    if not isinstance(shape, list) or not all(_is_index(d) for d in shape):
+        raise SafetensorsError(f"{where}: shape must be a list of non-negative integers", "bad-entry")
+    if not isinstance(offs, list) or len(offs) != 2 or not all(_is_index(o) for o in offs):
+        raise SafetensorsError(f"{where}: data_offsets must be [begin, end], two non-negative integers", "bad-entry")
+    begin, end = offs
+    if end < begin:
+        raise SafetensorsError(f"{where}: data_offsets [{begin}, {end}] end before they begin", "out-of-range")
+    size, numel = itemsize(dtype), 1
+    for d in shape:  # checked dimension by dimension, as the TypeScript reader must
+        numel *= d
+        if numel * size > MAX_SAFE_INT:
+            raise SafetensorsError(f"{where}: shape {shape} is too large", "size-mismatch")
+    if numel * size != end - begin:
+        raise SafetensorsError(f"{where}: shape {shape} of {e['dtype']} needs {numel * size} bytes, but "
+                               f"data_offsets [{begin}, {end}] hold {end - begin}", "size-mismatch")
+    return TensorInfo(name, dtype, tuple(shape), data_start + begin, end - begin)
+
+
+def _check_layout(path: Path, entries: list[TensorInfo], data_start: int, size: int) -> None:
+    """The tensors must tile the data exactly: no gap, no overlap, nothing past the file or after the last."""
+    at, prev = data_start, None
+    for info in sorted(entries, key=lambda i: (i.start, i.start + i.nbytes)):
+        if info.start < at:
+            raise SafetensorsError(f"{path}: tensors {prev.name!r} and {info.name!r} overlap", "overlap")  # type: ignore[union-attr]
+        if info.start > at:
+            raise SafetensorsError(f"{path}: bytes [{at - data_start}, {info.start - data_start}) of the data belong "
+                                   f"to no tensor (before {info.name!r}): offsets are not contiguous", "gap")
+        at, prev = info.start + info.nbytes, info
+    if at > size:
+        raise SafetensorsError(f"{path}: tensor {prev.name!r} ends at data byte {at - data_start}, but the file "  # type: ignore[union-attr]
+                               f"holds only {size - data_start} bytes of data (truncated file?)", "out-of-range")
+    if at < size:
+        raise SafetensorsError(f"{path}: {size - at} bytes after the last tensor belong to no tensor", "trailing-bytes")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -26,7 +26,6 @@ import sys
 import threading
 import time
 import traceback
-import uuid
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -38,8 +37,10 @@ import torch
 from .checkpoint import (DEFAULT_MAX_SHARD, Checkpoint, CheckpointError, ShardWriter, copy_extra_files, parse_size,
                          plan_shards, split_shards, write_config)
 from .events import EventWriter, Progress
+from .outputs import OutputError, check_output, move_into_place, remove_stale, temp_dir_for
 from .layermap import LayerMap, LayerMapError, load_layer_map, validate_layer_map
 from .modelconfig import ModelConfig, ModelConfigError, block_suffixes as family_block_suffixes, families, resize_per_layer
+from .shapes import shape_problems
 from .safetensors_io import SafetensorsError, TensorSpec, read_elements
 from .units import human_bytes
 
@@ -198,32 +199,9 @@ def updated_config(config: dict[str, Any], layer_map: LayerMap) -> dict[str, Any
     return cfg
 
 
-def _temp_dir_for(output: Path) -> Path:
-    return output.parent / f".{output.name}.slayer-tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}"
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def remove_stale_temp_dirs(output: Path) -> list[Path]:
-    """Temp dirs left by a surgery to the same output that was killed (its pid is gone)."""
-    removed = []
-    pattern = re.compile(rf"^\.{re.escape(output.name)}\.slayer-tmp-(\d+)-[0-9a-f]{{8}}$")
-    if not output.parent.is_dir():
-        return removed
-    for p in output.parent.iterdir():
-        m = pattern.match(p.name)
-        if m and p.is_dir() and not _pid_alive(int(m.group(1))):
-            shutil.rmtree(p, ignore_errors=True)
-            removed.append(p)
-    return removed
+    """What surgeries to the same output that were killed (their PIDs gone) left (outputs.remove_stale)."""
+    return remove_stale(output)
 
 
 def _inside(child: Path, parent: Path) -> bool:
@@ -236,29 +214,39 @@ def _inside(child: Path, parent: Path) -> bool:
 
 def apply_layer_map(layer_map: dict[str, Any], source: Path, output: Path, events: Optional[EventWriter] = None,
                     overwrite: bool = False, max_shard_bytes: int = DEFAULT_MAX_SHARD,
-                    num_shards: Optional[int] = None, fsync: bool = True) -> dict[str, Any]:
+                    num_shards: Optional[int] = None, fsync: bool = True, force: bool = False) -> dict[str, Any]:
     """Writes the result of ``layer_map`` applied to checkpoint ``source`` at ``output``.
 
     Returns a summary (blocks, tensors, bytes, shards, seconds). Raises SurgeryError (or
     LayerMapError / CheckpointError) with a message meant for the user; no partial output remains.
     ``fsync=False`` skips waiting for the data to reach the disk before the rename (after a power
     loss the output could then be incomplete; after a crash of the process it cannot).
+    ``overwrite`` replaces an existing output only when it is recognisably a checkpoint; ``force``
+    replaces any directory (outputs.check_output).
     """
     started = time.monotonic()
     layer_map = validate_layer_map(layer_map)
     source, output = Path(source).resolve(), Path(output).resolve()
     if _inside(output, source) or _inside(source, output):
         raise SurgeryError(f"the output {output} must be outside the source {source} (and not contain it)")
-    if output.exists() and not overwrite:
-        raise SurgeryError(f"{output} already exists (pass --overwrite to replace it)")
     output.parent.mkdir(parents=True, exist_ok=True)
-    remove_stale_temp_dirs(output)
+    remove_stale(output)
+    try:
+        check_output(output, overwrite, force)
+    except OutputError as err:
+        raise SurgeryError(str(err)) from None
     if events:
         events.phase("surgery", "start")
     with Checkpoint(source) as ck:
+        # The shapes against config.json, as `slayer inspect` judges them (shapes.py): a transposed
+        # embedding or a wrong k_proj is refused here, not written into a new checkpoint.
+        problems = [p for p in shape_problems(ck.config, {n: ck.info(n).shape for n in ck.keys()}) if p[0] != "config"]
+        if problems:
+            raise SurgeryError(f"{source}: the tensors do not match config.json: "
+                               + "; ".join(msg for _, msg in problems[:3]) + (" …" if len(problems) > 3 else ""))
         outs = plan_outputs(layer_map, ck)
         specs = [o.spec for o in outs]
-        tmp = _temp_dir_for(output)
+        tmp = temp_dir_for(output)
         tmp.mkdir()
         syncer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fsync")
         try:
@@ -293,7 +281,10 @@ def apply_layer_map(layer_map: dict[str, Any], source: Path, output: Path, event
                 synced += [syncer.submit(_fsync_file, p) for p in tmp.iterdir() if p.is_file() and p not in done_files]
             for f in synced:
                 f.result()
-            _move_into_place(tmp, output, overwrite)
+            try:
+                move_into_place(tmp, output, overwrite, force)
+            except OutputError as err:
+                raise SurgeryError(f"{err} (it appeared while surgery ran)") from None
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
@@ -331,21 +322,6 @@ def _fsync_file(path: Path) -> None:
         os.close(fd)
 
 
-def _move_into_place(tmp: Path, output: Path, overwrite: bool) -> None:
-    if output.exists():
-        if not overwrite:
-            raise SurgeryError(f"{output} appeared while surgery ran (pass --overwrite to replace it)")
-        trash = output.parent / f".{output.name}.slayer-old-{uuid.uuid4().hex[:8]}"
-        os.rename(output, trash)
-        os.rename(tmp, output)
-        if trash.is_dir() and not trash.is_symlink():
-            shutil.rmtree(trash, ignore_errors=True)
-        else:
-            trash.unlink()
-    else:
-        os.rename(tmp, output)
-
-
 class Terminated(BaseException):
     """SIGTERM arrived (``slayer cancel``, scancel): unwinds like an exception so the temporary
     output is removed on the way out."""
@@ -374,7 +350,9 @@ def main(argv: Sequence[str]) -> int:
     ap.add_argument("--layer-map", required=True, type=Path, help="LayerMap JSON (what `slayer compile` prints)")
     ap.add_argument("--source", required=True, type=Path, help="base checkpoint directory (never modified)")
     ap.add_argument("--output", required=True, type=Path, help="new checkpoint directory (must not exist)")
-    ap.add_argument("--overwrite", action="store_true", help="replace an existing output directory")
+    ap.add_argument("--overwrite", action="store_true", help="replace an existing output checkpoint directory")
+    ap.add_argument("--force", action="store_true",
+                    help="replace an existing output directory even if it is not a checkpoint")
     ap.add_argument("--max-shard-size", default="5GB", help="largest shard, e.g. 5GB, 500MB (default 5GB)")
     ap.add_argument("--no-fsync", action="store_true",
                     help="do not wait for the output to reach the disk before renaming it into place")
@@ -385,7 +363,7 @@ def main(argv: Sequence[str]) -> int:
     try:
         with sigterm_raises():
             layer_map = load_layer_map(a.layer_map)
-            summary = apply_layer_map(layer_map, a.source, a.output, events, overwrite=a.overwrite,
+            summary = apply_layer_map(layer_map, a.source, a.output, events, overwrite=a.overwrite, force=a.force,
                                       max_shard_bytes=parse_size(a.max_shard_size), fsync=not a.no_fsync)
     except Terminated:
         print("surgery: cancelled by SIGTERM; nothing was written", file=sys.stderr, flush=True)

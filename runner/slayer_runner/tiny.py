@@ -15,18 +15,24 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 from pathlib import Path
 from typing import Any, Iterator, Mapping, Optional
 
 import torch
 
 from .checkpoint import DEFAULT_MAX_SHARD, ShardWriter, parse_size, write_config
+from .outputs import OutputError, check_output, move_into_place, remove_stale, temp_dir_for
+from .units import human_bytes
 from .safetensors_io import TensorSpec
 
 TOKENIZER_FILE = "slayer_tokenizer.json"
 DTYPE_ALIASES = {"bf16": torch.bfloat16, "bfloat16": torch.bfloat16, "fp16": torch.float16, "float16": torch.float16,
                  "half": torch.float16, "fp32": torch.float32, "float32": torch.float32, "float": torch.float32}
 DTYPE_CONFIG_NAMES = {torch.bfloat16: "bfloat16", torch.float16: "float16", torch.float32: "float32"}
+
+# Upper bounds checked before anything is written (a "tiny" model that overflows is a typo).
+MAX_DIM = {"num_layers": 4096, "max_shard_bytes": 1 << 50}
 
 DEFAULTS: dict[str, Any] = {
     "num_layers": 8, "hidden_size": 64, "intermediate_size": 172, "num_heads": 4, "num_kv_heads": 2,
@@ -52,12 +58,25 @@ def full_spec(spec: Mapping[str, Any]) -> dict[str, Any]:
     if unknown:
         raise ValueError(f"unknown tiny model keys: {', '.join(sorted(unknown))}")
     s = {**DEFAULTS, **spec}
+    for key in ("num_layers", "hidden_size", "intermediate_size", "num_heads", "num_kv_heads", "vocab_size",
+                "head_dim", "max_position_embeddings", "shards", "max_shard_bytes"):
+        v = s.get(key)
+        if v is None and key in ("head_dim", "shards"):
+            continue
+        if not isinstance(v, int) or isinstance(v, bool) or not 1 <= v <= MAX_DIM.get(key, 1 << 31):
+            raise ValueError(f"{key} must be an integer from 1 to {MAX_DIM.get(key, 1 << 31)}, got {v!r}")
+    if s["vocab_size"] < 256:
+        raise ValueError(f"vocab_size must be at least 256 for the byte-level tokenizer, got {s['vocab_size']}")
+    if not isinstance(s["seed"], int) or isinstance(s["seed"], bool):
+        raise ValueError(f"seed must be an integer, got {s['seed']!r}")
     if s["hidden_size"] % s["num_heads"] and "head_dim" not in spec:
         raise ValueError("hidden_size must be a multiple of num_heads (or give head_dim)")
     if s["num_heads"] % s["num_kv_heads"]:
         raise ValueError("num_heads must be a multiple of num_kv_heads")
     s.setdefault("head_dim", s["hidden_size"] // s["num_heads"])
     s["dtype"] = DTYPE_CONFIG_NAMES[resolve_dtype(s["dtype"])]
+    if s["shards"] is not None and s["shards"] > len(tensor_specs(s)):
+        raise ValueError(f"shards must be at most the number of tensors ({len(tensor_specs(s))}), got {s['shards']}")
     return s
 
 
@@ -121,27 +140,45 @@ def random_tensors(s: Mapping[str, Any]) -> Iterator[tuple[TensorSpec, torch.Ten
 
 
 def make_tiny(spec: Mapping[str, Any], out: str | os.PathLike[str]) -> Path:
-    """Writes a random checkpoint directory at ``out`` (created; must not hold a checkpoint)."""
+    """Writes a random checkpoint directory at ``out``, which must not exist or be empty.
+
+    The spec is checked and the disk space compared first; everything is written into a hidden
+    directory next to ``out`` and renamed into place when complete (outputs.py), so a failure
+    leaves nothing that looks like a checkpoint."""
     s = full_spec(spec)
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    if (out / "config.json").exists():
-        raise FileExistsError(f"{out} already holds a checkpoint")
-    specs = tensor_specs(s)
-    writer = ShardWriter.for_specs(out, specs, int(s["max_shard_bytes"]), s["shards"])
+    out = Path(out).absolute()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale(out)
     try:
-        for spec_, t in random_tensors(s):
-            writer.write(spec_.name, t)
-        writer.close()
+        check_output(out, replace=False, force=False)
+    except OutputError:
+        raise FileExistsError(f"{out} already exists and is not empty: make-tiny writes only into a new or "
+                              f"empty directory") from None
+    specs = tensor_specs(s)
+    need, free = sum(t.nbytes for t in specs), shutil.disk_usage(out.parent).free
+    if need > free:
+        raise ValueError(f"the checkpoint needs {human_bytes(need)}, {out.parent} has {human_bytes(free)} free")
+    tmp = temp_dir_for(out)
+    tmp.mkdir()
+    try:
+        writer = ShardWriter.for_specs(tmp, specs, int(s["max_shard_bytes"]), s["shards"])
+        try:
+            for spec_, t in random_tensors(s):
+                writer.write(spec_.name, t)
+            writer.close()
+        except BaseException:
+            writer.abort()
+            raise
+        write_config(tmp, config_json(s))
+        (tmp / "generation_config.json").write_text(json.dumps(
+            {"bos_token_id": config_json(s)["bos_token_id"], "eos_token_id": config_json(s)["eos_token_id"],
+             "do_sample": False}, indent=2) + "\n", encoding="utf-8")
+        (tmp / TOKENIZER_FILE).write_text(json.dumps(tokenizer_description(s["vocab_size"]), indent=2) + "\n",
+                                          encoding="utf-8")
+        move_into_place(tmp, out, replace=False)
     except BaseException:
-        writer.abort()
+        shutil.rmtree(tmp, ignore_errors=True)
         raise
-    write_config(out, config_json(s))
-    (out / "generation_config.json").write_text(json.dumps(
-        {"bos_token_id": config_json(s)["bos_token_id"], "eos_token_id": config_json(s)["eos_token_id"],
-         "do_sample": False}, indent=2) + "\n", encoding="utf-8")
-    (out / TOKENIZER_FILE).write_text(json.dumps(tokenizer_description(s["vocab_size"]), indent=2) + "\n",
-                                      encoding="utf-8")
     return out
 
 
@@ -184,7 +221,7 @@ def main(argv: list[str]) -> int:
         spec["max_shard_bytes"] = parse_size(a.max_shard_size)
     try:
         out = make_tiny(spec, a.output)
-    except (ValueError, FileExistsError) as err:
+    except (ValueError, OSError) as err:
         print(f"make-tiny: {err}", flush=True)
         return 1
     print(f"make-tiny: wrote {out}")

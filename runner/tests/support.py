@@ -94,3 +94,40 @@ def tree_hash(directory: Path) -> dict[str, str]:
         if p.is_file():
             out[str(p.relative_to(directory))] = f"{hashlib.sha256(p.read_bytes()).hexdigest()} {p.stat().st_mtime_ns}"
     return out
+
+
+class Bounded:
+    """What ``run_bounded`` measured: exit code, output, wall seconds and the child's own peak RSS."""
+
+    def __init__(self, returncode: int, stdout: str, stderr: str, seconds: float, peak_rss_mb: float) -> None:
+        self.returncode, self.stdout, self.stderr = returncode, stdout, stderr
+        self.seconds, self.peak_rss_mb = seconds, peak_rss_mb
+
+
+def run_bounded(args: Sequence[str], timeout: float = 60.0, cwd: Optional[Path] = None) -> Bounded:
+    """``python -m slayer_runner ARGS`` as a process, killed after ``timeout`` seconds (a hang fails
+    the test instead of stalling it). The peak RSS is this child's alone (``os.wait4``), not the
+    maximum over every child the test process ever had, as RUSAGE_CHILDREN would give."""
+    import os
+    import sys
+    import time
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "runner")}
+    start = time.monotonic()
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        p = subprocess.Popen([sys.executable, "-m", "slayer_runner", *args], stdout=out, stderr=err,
+                             stdin=subprocess.DEVNULL, env=env, cwd=cwd)
+        while True:
+            pid, status, usage = os.wait4(p.pid, os.WNOHANG)
+            if pid:
+                break
+            if time.monotonic() - start > timeout:
+                p.kill()
+                os.wait4(p.pid, 0)
+                raise AssertionError(f"{' '.join(args)}: still running after {timeout} s (killed)")
+            time.sleep(0.02)
+        p.returncode = os.waitstatus_to_exitcode(status)
+        seconds = time.monotonic() - start
+        out.seek(0)
+        err.seek(0)
+        return Bounded(p.returncode, out.read().decode("utf-8", "replace"), err.read().decode("utf-8", "replace"),
+                       seconds, usage.ru_maxrss / 1024)

@@ -94,7 +94,7 @@ class LayerMaps(unittest.TestCase):
         with self.assertRaisesRegex(LayerMapError, "no such file"):
             load_layer_map(d / "missing.json")
         (d / "bad.json").write_text("{not json")
-        with self.assertRaisesRegex(LayerMapError, r"bad\.json: not JSON"):
+        with self.assertRaisesRegex(LayerMapError, r"bad\.json: not valid JSON"):
             load_layer_map(d / "bad.json")
         (d / "old.json").write_text(json.dumps({**self.valid, "version": 7}))
         with self.assertRaisesRegex(LayerMapError, r"old\.json: version: unsupported LayerMap version 7"):

@@ -162,8 +162,14 @@ class Surgery(TempDirTest):
         with self.assertRaisesRegex(SurgeryError, "already exists"):
             apply_layer_map(lm, src, out)
         self.assertEqual((out / "precious.txt").read_text(), "keep me")
-        apply_layer_map(lm, src, out, overwrite=True)
+        # --overwrite replaces only a checkpoint (issue 14 case 9); --force replaces any directory.
+        with self.assertRaisesRegex(SurgeryError, "is not a checkpoint directory.*pass --force"):
+            apply_layer_map(lm, src, out, overwrite=True)
+        self.assertEqual((out / "precious.txt").read_text(), "keep me")
+        apply_layer_map(lm, src, out, force=True)
         self.assertFalse((out / "precious.txt").exists())
+        self.assertEqual(read_config(out)["num_hidden_layers"], 5)
+        apply_layer_map(lm, src, out, overwrite=True)  # a checkpoint: replaced
         self.assertEqual(read_config(out)["num_hidden_layers"], 5)
         with self.assertRaisesRegex(SurgeryError, "outside the source"):
             apply_layer_map(lm, src, src, overwrite=True)
@@ -286,7 +292,7 @@ class Surgery(TempDirTest):
         self.assertEqual((last_progress["done"], last_progress["eta_s"]), (last_progress["total"], 0.0))
         r2 = subprocess.run(cmd, env=env, capture_output=True, text=True)
         self.assertEqual(r2.returncode, 1)
-        self.assertIn("already exists (pass --overwrite", r2.stderr)
+        self.assertIn("already exists and is not empty (pass --overwrite", r2.stderr)
         events = [parse_event_line(ln) for ln in ev.read_text().splitlines()]
         self.assertEqual([e["seq"] for e in events], list(range(len(events))))  # continued, not restarted
         self.assertEqual((events[-2]["kind"], events[-1]["status"]), ("error", "failed"))

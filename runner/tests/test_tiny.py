@@ -90,7 +90,7 @@ class Tiny(TempDirTest):
         r2 = subprocess.run([sys.executable, "-m", "slayer_runner", "make-tiny", "--output", str(out)], env=env,
                             capture_output=True, text=True)
         self.assertEqual(r2.returncode, 1)
-        self.assertIn("already holds a checkpoint", r2.stdout)
+        self.assertIn("already exists and is not empty", r2.stdout)
 
     def test_run_json_tiny_model_spec(self) -> None:
         # exactly the keys of run.json's tiny_model (src/protocol/runConfig.ts)

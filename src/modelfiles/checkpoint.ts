@@ -1,7 +1,7 @@
 // A checkpoint = one or more safetensors shards, tied together by model.safetensors.index.json
 // when sharded. Assembly is pure (headers in, checkpoint out) so the local reader and the remote
 // one-round-trip scan share it.
-import { SafetensorsError, type SafetensorsHeader, type TensorInfo } from './safetensors';
+import { checkParsedJson, MAX_JSON_DEPTH, SafetensorsError, type SafetensorsHeader, type TensorInfo } from './safetensors';
 
 export const INDEX_FILE = 'model.safetensors.index.json';
 export const SINGLE_FILE = 'model.safetensors';
@@ -44,12 +44,13 @@ export function parseIndex(text: string, file = INDEX_FILE): CheckpointIndex {
   } catch (e) {
     throw new SafetensorsError('bad-index', file, `not valid JSON (${(e as Error).message})`);
   }
+  if (checkParsedJson(text, false) === 'too-deep') throw new SafetensorsError('bad-index', file, `not valid JSON (nested deeper than ${MAX_JSON_DEPTH} levels)`);
   const obj = typeof raw === 'object' && raw !== null && !Array.isArray(raw) ? (raw as Record<string, unknown>) : null;
   const wm = obj?.weight_map;
   if (typeof wm !== 'object' || wm === null || Array.isArray(wm)) throw new SafetensorsError('bad-index', file, 'has no "weight_map" object');
-  const weightMap: Record<string, string> = {};
+  const weightMap: Record<string, string> = Object.create(null) as Record<string, string>; // a "__proto__" tensor stays a key
   for (const [name, shard] of Object.entries(wm as Record<string, unknown>)) {
-    if (typeof shard !== 'string' || shard === '' || shard.startsWith('/') || shard.split('/').includes('..')) {
+    if (!isMemberName(shard)) {
       throw new SafetensorsError('bad-index', file, `weight_map["${name}"] = ${JSON.stringify(shard)} is not a shard file name inside the checkpoint`);
     }
     weightMap[name] = shard;
@@ -57,6 +58,15 @@ export function parseIndex(text: string, file = INDEX_FILE): CheckpointIndex {
   const meta = obj?.metadata;
   const total = typeof meta === 'object' && meta !== null ? (meta as Record<string, unknown>).total_size : undefined;
   return { weightMap, totalSize: typeof total === 'number' && Number.isFinite(total) ? total : null };
+}
+
+/**
+ * A file name as an index may write it: relative, no `..` segment, no NUL. The same rule as the
+ * runner's checkpoint_files.check_member_name; where a name leads once symlinks are resolved is
+ * checked when the file is opened (members.ts).
+ */
+export function isMemberName(name: unknown): name is string {
+  return typeof name === 'string' && name !== '' && !name.startsWith('/') && !name.includes('\0') && !name.split('/').includes('..');
 }
 
 /** The shard files an index names, sorted (model-00001-of-… first; the weight map itself is sorted by tensor name). */
@@ -108,6 +118,10 @@ export function assembleCheckpoint(dir: string, index: CheckpointIndex | null, s
       const t = byName.get(name);
       if (!t || t.shard !== f) throw new SafetensorsError('missing-tensor', `${dir}/${INDEX_FILE}`, `maps tensor "${name}" to ${f}, but ${f} has no such tensor`);
     }
+    // Tensors the index does not list would be ignored by loaders that go by the index: refused,
+    // as the runner refuses them.
+    const unlisted = tensors.filter((t) => !Object.prototype.hasOwnProperty.call(index.weightMap, t.name)).map((t) => t.name).sort();
+    if (unlisted.length) throw new SafetensorsError('unlisted-tensor', `${dir}/${INDEX_FILE}`, `the shards hold tensors the weight_map does not list (e.g. ${unlisted.slice(0, 5).join(', ')})`);
   }
   return { dir, index, shards: used, tensors, byName };
 }

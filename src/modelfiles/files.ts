@@ -1,14 +1,12 @@
 // Local file access: headers read with two small positional reads (8 bytes, then N bytes) so a
 // 140 GB checkpoint costs a few hundred kilobytes of I/O; tensor data streamed only on request.
-import { createReadStream, promises as fsp } from 'node:fs';
+import { constants as fsConstants, createReadStream, promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { assembleCheckpoint, INDEX_FILE, indexShards, parseIndex, unindexedShards, type Checkpoint, type CheckpointIndex, type CheckpointTensor, type ShardHeader } from './checkpoint';
-import { FileRefusedError, openRegularFile, readRegularFile } from './regularFile';
+import { FileRefusedError, openRegularFile } from './regularFile';
+import { memberExists, memberPath } from './members';
 import { parseHeaderJson, parseHeaderPrefix, SafetensorsError, type SafetensorsHeader } from './safetensors';
-
-/** model.safetensors.index.json above this is refused unread (a 405B checkpoint's is ~100 KB). */
-export const MAX_INDEX_BYTES = 64 * 1024 * 1024;
 
 function ioError(file: string, e: unknown): SafetensorsError {
   const err = e as NodeJS.ErrnoException;
@@ -50,20 +48,39 @@ export async function readSafetensorsHeader(path: string): Promise<{ size: numbe
   }
 }
 
-async function readTextIfExists(path: string): Promise<string | null> {
+/** index.json and config.json above this are refused (a 70B model's index is ~60 KB); the runner's limit too. */
+export const MAX_JSON_FILE_BYTES = 64 * 1024 * 1024;
+
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/** The index, read through the member rule: a regular file inside the checkpoint, UTF-8, size-capped. */
+async function readIndexText(dir: string): Promise<string | null> {
+  if (!(await memberExists(dir, INDEX_FILE))) return null;
+  const path = join(dir, INDEX_FILE);
+  const real = await memberPath(dir, INDEX_FILE);
+  const fh = await fsp.open(real, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK).catch((e: unknown) => { throw ioError(path, e); });
   try {
-    return await readRegularFile(path, MAX_INDEX_BYTES);
-  } catch (e) {
-    throw ioError(path, e);
+    const st = await fh.stat();
+    if (!st.isFile()) throw new SafetensorsError('not-a-file', path, 'not a regular file');
+    if (st.size > MAX_JSON_FILE_BYTES) throw new SafetensorsError('too-large', path, `${st.size} bytes, larger than the ${MAX_JSON_FILE_BYTES}-byte limit`);
+    const bytes = await readExactly(fh, st.size, 0, path);
+    try {
+      return strictUtf8.decode(bytes);
+    } catch {
+      throw new SafetensorsError('bad-index', path, 'not valid UTF-8');
+    }
+  } finally {
+    await fh.close();
   }
 }
 
 /**
  * The checkpoint in `dir`: through model.safetensors.index.json when present, else
- * model.safetensors, else every *.safetensors file in the directory.
+ * model.safetensors, else every *.safetensors file in the directory. Every file goes through the
+ * member rule (members.ts): nothing outside the checkpoint, nothing but regular files.
  */
 export async function readCheckpoint(dir: string): Promise<Checkpoint> {
-  const indexText = await readTextIfExists(join(dir, INDEX_FILE));
+  const indexText = await readIndexText(dir);
   let index: CheckpointIndex | null = null;
   let files: string[];
   if (indexText !== null) {
@@ -82,7 +99,8 @@ export async function readCheckpoint(dir: string): Promise<Checkpoint> {
   const shards = await Promise.all(
     files.map(async (file): Promise<ShardHeader> => {
       try {
-        return { file, ...(await readSafetensorsHeader(join(dir, file))) };
+        const real = await memberPath(dir, file, join(dir, INDEX_FILE));
+        return { file, ...(await readSafetensorsHeader(real)) };
       } catch (e) {
         if (e instanceof SafetensorsError && e.code === 'missing-shard' && index) {
           throw new SafetensorsError('missing-shard', join(dir, INDEX_FILE), `names shard "${file}", which does not exist in ${dir}`);

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { INDEX_FILE, type Checkpoint } from './checkpoint';
 import { MAX_CONFIG_BYTES } from '../core/limits';
 import { readCheckpoint } from './files';
+import { memberExists, memberPath } from './members';
 import { inspect, type CheckpointReport } from './inspect';
 import { FileRefusedError, readRegularFile } from './regularFile';
 import { SafetensorsError } from './safetensors';
@@ -22,10 +23,12 @@ export async function loadAndInspect(dir: string): Promise<InspectedCheckpoint> 
   let configJson: string | null = null;
   let configRefused: string | undefined;
   try {
-    configJson = await readRegularFile(join(dir, 'config.json'), MAX_CONFIG_BYTES);
+    // The member rule first (as the runner's): a config.json symlinked out of the checkpoint is refused.
+    if (await memberExists(dir, 'config.json')) configJson = await readRegularFile(await memberPath(dir, 'config.json'), MAX_CONFIG_BYTES);
   } catch (e) {
-    if (!(e instanceof FileRefusedError)) throw e;
-    configRefused = `${join(dir, 'config.json')} ${e.message}`;
+    if (e instanceof FileRefusedError) configRefused = `${join(dir, 'config.json')} ${e.message}`;
+    else if (e instanceof SafetensorsError) configRefused = e.message;
+    else throw e;
   }
   let checkpoint: Checkpoint | null = null;
   let error: SafetensorsError | undefined;

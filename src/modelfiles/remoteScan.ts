@@ -8,6 +8,7 @@ import { inspect, type CheckpointReport } from './inspect';
 import { MAX_HEADER_BYTES, parseSafetensors, SafetensorsError } from './safetensors';
 
 const MAGIC = 'SLAYER-SCAN 1';
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /** What the scan prints, unframed. */
 export interface RemoteScanOutput {
@@ -17,6 +18,14 @@ export interface RemoteScanOutput {
   indexJson: string | null;
   /** Every *.safetensors file: its size and its first min(size, 8 + N) bytes. */
   files: { file: string; size: number; head: Buffer }[];
+  /**
+   * *.safetensors entries (and the index) the script did not read, with why: the same member
+   * rule as the local reader (members.ts) — not a regular file, or a symlink leading outside the
+   * checkpoint (or its Hugging Face cache blobs/).
+   */
+  /** The index's bytes were not valid UTF-8 (`indexJson` is then a lossy decoding): refused as locally. */
+  indexNotUtf8?: boolean;
+  refused?: { file: string; why: 'outside' | 'fifo' | 'dir' | 'chardev' | 'blockdev' | 'socket' | 'other' }[];
 }
 
 /** The remote answer: config.json text for the plan core, and the inspection of the headers. */
@@ -38,14 +47,32 @@ export function scanCommand(path: string): string {
     'cd "$D" || exit 2',
     `printf '%s\\n' '${MAGIC}'`,
     `printf 'dir %s\\n%s' "\${#PWD}" "$PWD"`,
+    // The member rule (members.ts): P = the physical directory, B = its HF cache blobs/ if a snapshot.
+    'P=$(pwd -P); B=; R=$(dirname "$P")',
+    'if [ "$(basename "$R")" = snapshots ]; then case $(basename "$(dirname "$R")") in models--*|datasets--*) B=$(cd -P "$(dirname "$R")/blobs" 2>/dev/null && pwd -P);; esac; fi',
+    // refuse NAME: prints "refused <len> <why>" when NAME is not a regular file inside, else returns 1.
+    'refuse() {',
+    '  w=',
+    '  if [ -L "$1" ]; then',
+    '    r=$(readlink -f -- "$1" 2>/dev/null || realpath -- "$1" 2>/dev/null)',
+    '    case "$r" in "$P"/*) ;; *) if [ -z "$B" ]; then w=outside; else case "$r" in "$B"/*) ;; *) w=outside;; esac; fi;; esac',
+    '  fi',
+    '  if [ -z "$w" ] && [ -e "$1" ] && [ ! -f "$1" ]; then',
+    '    w=other; [ -p "$1" ] && w=fifo; [ -d "$1" ] && w=dir; [ -c "$1" ] && w=chardev; [ -b "$1" ] && w=blockdev; [ -S "$1" ] && w=socket',
+    '  fi',
+    `  [ -n "$w" ] || return 1`,
+    `  printf 'refused %s %s\\n%s' "\${#1}" "$w" "$1"`,
+    '}',
     'for k in config:config.json index:model.safetensors.index.json; do',
     '  f=${k#*:}',
+    `  if [ "$f" = model.safetensors.index.json ] && refuse "$f"; then printf 'index -1\\n'; continue; fi`,
     '  if [ -f "$f" ]; then',
     `    [ -r "$f" ] || { printf 'cannot read %s/%s\\n' "$PWD" "$f" >&2; exit 3; }`,
     `    n=$(wc -c < "$f"); printf '%s %s\\n' "\${k%%:*}" $((n + 0)); cat "$f" || exit 3`,
     `  else printf '%s -1\\n' "\${k%%:*}"; fi`,
     'done',
     'for f in *.safetensors; do',
+    '  refuse "$f" && continue',
     '  [ -f "$f" ] || continue',
     `  [ -r "$f" ] || { printf 'cannot read %s/%s\\n' "$PWD" "$f" >&2; exit 3; }`,
     '  size=$(wc -c < "$f"); size=$((size + 0))',
@@ -94,18 +121,49 @@ export function parseScanOutput(out: Buffer): RemoteScanOutput {
   const dirLine = c.line().split(' ');
   if (dirLine[0] !== 'dir') throw new Error('malformed scan output: no dir');
   const dir = c.bytes(int(dirLine[1], 'dir length')).toString('utf8');
+  let indexNotUtf8 = false;
   const optional = (kind: string): string | null => {
     const [k, n] = c.line().split(' ');
     if (k !== kind) throw new Error(`malformed scan output: expected ${kind}, got ${k}`);
     const len = int(n, `${kind} length`);
-    return len < 0 ? null : c.bytes(len).toString('utf8');
+    if (len < 0) return null;
+    const bytes = c.bytes(len);
+    if (kind === 'index') {
+      try {
+        return strictUtf8.decode(bytes);
+      } catch {
+        indexNotUtf8 = true;
+      }
+    }
+    return bytes.toString('utf8');
+  };
+  const refused: NonNullable<RemoteScanOutput['refused']> = [];
+  const refusedLine = (parts: string[]): void => {
+    const why = parts[2] as NonNullable<RemoteScanOutput['refused']>[number]['why'];
+    if (!['outside', 'fifo', 'dir', 'chardev', 'blockdev', 'socket', 'other'].includes(why)) throw new Error(`malformed scan output: refused "${why}"`);
+    refused.push({ file: c.bytes(int(parts[1], 'name length')).toString('utf8'), why });
   };
   const configJson = optional('config');
-  const indexJson = optional('index');
+  let indexJson: string | null;
+  {
+    const at = c.at;
+    const parts = c.line().split(' ');
+    if (parts[0] === 'refused' && parts.length === 3) {
+      refusedLine(parts);
+      indexJson = optional('index');
+    } else {
+      c.at = at;
+      indexJson = optional('index');
+    }
+  }
   const files: RemoteScanOutput['files'] = [];
   for (;;) {
     const parts = c.line().split(' ');
     if (parts[0] === 'end' && parts.length === 1) break;
+    if (parts[0] === 'refused' && parts.length === 3) {
+      refusedLine(parts);
+      continue;
+    }
     if (parts[0] !== 'shard' || parts.length !== 4) throw new Error(`malformed scan output: unexpected line "${parts.join(' ').slice(0, 40)}"`);
     const file = c.bytes(int(parts[1], 'name length')).toString('utf8');
     const size = int(parts[2], 'size');
@@ -113,15 +171,34 @@ export function parseScanOutput(out: Buffer): RemoteScanOutput {
     files.push({ file, size, head });
   }
   if (c.at !== out.length) throw new Error(`malformed scan output: ${out.length - c.at} bytes after the end marker`);
-  return { dir, configJson, indexJson, files };
+  return { dir, configJson, indexJson, files, refused, indexNotUtf8 };
+}
+
+const REFUSED_DETAIL: Record<NonNullable<RemoteScanOutput['refused']>[number]['why'], string> = {
+  outside: 'leads outside the checkpoint; refusing to read it as part of it', fifo: 'a FIFO, not a regular file', dir: 'a directory, not a regular file',
+  chardev: 'a character device, not a regular file', blockdev: 'a block device, not a regular file', socket: 'a socket, not a regular file', other: 'a special file, not a regular file',
+};
+
+function refusedError(label: string, r: NonNullable<RemoteScanOutput['refused']>[number]): SafetensorsError {
+  return new SafetensorsError(r.why === 'outside' ? 'outside-checkpoint' : 'not-a-file', `${label}/${r.file}`, REFUSED_DETAIL[r.why]);
 }
 
 /** The Checkpoint the scanned headers describe (same rules as the local reader). */
 export function checkpointFromScan(scan: RemoteScanOutput, label = scan.dir): Checkpoint {
   const byName = new Map(scan.files.map((f) => [f.file, f]));
+  const refused = new Map((scan.refused ?? []).map((r) => [r.file, r]));
+  const refusedIndex = refused.get(INDEX_FILE);
+  if (refusedIndex) throw refusedError(label, refusedIndex);
+  if (scan.indexNotUtf8) throw new SafetensorsError('bad-index', `${label}/${INDEX_FILE}`, 'not valid UTF-8');
   const index = scan.indexJson === null ? null : parseIndex(scan.indexJson, `${label}/${INDEX_FILE}`);
+  // Files the script refused to read are refused here as the local reader refuses them.
+  const wanted = index ? indexShards(index) : unindexedShards(label, [...byName.keys(), ...refused.keys()]);
+  for (const f of wanted) {
+    const r = refused.get(f);
+    if (r) throw refusedError(label, r);
+  }
   // With an index, absent shards are left out here: assembleCheckpoint reports them.
-  const names = index ? indexShards(index).filter((f) => byName.has(f)) : unindexedShards(label, byName.keys());
+  const names = wanted.filter((f) => byName.has(f));
   const shards: ShardHeader[] = names.map((file) => {
     const f = byName.get(file)!;
     return { file, size: f.size, header: parseSafetensors(f.head, f.size, `${label}/${file}`) };

@@ -37,6 +37,11 @@ export type SafetensorsErrorCode =
   | 'missing-tensor'
   | 'duplicate-tensor'
   | 'no-checkpoint'
+  | 'non-integer'
+  | 'unlisted-tensor'
+  | 'outside-checkpoint'
+  | 'not-a-file'
+  | 'too-large'
   | 'io';
 
 export class SafetensorsError extends Error {
@@ -97,7 +102,46 @@ export function parseHeaderPrefix(first8: Uint8Array, fileSize: number | undefin
   return { headerLength, dataStart: 8 + headerLength };
 }
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
+// ignoreBOM keeps a leading BOM in the text, so JSON.parse refuses it as Python's json does.
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/** Deeper than this is refused as invalid JSON (a valid header nests 3 levels; the runner's limit too). */
+export const MAX_JSON_DEPTH = 64;
+
+/**
+ * One pass over JSON text that JSON.parse accepted: the deepest nesting, and whether a number is
+ * written as a non-integer (`0.0`, `1e3`) — JSON.parse turns `0.0` into 0, so this is the only
+ * place the difference is visible. Strings are skipped (escapes included).
+ */
+export function scanJsonText(text: string): { depth: number; nonInteger: boolean } {
+  let depth = 0;
+  let max = 0;
+  let nonInteger = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22 /* " */) {
+      for (i++; i < text.length && text.charCodeAt(i) !== 0x22; i++) if (text.charCodeAt(i) === 0x5c /* \ */) i++;
+    } else if (c === 0x5b || c === 0x7b /* [ { */) {
+      if (++depth > max) max = depth;
+    } else if (c === 0x5d || c === 0x7d /* ] } */) {
+      depth--;
+    } else if (c === 0x2d || (c >= 0x30 && c <= 0x39) /* - 0-9: a number starts */) {
+      for (; i + 1 < text.length; i++) {
+        const d = text.charCodeAt(i + 1);
+        if (d === 0x2e || d === 0x65 || d === 0x45 /* . e E */) nonInteger = true;
+        else if (!(d === 0x2b || d === 0x2d || (d >= 0x30 && d <= 0x39))) break;
+      }
+    }
+  }
+  return { depth: max, nonInteger };
+}
+
+/** JSON.parse plus the checks both readers apply after it: nesting depth, then (optionally) integer-only numbers. */
+export function checkParsedJson(text: string, integersOnly: boolean): 'too-deep' | 'non-integer' | null {
+  const { depth, nonInteger } = scanJsonText(text);
+  if (depth > MAX_JSON_DEPTH) return 'too-deep';
+  return integersOnly && nonInteger ? 'non-integer' : null;
+}
 
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
@@ -122,6 +166,9 @@ export function parseHeaderJson(json: Uint8Array, prefix: HeaderPrefix, fileSize
   } catch (e) {
     throw new SafetensorsError('invalid-json', file, `header is not valid JSON (${(e as Error).message})`);
   }
+  const after = checkParsedJson(text, true);
+  if (after === 'too-deep') throw new SafetensorsError('invalid-json', file, `header is not valid JSON (nested deeper than ${MAX_JSON_DEPTH} levels)`);
+  if (after === 'non-integer') throw new SafetensorsError('non-integer', file, 'a number is not written as an integer (e.g. 0.0 or 1e3): shapes and offsets are integers');
   if (!isRecord(raw)) throw new SafetensorsError('not-an-object', file, 'header JSON is not an object');
   let metadata: Record<string, string> | null = null;
   const tensors: TensorInfo[] = [];

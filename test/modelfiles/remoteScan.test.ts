@@ -74,11 +74,14 @@ describe('scan by the local /bin/sh', () => {
 
   test('a Hugging Face cache snapshot (every file a symlink into blobs/) reads the same, locally and by the scan', async () => {
     const src = await tinyCheckpoint('hf-src', 2);
-    const snap = join(dir, 'hub', 'snapshots', 'abc123');
-    mkdirSync(join(dir, 'hub', 'blobs'), { recursive: true });
+    // The cache's real layout: hub/models--ORG--NAME/{snapshots/REV, blobs}; the member rule
+    // (members.ts) lets a snapshot's symlinks lead into its own repository's blobs/ only.
+    const repo = join(dir, 'hub', 'models--org--tiny');
+    const snap = join(repo, 'snapshots', 'abc123');
+    mkdirSync(join(repo, 'blobs'), { recursive: true });
     mkdirSync(snap, { recursive: true });
     for (const f of readdirSync(src)) {
-      renameSync(join(src, f), join(dir, 'hub', 'blobs', `sha-${f}`));
+      renameSync(join(src, f), join(repo, 'blobs', `sha-${f}`));
       symlinkSync(`../../blobs/sha-${f}`, join(snap, f));
     }
     const local1 = await inspectCheckpoint(snap);
