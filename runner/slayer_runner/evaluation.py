@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any, Callable, Dict, List, Mapping, Optional
 
 from . import contracts
+from .checkpoint_files import open_member
 from .events import EventWriter, Progress
 
 EVAL_FILE_VERSION = 1
@@ -138,8 +139,21 @@ def lm_eval_version() -> Optional[str]:
 def file_sha256(path: Path) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
+        _hash_stream(h, f)
+    return h.hexdigest()
+
+
+def _hash_stream(h: Any, f: Any) -> None:
+    for chunk in iter(lambda: f.read(1 << 20), b""):
+        h.update(chunk)
+
+
+def member_sha256(model_dir: Path, name: str) -> str:
+    """sha256 of a checkpoint member, opened under the checkpoint-file rule (checkpoint_files.py):
+    nothing outside the checkpoint, no FIFO or device."""
+    h = hashlib.sha256()
+    with os.fdopen(open_member(model_dir, name), "rb") as f:
+        _hash_stream(h, f)
     return h.hexdigest()
 
 
@@ -149,7 +163,7 @@ def checkpoint_hash(model_dir: Path) -> str:
     h = hashlib.sha256()
     for p in sorted(model_dir.iterdir()):
         if p.is_file() and p.name.endswith(_CHECKPOINT_FILES) and not p.name.startswith("."):
-            h.update(p.name.encode() + b"\0" + file_sha256(p).encode() + b"\n")
+            h.update(p.name.encode() + b"\0" + member_sha256(model_dir, p.name).encode() + b"\n")
     return h.hexdigest()
 
 
