@@ -40,14 +40,16 @@ fi
 
 # The project's Python environment: torch 2.x + transformers from the wheel store that pip's global
 # configuration reaches (offline; --retries 0 skips the unreachable public index at once). Rebuilt
-# only when scripts/python-requirements.txt changes.
+# only when scripts/python-requirements*.txt change. The -nodeps file is installed with --no-deps
+# (lm_eval declares optional dependencies the store lacks).
 venv=.venv
-pywant=$(sha256sum scripts/python-requirements.txt | cut -d' ' -f1)
+pywant=$(cat scripts/python-requirements.txt scripts/python-requirements-nodeps.txt | sha256sum | cut -d' ' -f1)
 pystamp=$venv/.slayer-setup-stamp
 if [[ ! -f $pystamp || $(cat "$pystamp") != "$pywant" || ! -x $venv/bin/python ]]; then
   echo "setup: Python venv $venv (scripts/python-requirements.txt)"
   [[ -x $venv/bin/python ]] || python3 -m venv "$venv"
   "$venv/bin/pip" install --retries 0 --disable-pip-version-check -q -r scripts/python-requirements.txt
-  "$venv/bin/python" -c 'import torch, transformers; print("setup: torch", torch.__version__, "transformers", transformers.__version__)'
+  "$venv/bin/pip" install --retries 0 --disable-pip-version-check -q --no-deps -r scripts/python-requirements-nodeps.txt
+  "$venv/bin/python" -c 'import torch, transformers; import lm_eval; print("setup: torch", torch.__version__, "transformers", transformers.__version__, "lm_eval", lm_eval.__version__)'
   echo "$pywant" > "$pystamp"
 fi

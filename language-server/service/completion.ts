@@ -6,9 +6,9 @@ import { CompletionItemKind, InsertTextFormat, MarkupKind, type CompletionItem, 
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import {
-  CATALOGUE, FINAL_METHODS, INIT_METHODS, PRECISIONS, RUN_OPTIONS, SCHEDULES, STAGE_KEYS, TOP_LEVEL_KEYS, TRAIN_ITEMS, ZERO_TARGETS, type PlanAnalysis,
+  CATALOGUE, EVAL_KEYS, EVAL_TASKS, FINAL_METHODS, TASK_OPTIONS, WHEN_WORDS, INIT_METHODS, PRECISIONS, RUN_OPTIONS, SCHEDULES, STAGE_KEYS, TOP_LEVEL_KEYS, TRAIN_ITEMS, ZERO_TARGETS, type PlanAnalysis,
 } from '../../src/core';
-import { KEY_DOCS, VALUE_DOCS } from './keyDocs';
+import { EVAL_KEY_DOCS, EVAL_OPTION_DOCS, KEY_DOCS, VALUE_DOCS } from './keyDocs';
 import { PAPER_EXPANSIONS, PLAN_SNIPPETS } from './snippets';
 
 /** What completion needs from outside the document (see workspaceIndex.ts). */
@@ -36,7 +36,10 @@ export function completions(a: PlanAnalysis, pos: Position, src: CompletionSourc
     label, kind, textEdit: { range: r, newText: label }, ...(detail ? { detail } : {}),
     ...(doc ? { documentation: { kind: MarkupKind.Markdown, value: doc } } : {}), ...(sort ? { sortText: sort } : {}),
   });
-  const inStage = indent > 0 && a.ast.lines.slice(0, pos.line).reverse().find((l) => l.kind === 'stage' || l.kind === 'statement')?.kind === 'stage';
+  const header = indent > 0 ? a.ast.lines.slice(0, pos.line).reverse().find((l) => l.kind === 'stage' || l.kind === 'statement') : undefined;
+  const inEval = header?.kind === 'stage' && header.settings[0]?.key.text === 'eval';
+  const inStage = header?.kind === 'stage' && !inEval;
+  if (inEval) return evalCompletions(words, item);
 
   // The first word of a line: a key.
   if (words.length === 1) {
@@ -90,6 +93,41 @@ export function completions(a: PlanAnalysis, pos: Position, src: CompletionSourc
     default:
       return [];
   }
+}
+
+/** Inside the eval section: its keys, catalogue tasks after domain/general, task options and values. */
+function evalCompletions(words: string[], item: ItemFn): CompletionItem[] {
+  const key = words[0]!;
+  const prev = words[words.length - 2];
+  if (words.length === 1) return EVAL_KEYS.map((k) => item(k, CompletionItemKind.Property, 'eval setting', EVAL_KEY_DOCS[k]));
+  if (key === 'domain' || key === 'general') {
+    if (words.length === 2) {
+      // The group's own tasks first; the others are allowed (a domain can be "general" knowledge).
+      return EVAL_TASKS.map((t) => item(t.name, CompletionItemKind.Value, `${t.paperName}: ${t.shots}-shot, ${t.metric} (${t.group})`, taskDoc(t),
+        undefined, `${t.group === key ? 0 : 1}${t.name}`));
+    }
+    if (prev === 'chat-template') return ['off', 'on'].map((v) => item(v, CompletionItemKind.EnumMember));
+    if (prev === 'metric') {
+      const t = EVAL_TASKS.find((x) => x.name === words[1]);
+      return [...new Set([t?.metric, 'acc', 'acc_norm', 'exact_match'].filter((m): m is string => !!m))].map((m, i) => item(m, CompletionItemKind.EnumMember, i === 0 && t ? 'published metric' : undefined, undefined, undefined, String(i)));
+    }
+    if (prev && (TASK_OPTIONS as readonly string[]).includes(prev)) return [];
+    return TASK_OPTIONS.filter((o) => !words.slice(2, -1).includes(o)).map((o) => item(o, CompletionItemKind.Property, 'task option', EVAL_OPTION_DOCS[o]));
+  }
+  if (key === 'perplexity' && words.length === 2) return ['domain', 'general'].map((g) => item(g, CompletionItemKind.EnumMember, undefined, EVAL_KEY_DOCS[g]));
+  if (key === 'chat-template' && words.length === 2) return ['off', 'on'].map((v) => item(v, CompletionItemKind.EnumMember));
+  if (key === 'when') {
+    const typed = words.slice(1).join(' ').split(/[ ,]+/);
+    return Object.keys(WHEN_WORDS).filter((w) => w !== 'stages' && !typed.slice(0, -1).includes(w)).map((w) => item(w, CompletionItemKind.EnumMember));
+  }
+  return [];
+}
+
+export function taskDoc(t: (typeof EVAL_TASKS)[number]): string {
+  const lines = [`**${t.title}** (\`${t.name}\`, ${t.group}) — ${t.about}.`, '', `Published protocol: ${t.shots}-shot, metric \`${t.metric}\`.`];
+  if (t.unsafeCode) lines.push('', 'Runs the generated code on the host to check it.');
+  if (t.published) lines.push('', `Published: LLaMA Pro 8.3B ${t.published.llamaPro.toFixed(2)}, LLaMA2-7B ${t.published.llama2.toFixed(2)}.`);
+  return lines.join('\n');
 }
 
 type ItemFn = (label: string, kind: CompletionItemKind, detail?: string, doc?: string, r?: Range, sort?: string) => CompletionItem;

@@ -5,7 +5,9 @@ import { MarkupKind, type Hover, type Position } from 'vscode-languageserver';
 import { formatBytes, formatCount, withThousands, type PlanAnalysis, type Setting } from '../../src/core';
 import type { SegmentLayout } from '../../src/core';
 import { blockRange } from './diagnostics';
-import { KEY_DOCS, VALUE_DOCS } from './keyDocs';
+import { catalogueTask } from '../../src/core';
+import { taskDoc } from './completion';
+import { EVAL_KEY_DOCS, EVAL_OPTION_DOCS, KEY_DOCS, VALUE_DOCS } from './keyDocs';
 import { spanContains, toRange } from './ranges';
 
 const md = (value: string, a: PlanAnalysis, span: { start: number; end: number }): Hover => ({ contents: { kind: MarkupKind.Markdown, value }, range: toRange(a.lines, span) });
@@ -14,7 +16,9 @@ export function hover(a: PlanAnalysis, pos: Position): Hover | null {
   const offset = a.lines.offsetAt(pos);
   const line = a.ast.lines[pos.line];
   if (!line) return null;
+  const inEval = line.kind === 'setting' && a.ast.evals.some((e) => e.settings.includes(line.settings[0]!));
   for (const s of line.settings) {
+    if (inEval) return evalHover(a, s, offset);
     if (spanContains(s.key.span, offset) && offset < s.key.span.end) {
       const doc = KEY_DOCS[s.key.text];
       return doc ? md(`**${s.key.text}** — ${doc}`, a, s.key.span) : null;
@@ -32,6 +36,24 @@ export function hover(a: PlanAnalysis, pos: Position): Hover | null {
       off += part.length + 1;
     }
     return null;
+  }
+  return null;
+}
+
+function evalHover(a: PlanAnalysis, s: Setting, offset: number): Hover | null {
+  if (spanContains(s.key.span, offset) && offset < s.key.span.end) {
+    const doc = EVAL_KEY_DOCS[s.key.text];
+    return doc ? md(`**${s.key.text}** — ${doc}`, a, s.key.span) : null;
+  }
+  const w = s.args.find((x) => spanContains(x.span, offset));
+  if (!w) return null;
+  if (s.key.text === 'domain' || s.key.text === 'general') {
+    if (w === s.args[0]) {
+      const t = catalogueTask(w.text);
+      if (t) return md(taskDoc(t), a, w.span);
+      return md(/\.ya?ml$/i.test(w.text) ? `**${w.text}** — a local lm-evaluation-harness task config (a path on the host, like data)` : `**${w.text}** — not in the catalogue; the host's lm-evaluation-harness must know it`, a, w.span);
+    }
+    if (EVAL_OPTION_DOCS[w.text]) return md(`**${w.text}** — ${EVAL_OPTION_DOCS[w.text]}`, a, w.span);
   }
   return null;
 }

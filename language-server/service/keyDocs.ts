@@ -9,6 +9,7 @@ export const KEY_DOCS: Record<string, string> = {
   final: 'How the updated final block starts: `average` (mean of the last kept block and the deleted ones), `average-deleted` (mean of the deleted ones), `keep` (unchanged, but trained). Default: `average`.',
   train: 'What trains: any of `new`, `final`, `kept`, `head`, `norm`, `embed`. Default: `new, final`.',
   stage: 'Starts a training stage: `stage cpt`, `stage sft`, or `stage NAME cpt|sft`, followed by indented settings. CPT comes before SFT.',
+  eval: 'Starts the evaluation section: indented lines name domain tasks (what the run should inject), general tasks (what it must not forget), held-out perplexity files, and when to evaluate. Scores go to the Evaluation view, `slayer compare` and the run report.',
   run: 'Where the plan runs: `run on HOST gpus N [nodes N] [gpu-memory 80GB] [weights random]`. HOST is a Host alias from ~/.ssh/config, or `localhost`.',
   data: 'Datasets of the stage: `NAME[: WEIGHT], …` (the rest of the line). Hosts map names to paths.',
   tokens: 'Token budget of one epoch: `30B`, `500M`, `2e9`.',
@@ -47,3 +48,23 @@ export const VALUE_DOCS: Record<string, string> = {
   sft: 'Supervised fine-tuning on instructions.',
 };
 VALUE_DOCS.final = 'The updated final block (a `1` after the keep segment, before the deleted deep blocks).';
+
+/** Keys of the eval section (`batch`, `seq` mean something else there than in a stage). */
+export const EVAL_KEY_DOCS: Record<string, string> = {
+  domain: 'A task the run should improve (knowledge injection): `domain TASK [shots N] [metric M] [limit N] [chat-template on|off]`. TASK is an lm-evaluation-harness name (`gsm8k`, `humaneval`, …) or a local task config (`./tasks/mine.yaml`, a path on the host like data). Catalogue tasks default to the published protocol.',
+  general: 'A task the run must not forget: `general TASK [shots N] [metric M] [limit N] [chat-template on|off]` (`arc_challenge`, `hellaswag`, `mmlu`, `truthfulqa_mc2`, `winogrande`, …).',
+  perplexity: 'Held-out perplexity: `perplexity domain|general FILE[, FILE…]` — the exact token-weighted loss over text files (dataset names or paths on the host, like data), in windows of `seq` tokens.',
+  when: 'When to evaluate: any of `base` (the base model; its scores are cached on the host), `expanded` (after surgery, before training), `each-stage` (after every stage), `final`. Default: `base, final`.',
+  limit: 'Documents per task for every task of the section (`200`) or a share (`10%`); a task line\'s own `limit` wins. Default: all. Limited scores do not compare with published ones.',
+  'chat-template': 'Wrap prompts in the tokenizer\'s chat template (`on`) or not (`off`, the published protocol for base models). Default `off`.',
+  batch: 'Evaluation batch size (sequences per forward pass). Default 1.',
+  seq: 'Window length of held-out perplexity, in tokens. Default 2048.',
+  seed: 'Seed of the harness (few-shot sampling, numpy, torch). Default 1234.',
+};
+
+export const EVAL_OPTION_DOCS: Record<string, string> = {
+  shots: 'Few-shot examples in each prompt. Catalogue tasks default to their published setting.',
+  metric: 'The harness metric to report (`acc`, `acc_norm`, `exact_match,strict-match`, `pass@1`). Catalogue tasks default to their published metric.',
+  limit: 'Documents of this task (`200`) or a share (`10%`). Default: all.',
+  'chat-template': '`on` or `off`. Default `off`.',
+};

@@ -2,7 +2,7 @@
 // digits and operators (a deletion's count is marked `deprecated`: those blocks go away).
 import { SemanticTokensBuilder, type SemanticTokens, type SemanticTokensLegend } from 'vscode-languageserver';
 import {
-  FINAL_METHODS, INIT_METHODS, PRECISIONS, RUN_OPTIONS, SCHEDULES, STAGE_KEYS, TOP_LEVEL_KEYS, TRAIN_ITEMS, ZERO_TARGETS, type PlanAnalysis, type Setting, type Word,
+  EVAL_KEYS, FINAL_METHODS, INIT_METHODS, PRECISIONS, RUN_OPTIONS, SCHEDULES, STAGE_KEYS, TOP_LEVEL_KEYS, TRAIN_ITEMS, ZERO_TARGETS, type PlanAnalysis, type Setting, type Word,
 } from '../../src/core';
 
 export const TOKEN_TYPES = ['keyword', 'property', 'parameter', 'number', 'operator', 'string', 'comment', 'enumMember', 'namespace', 'type', 'variable', 'macro'] as const;
@@ -68,7 +68,7 @@ export function planTokens(a: PlanAnalysis): Token[] {
         if (s.args[0]) word(s.args[0], 'variable', ['declaration']);
         if (s.args[1]) word(s.args[1], 'type');
       } else if (l.kind === 'setting') {
-        if ((STAGE_KEYS as readonly string[]).includes(key)) word(s.key, 'property');
+        if ((STAGE_KEYS as readonly string[]).includes(key) || (EVAL_KEYS as readonly string[]).includes(key)) word(s.key, 'property');
         value(s);
       } else if ((TOP_LEVEL_KEYS as readonly string[]).includes(key)) {
         word(s.key, 'keyword');

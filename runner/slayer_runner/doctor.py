@@ -154,6 +154,8 @@ def check(layer_map: Optional[dict[str, Any]], run: Optional[RunConfig], output:
         src = run["source_model"]
         if src is not None and "surgery" in run["phases"]:
             _check_source(r, src, libs)
+        if "eval" in run["phases"]:
+            _check_eval(r, run.get("eval") or {})
     if layer_map is not None:
         _judge_fit(r, layer_map, devices if use_gpu else [], world, avail_ram or total_ram, free_disk)
     return r
@@ -228,6 +230,15 @@ def _check_source(r: Report, src: str, libs: dict[str, bool]) -> None:
 def _has_weights(model_dir: Path) -> bool:
     """True when the directory holds checkpoint weights (a loadable checkpoint, not just its config)."""
     return any(model_dir.glob("*.safetensors")) or any(model_dir.glob("*.bin"))
+
+
+def _check_eval(r: Report, ev: dict[str, Any]) -> None:
+    from .evaluation import LM_EVAL_MISSING, lm_eval_version
+
+    version = lm_eval_version()
+    r.say("lm_eval", version, version or "not installed (lm-evaluation-harness)")
+    if ev.get("tasks") and version is None:
+        r.problems.append(LM_EVAL_MISSING)
 
 
 def _judge_fit(r: Report, lm: dict[str, Any], devices: list[dict[str, Any]], world: int,

@@ -22,6 +22,7 @@ from .schema import SchemaError
 EVENTS_VERSION = 1
 KINDS = tuple(contracts.schema("runner-events").root["properties"]["kind"]["enum"])
 IMPORTANCE_METRICS = contracts.enum_of("runner-events", "importanceMetric")
+EVAL_EVENT_VERSION = 1  # the `eval` kind's own version (field "ev"), so its fields can grow
 
 
 class EventError(ValueError):
@@ -222,6 +223,12 @@ class EventWriter:
 
     def done(self, status: str, exit_code: int) -> None:
         self.emit("done", status=status, exit_code=exit_code)
+
+    def eval_score(self, model: str, task: str, group: str, source: str, metric: str, value: float,
+                   stderr: Optional[float], higher_is_better: bool, cached: bool, settings: dict[str, Any]) -> None:
+        self.emit("eval", ev=EVAL_EVENT_VERSION, model=model, task=task, group=group, source=source, metric=metric,
+                  value=float(value), stderr=None if stderr is None else float(stderr),
+                  higher_is_better=higher_is_better, cached=cached, settings=settings)
 
     def close(self) -> None:
         with self._lock:

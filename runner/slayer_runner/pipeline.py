@@ -1,12 +1,15 @@
 """`python -m slayer_runner run --run-dir DIR`: the whole job of a run directory.
 
 Reads DIR/run.json and DIR/layermap.json, runs run.json's phases in order — doctor, surgery (with
-a random tiny base first when run.json has `tiny_model`), importance (on the base model), train —
+a random tiny base first when run.json has `tiny_model`), importance (on the base model), train,
+eval (run.json's `eval`: the base, the expanded model, after each stage, the final model) —
 and writes DIR/events.jsonl and DIR/out/:
   out/base/        the tiny base checkpoint (tiny runs only)
   out/expanded/    the LayerMap applied to the base (surgery)
   out/importance.json, out/metrics.jsonl, out/checkpoints/ (resumable), out/model/ (trained),
   out/config.json  (the final model's config.json)
+  out/stages/NAME/ (the model after each stage but the last, when eval asks for `stages`)
+  out/eval/LABEL.json (scores per evaluated model: base, expanded, a stage name, final)
 Exit codes: 0 succeeded; 143 cancelled (SIGTERM; training saves a checkpoint first, and running
 the same run directory again resumes it); 1 failed (an `error` event with the traceback first).
 Under torchrun/srun every rank runs this; rank 0 alone writes events and does the single-process
@@ -166,12 +169,46 @@ class Pipeline:
         opts = TrainOptions(str(expanded), self.layer_map, str(self.out), dict(self.run["datasets"]),
                             str(self.dir), self.run["max_steps"], self.run["device"], self.run["seed"],
                             **self.backend_choice())
+        opts.stage_models = "stages" in ((self.run.get("eval") or {}).get("when") or [])
         summary = Trainer(opts, self.events, self.cancel, self.d).run()
         self.artifact("metrics", self.out / out_file("metrics"))
         if self.d.main and "model" in summary:
             shutil.copyfile(Path(summary["model"]) / "config.json", self.out / out_file("config"))
             self.artifact("model", self.out / out_file("model"))
             self.artifact("config", self.out / out_file("config"))
+
+    def eval(self) -> None:
+        from .evaluation import Evaluator, parse_spec
+
+        if not self.run.get("eval"):
+            self.log("run.json has no eval section: nothing to evaluate", "warning")
+            return
+        spec = parse_spec(self.run["eval"])
+        device = str(self.d.device)
+        ev = Evaluator(spec, self.out / out_file("eval"), self.events, device, self.dir, dict(self.run.get("datasets") or {}),
+                       self.cancel.check)
+        for label, path in self.eval_targets(spec.when):
+            if not (path / "config.json").exists():
+                raise PipelineError(f"eval {label}: no model at {path.relative_to(self.dir) if path.is_relative_to(self.dir) else path}")
+            ev.evaluate(label, path, cached=label == "base")
+            self.artifact(f"eval-{label}", self.out / out_file("eval") / f"{label}.json")
+
+    def eval_targets(self, when: List[str]) -> List[tuple[str, Path]]:
+        """(label, checkpoint) in the order asked: the base, the expanded model, each stage, the final model."""
+        stages = [str(s["name"]) for s in self.layer_map.get("stages") or []]
+        out: List[tuple[str, Path]] = []
+        for w in when:
+            if w == "base":
+                out.append(("base", self.base_model()))
+            elif w == "expanded":
+                out.append(("expanded", self.out / out_file("expanded")))
+            elif w == "stages":
+                out += [(name, self.out / out_file("stages") / name) for name in stages[:-1]]
+                if stages and "final" not in when:
+                    out.append((stages[-1], self.out / out_file("model")))
+            elif w == "final":
+                out.append(("final", self.out / out_file("model" if stages else "expanded")))
+        return out
 
     # -- the run -----------------------------------------------------------------------------------
     def execute(self) -> int:

@@ -39,6 +39,7 @@ from .distributed import (Dist, clip_gradients, fsdp_wanted, full_state_dict, gr
 from .events import EventWriter, Progress
 from .backend import describe, empty_model, load_model as load_backend_model, restore_buffers
 from .checkpoint import Checkpoint
+from .contracts import out_file
 from .model import torch_dtype
 from .modelconfig import config_dtype, read_config
 from .optim import lr_factor, make_optimizer, make_schedule, micro_batch, stage_steps
@@ -97,6 +98,9 @@ class TrainOptions:
     activation_checkpointing: Optional[bool] = field(default_factory=lambda: {"0": False, "1": True}.get(
         os.environ.get("SLAYER_ACTIVATION_CHECKPOINTING", "")))
     save_model: bool = True
+    # Also write the model after each stage but the last to out/stages/NAME (the eval phase's
+    # "after each stage"); the last stage's model is out/model.
+    stage_models: bool = False
     backend: str = "auto"     # auto | transformers | builtin (backend.py)
     attention: str = "auto"   # auto | sdpa | flash_attention_2 | eager (transformers backend)
 
@@ -184,6 +188,11 @@ class Trainer:
             mid = resume if resume is not None and si == resume["stage"] else None
             summary["stages"].append(self._run_stage(si, stage, tokenizer, mid))
             resume = None
+            if self.o.stage_models and si < len(self.o.layer_map["stages"]) - 1:
+                full = full_state_dict(wrapped)  # a collective under FSDP: every rank
+                if self.d.main:
+                    self.save_model(full, self.out / out_file("stages") / str(stage["name"]))
+                self.d.barrier()
         summary["digest"] = self._agreed_digest()
         if self.o.save_model:
             full = full_state_dict(wrapped)  # gathered on rank 0 under FSDP
@@ -337,15 +346,16 @@ class Trainer:
         with open(self.metrics_path, "a", encoding="utf-8") as f:
             f.write(json.dumps({"t": time.time(), **rec}) + "\n")
 
-    def save_model(self, state: Mapping[str, torch.Tensor]) -> Path:
-        """The trained model as a Hugging Face checkpoint (safetensors + config.json, checkpoint dtype) at out/model."""
+    def save_model(self, state: Mapping[str, torch.Tensor], dest: Optional[Path] = None) -> Path:
+        """The trained model as a Hugging Face checkpoint (safetensors + config.json, checkpoint dtype) at
+        out/model, or at dest (a stage's model for the eval phase)."""
         from .checkpoint import copy_extra_files, save_state_dict
 
         dtype = torch_dtype(config_dtype(self.config))
         tied = bool(self.config.get("tie_word_embeddings"))
         tensors = {k: v.to(dtype).contiguous() for k, v in state.items() if not (tied and k == "lm_head.weight")}
-        dest = self.out / "model"
-        tmp = self.out / ".model.tmp"
+        dest = dest or self.out / "model"
+        tmp = dest.parent / f".{dest.name}.tmp"
         shutil.rmtree(tmp, ignore_errors=True)
         tmp.mkdir(parents=True)
         save_state_dict(tensors, tmp, self.config)

@@ -27,7 +27,7 @@ class SharedFixtures(unittest.TestCase):
         lines = (FIXTURES / "valid.jsonl").read_text(encoding="utf-8").splitlines()
         self.assertGreaterEqual(len(lines), 8)
         kinds = {parse_event_line(ln)["kind"] for ln in lines}
-        self.assertEqual(kinds, {"phase", "progress", "log", "importance", "metric", "artifact", "error", "done"})
+        self.assertEqual(kinds, {"phase", "progress", "log", "importance", "metric", "artifact", "error", "done", "eval"})
 
     def test_each_invalid_line_is_rejected(self) -> None:
         lines = (FIXTURES / "invalid.jsonl").read_text(encoding="utf-8").splitlines()

@@ -49,7 +49,7 @@ class RunConfigs(unittest.TestCase):
                     self.assertEqual(str(cm.exception), case["error"])
 
     def test_phases_in_run_order(self) -> None:
-        self.assertEqual(PHASES, ("doctor", "surgery", "importance", "train"))
+        self.assertEqual(PHASES, ("doctor", "surgery", "importance", "train", "eval"))
 
     def test_a_bad_run_json_ends_the_run_with_an_error_event(self) -> None:
         with tempfile.TemporaryDirectory() as tmp:

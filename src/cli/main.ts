@@ -1,5 +1,6 @@
 // `slayer` CLI entry. Each command is its own module in src/cli/commands; add one line to COMMANDS.
 import { checkCommand } from './commands/check';
+import { compareCommand } from './commands/compare';
 import { compileCommand } from './commands/compile';
 import { explainCommand } from './commands/explain';
 import { inspectCommand } from './commands/inspect';
@@ -9,7 +10,7 @@ import { runCommand } from './commands/run';
 import { compilePlanFile } from './planFile';
 import type { CliCommand, CliIo } from './io';
 
-const runFamily = (name: 'run' | 'runs' | 'attach' | 'cancel', summary: string): CliCommand => ({
+const runFamily = (name: 'run' | 'runs' | 'attach' | 'cancel' | 'eval', summary: string): CliCommand => ({
   name,
   summary,
   run: (argv, io) => runCommand(name, argv, io, { compilePlan: compilePlanFile }),
@@ -25,6 +26,8 @@ export const COMMANDS: CliCommand[] = [
   runFamily('runs', 'list runs'),
   runFamily('attach', 'resume streaming a run'),
   runFamily('cancel', 'cancel a run'),
+  runFamily('eval', 'evaluate a plan\'s base model without training: slayer eval PLAN --on HOST'),
+  compareCommand,
   reportCommand,
 ];
 

@@ -11,6 +11,8 @@ import { computeLayout, type Layout } from './layout';
 import { catalogueIds, lookupCatalogue, ModelConfigError, parseHfConfig } from './models';
 import { parsePlan } from './parser';
 import { checkStageOrder, compileRun, compileStage } from './stages';
+import { compileEval } from './evaluation';
+import type { EvalPlan } from '../protocol/evalPlan';
 import { LineIndex } from './text';
 
 /** What a remote-model resolver (`host:/path`) answers; the core itself never does I/O. */
@@ -63,6 +65,8 @@ export interface PlanAnalysis {
   memory: { ddp: MemoryEstimate; fsdp: MemoryEstimate } | null;
   stages: StageSpec[];
   run: (RunTarget & { gpuMemory: number | null }) | null;
+  /** The eval section, compiled; null without one (or when it names nothing). */
+  evaluation: EvalPlan | null;
   /** Canonical notation of the expansion. */
   canonicalExpansion: string | null;
   layerMap: LayerMap | null;
@@ -181,7 +185,7 @@ function oversizePlan(text: string): PlanAnalysis {
   const d = diagnostic('SL001', 'error', { start: 0, end: 0 }, `the plan is ${showLimit(text.length)} characters long; plans are limited to ${showLimit(MAX_PLAN_CHARS)} (see docs/limits.md)`);
   return {
     ast: { ...ast, length: text.length }, lines: new LineIndex(text), diagnostics: [d], model: null, layout: null, init: 'copy', train: [], params: null,
-    trainableWithHead: null, memory: null, stages: [], run: null, canonicalExpansion: null, layerMap: null,
+    trainableWithHead: null, memory: null, stages: [], run: null, evaluation: null, canonicalExpansion: null, layerMap: null,
   };
 }
 
@@ -334,6 +338,10 @@ export function analyzePlan(text: string, opts: AnalyzeOptions = {}): PlanAnalys
   const stages = stageSpecs.filter((s): s is StageSpec => s !== null);
   const runStmt = findStatement(ast, 'run');
   const run = runStmt ? compileRun(runStmt, diags) : null;
+  for (const dup of ast.evals.slice(1)) {
+    diags.push(diagnostic('SL003', 'error', dup.header.key.span, 'a second "eval" section; only the first one counts', { related: [{ span: ast.evals[0]!.header.key.span, message: 'first eval section' }] }));
+  }
+  const evaluation = ast.evals[0] ? compileEval(ast.evals[0], diags) : null;
 
   // Accounting
   let params: ParamCounts | null = null;
@@ -378,7 +386,8 @@ export function analyzePlan(text: string, opts: AnalyzeOptions = {}): PlanAnalys
       params,
       stages,
       run: run ? { host: run.host, gpus: run.gpus, nodes: run.nodes, weights: run.weights } : null,
+      ...(evaluation ? { evaluation } : {}),
     };
   }
-  return { ast, lines, diagnostics: capDiagnosticsPerLine(diags, lines), model, layout, init, train, params, trainableWithHead, memory, stages, run, canonicalExpansion, layerMap };
+  return { ast, lines, diagnostics: capDiagnosticsPerLine(diags, lines), model, layout, init, train, params, trainableWithHead, memory, stages, run, evaluation, canonicalExpansion, layerMap };
 }

@@ -32,6 +32,13 @@ export interface StageBlock {
   span: Span;
 }
 
+/** The `eval` section: one `key value…` setting per indented line. */
+export interface EvalBlock {
+  header: Statement;
+  settings: Setting[];
+  span: Span;
+}
+
 export type LineKind = 'blank' | 'comment' | 'statement' | 'stage' | 'setting';
 
 export interface LineInfo {
@@ -49,13 +56,15 @@ export interface PlanAst {
   /** Top-level statements in order (model, expand, init, zero, final, train, run, unknown keys). */
   statements: Statement[];
   stages: StageBlock[];
+  /** `eval` sections in order (the first counts; a second is a duplicate). */
+  evals: EvalBlock[];
   lines: LineInfo[];
   /** The first `expand` statement's parsed expression. */
   expansion: { statement: Statement; expr: ExpansionExpr } | null;
   length: number;
 }
 
-export const TOP_LEVEL_KEYS = ['model', 'expand', 'init', 'zero', 'final', 'train', 'stage', 'run'] as const;
+export const TOP_LEVEL_KEYS = ['model', 'expand', 'init', 'zero', 'final', 'train', 'stage', 'eval', 'run'] as const;
 export const STAGE_KEYS = [
   'data', 'tokens', 'steps', 'epochs', 'lr', 'schedule', 'warmup', 'batch', 'seq', 'precision',
   'weight-decay', 'clip', 'checkpoint-every',

@@ -64,6 +64,9 @@ export const DIAGNOSTIC_CODES = {
   SL050: 'Bad host name',
   SL051: 'Does not fit in GPU memory',
   SL052: 'Unknown host',
+  SL060: 'Unknown evaluation task',
+  SL061: 'Evaluation setting differs from the published protocol',
+  SL062: 'Evaluation measures nothing or no forgetting',
 } as const;
 
 export type DiagnosticCode = keyof typeof DIAGNOSTIC_CODES;

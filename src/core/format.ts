@@ -1,4 +1,4 @@
-// Canonical formatting: keys aligned in a column, stage settings indented by two, several settings
+// Canonical formatting: keys aligned in a column, stage and eval settings indented by two, several settings
 // on one line separated by two spaces, the expansion in canonical notation, comments and blank
 // lines kept. Idempotent; values are otherwise kept as written.
 import { formatExpansion, hasDiamond } from './expansion';

@@ -11,7 +11,9 @@ export type { AnalyzeOptions, ModelResolution, ModelSource, PlanAnalysis, Remote
 export { parsePlan } from './parser';
 export type { ParseResult } from './parser';
 export { STAGE_KEYS, TOP_LEVEL_KEYS, findStatement } from './ast';
-export type { LineInfo, PlanAst, Setting, StageBlock, Statement, Word } from './ast';
+export type { EvalBlock, LineInfo, PlanAst, Setting, StageBlock, Statement, Word } from './ast';
+export { EVAL_DEFAULTS, EVAL_KEYS, EVAL_TASKS, PAPER_PROTOCOL_SNIPPET, TASK_OPTIONS, WHEN_WORDS, catalogueTask, compileEval } from './evaluation';
+export type { CatalogueTask } from './evaluation';
 export { parseExpansion, formatExpansion } from './expansion';
 export type { ExpansionExpr, Segment } from './expansion';
 export { computeLayout, finalSegmentIndex } from './layout';

@@ -1,12 +1,26 @@
 // Line-oriented parser with error recovery: every line is parsed on its own, so a mistake on one
 // line never hides the next, and the tree is always usable.
-import { STAGE_KEYS, TOP_LEVEL_KEYS, type LineInfo, type PlanAst, type Setting, type StageBlock, type Statement, type Word } from './ast';
+import { STAGE_KEYS, TOP_LEVEL_KEYS, type EvalBlock, type LineInfo, type PlanAst, type Setting, type StageBlock, type Statement, type Word } from './ast';
 import { diagnostic, nearest, type PlanDiagnostic } from './diagnostics';
+import { EVAL_KEYS } from './evaluation';
 import { parseExpansion } from './expansion';
 import { LineIndex, type Span } from './text';
 
 const stageKeys: readonly string[] = STAGE_KEYS;
 const topKeys: readonly string[] = TOP_LEVEL_KEYS;
+const evalKeys: readonly string[] = EVAL_KEYS;
+
+/** An eval line is one setting: its key, then the rest of the line (a task and its options). */
+function evalLine(text: string, words: Word[], diagnostics: PlanDiagnostic[]): Setting {
+  const key = words[0]!;
+  if (!evalKeys.includes(key.text)) {
+    const guess = nearest(key.text, EVAL_KEYS);
+    diagnostics.push(diagnostic('SL002', 'error', key.span,
+      `unknown eval setting "${key.text}"${guess ? `; did you mean "${guess}"?` : `; eval settings are ${EVAL_KEYS.join(', ')}`}`,
+      { fixes: guess ? [{ title: `Change to "${guess}"`, edits: [{ span: key.span, newText: guess }], preferred: true }] : [] }));
+  }
+  return setting(text, key, words.slice(1));
+}
 
 export interface ParseResult {
   ast: PlanAst;
@@ -73,6 +87,8 @@ export function parsePlan(text: string): ParseResult {
   const stages: StageBlock[] = [];
   const lineInfos: LineInfo[] = [];
   let stage: StageBlock | null = null;
+  const evals: EvalBlock[] = [];
+  let evalBlock: EvalBlock | null = null;
   let expansion: PlanAst['expansion'] = null;
 
   for (let ln = 0; ln < lines.lineCount; ln++) {
@@ -89,6 +105,14 @@ export function parsePlan(text: string): ParseResult {
     if (words.length === 0) continue;
     const key = words[0]!;
 
+    if (indent > 0 && evalBlock && !(topKeys.includes(key.text) && key.text !== 'eval')) {
+      info.kind = 'setting';
+      const s = evalLine(text, words, diagnostics);
+      info.settings = [s];
+      evalBlock.settings.push(s);
+      evalBlock.span = { start: evalBlock.span.start, end: s.span.end };
+      continue;
+    }
     if (indent > 0 && stage && key.text !== 'stage' && !(topKeys.includes(key.text) && !stageKeys.includes(key.text))) {
       info.kind = 'setting';
       info.settings = splitStageLine(text, words, diagnostics);
@@ -109,6 +133,7 @@ export function parsePlan(text: string): ParseResult {
     info.settings = [stmt];
     if (key.text === 'stage') {
       info.kind = 'stage';
+      evalBlock = null;
       stage = { header: stmt, name: stmt.args[0] ?? null, kind: stmt.args[1] ?? null, settings: [], span: stmt.span };
       stages.push(stage);
       if (!stmt.args[0]) diagnostics.push(diagnostic('SL004', 'error', key.span, 'a stage needs a name: "stage cpt" or "stage sft" (or "stage NAME cpt")'));
@@ -116,6 +141,14 @@ export function parsePlan(text: string): ParseResult {
       continue;
     }
     stage = null;
+    evalBlock = null;
+    if (key.text === 'eval') {
+      info.kind = 'stage';
+      evalBlock = { header: stmt, settings: [], span: stmt.span };
+      evals.push(evalBlock);
+      for (const extra of stmt.args) diagnostics.push(diagnostic('SL004', 'error', extra.span, `unexpected "${extra.text}": eval starts a section; put its settings on indented lines below`));
+      continue;
+    }
     statements.push(stmt);
     if (!topKeys.includes(key.text) && !stageKeys.includes(key.text)) {
       const guess = nearest(key.text, [...TOP_LEVEL_KEYS]);
@@ -132,5 +165,5 @@ export function parsePlan(text: string): ParseResult {
       }
     }
   }
-  return { ast: { statements, stages, lines: lineInfos, expansion, length: text.length }, diagnostics, lines };
+  return { ast: { statements, stages, evals, lines: lineInfos, expansion, length: text.length }, diagnostics, lines };
 }

@@ -3,6 +3,7 @@
 // LAYER_MAP_VERSION on any incompatible change; readers refuse versions they do not know.
 // The schema both languages validate with is contracts/layermap.schema.json.
 import { LAYER_MAP_SCHEMA } from './contracts';
+import type { EvalPlan } from './evalPlan';
 import { SchemaError } from './jsonSchema';
 
 export const LAYER_MAP_VERSION = 1 as const;
@@ -130,6 +131,8 @@ export interface LayerMap {
   params: ParamCounts;
   stages: StageSpec[];
   run: RunTarget | null;
+  /** The plan's eval section (absent without one); run.json's `eval` is a copy. */
+  evaluation?: EvalPlan;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -3,11 +3,12 @@
 // Schema: contracts/run-config.schema.json (the runner's twin is runner/slayer_runner/run_config.py);
 // the run directory's file names: contracts/run-directory.json. Documented in docs/runner.md.
 import { enumOf, RUN_CONFIG_SCHEMA } from './contracts';
+import type { EvalPlan } from './evalPlan';
 import { SchemaError } from './jsonSchema';
 
 export const RUN_CONFIG_VERSION = 1 as const;
 
-export type RunPhase = 'doctor' | 'surgery' | 'importance' | 'train';
+export type RunPhase = 'doctor' | 'surgery' | 'importance' | 'train' | 'eval';
 
 export interface TinyModelSpec {
   /** Build a random Llama-format checkpoint of this shape instead of reading one (demo, tests). */
@@ -51,6 +52,8 @@ export interface RunConfig {
   backend?: ModelBackend;
   /** Optional; absent = auto. */
   attn_implementation?: AttnImplementation;
+  /** What the eval phase evaluates (the plan's eval section); absent or null = nothing. */
+  eval?: EvalPlan | null;
 }
 
 export class RunConfigError extends Error {

@@ -57,8 +57,37 @@ export interface ArtifactEvent extends EventBase { kind: 'artifact'; name: strin
 export interface ErrorEvent extends EventBase { kind: 'error'; message: string; where: string | null; traceback: string | null }
 export interface DoneEvent extends EventBase { kind: 'done'; status: 'succeeded' | 'failed' | 'cancelled'; exit_code: number }
 
+/** The `eval` kind's own version (field `ev`): its fields can grow without a new stream version. */
+export const EVAL_EVENT_VERSION = 1 as const;
+export type EvalGroup = 'domain' | 'general';
+export const EVAL_GROUPS: readonly EvalGroup[] = enumOf<EvalGroup>(RUNNER_EVENTS_SCHEMA, 'evalGroup');
+export type EvalSource = 'harness' | 'perplexity';
+export type EvalSettingValue = string | number | boolean | null;
+/**
+ * One score of one evaluated model. `model` is `base`, `expanded`, a stage name or `final`.
+ * Harness scores carry their pinned settings (shots, limit, seed, chat_template, batch_size,
+ * task_version, harness_version, samples); perplexity carries tokens, loss, seq_len, files.
+ */
+export interface EvalEvent extends EventBase {
+  kind: 'eval';
+  ev: typeof EVAL_EVENT_VERSION;
+  model: string;
+  task: string;
+  group: EvalGroup;
+  source: EvalSource;
+  /** Harness metric key (`acc_norm,none`, `exact_match,strict-match`) or `perplexity`. */
+  metric: string;
+  value: number;
+  stderr: number | null;
+  higher_is_better: boolean;
+  /** Served from the host's cache of base-model scores. */
+  cached: boolean;
+  settings: Record<string, EvalSettingValue>;
+}
+
 export type RunnerEvent =
-  | LogEvent | PhaseEvent | ProgressEvent | MetricEvent | ImportanceEvent | ArtifactEvent | ErrorEvent | DoneEvent;
+  | LogEvent | PhaseEvent | ProgressEvent | MetricEvent | ImportanceEvent | ArtifactEvent | ErrorEvent | DoneEvent
+  | EvalEvent;
 export type RunnerEventKind = RunnerEvent['kind'];
 
 export const IMPORTANCE_METRICS: readonly ImportanceMetric[] = enumOf<ImportanceMetric>(RUNNER_EVENTS_SCHEMA, 'importanceMetric');

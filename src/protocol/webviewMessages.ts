@@ -1,19 +1,20 @@
 // Extension ⇄ webview messages: every message both ways is typed here once. What arrives from a
 // view is untrusted (a webview runs web content) and goes through validateViewMessage before the
 // host acts on it. Documented in docs/webviews.md.
-import type { ImportanceFile } from './runnerEvents';
+import type { EvalEvent, ImportanceFile } from './runnerEvents';
 import type { LayerMap } from './layerMap';
 
 export const WEBVIEW_PROTOCOL_VERSION = 1 as const;
 
-export type ViewKind = 'importance' | 'layerMap' | 'curves';
-export const VIEW_KINDS: readonly ViewKind[] = ['importance', 'layerMap', 'curves'];
+export type ViewKind = 'importance' | 'layerMap' | 'curves' | 'evaluation';
+export const VIEW_KINDS: readonly ViewKind[] = ['importance', 'layerMap', 'curves', 'evaluation'];
 
 /** VS Code view types (also the `onWebviewPanel:` activation events in package.json). */
 export const VIEW_TYPES: Readonly<Record<ViewKind, string>> = {
   importance: 'slayer.importance',
   layerMap: 'slayer.layerMap',
   curves: 'slayer.trainingCurves',
+  evaluation: 'slayer.evaluation',
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -111,13 +112,22 @@ export type HostMessage =
       canComputeSimilarity: boolean;
     }
   | { type: 'layerMap'; layerMap: LayerMap | null; planFile: string | null; problems: string[]; stale: boolean }
+  /** Evaluation: every run with eval scores; `focus` = the runs to compare (from the Runs view). */
+  | { type: 'evaluation'; runs: EvaluatedRun[]; focus: string[] }
   | { type: 'notice'; level: 'info' | 'error'; message: string };
+
+export interface EvaluatedRun {
+  id: string;
+  label: string;
+  scores: EvalEvent[];
+}
 
 // ---------------------------------------------------------------------------------------------
 // View → host
 
 export type ExportMessage =
   | { type: 'export'; format: 'csv'; fileName: string; content: string }
+  | { type: 'export'; format: 'md'; fileName: string; content: string }
   | { type: 'export'; format: 'png'; fileName: string; dataUrl: string };
 
 export type ViewMessage =
@@ -180,17 +190,17 @@ export function validateViewMessage(value: unknown): ViewMessage {
     case 'export': {
       need(typeof m.fileName === 'string' && FILE_NAME.test(m.fileName) && !(m.fileName as string).includes('..'), 'export: bad file name');
       const fileName = m.fileName as string;
-      if (m.format === 'csv') {
-        need(typeof m.content === 'string' && (m.content as string).length <= MAX_EXPORT_CHARS, 'export: CSV content must be a string within the size limit');
-        need(fileName.endsWith('.csv'), 'export: a CSV file name ends in .csv');
-        return { type: 'export', format: 'csv', fileName, content: m.content as string };
+      if (m.format === 'csv' || m.format === 'md') {
+        need(typeof m.content === 'string' && (m.content as string).length <= MAX_EXPORT_CHARS, 'export: text content must be a string within the size limit');
+        need(fileName.endsWith(`.${m.format}`), `export: a ${m.format === 'csv' ? 'CSV' : 'Markdown'} file name ends in .${m.format}`);
+        return m.format === 'csv' ? { type: 'export', format: 'csv', fileName, content: m.content as string } : { type: 'export', format: 'md', fileName, content: m.content as string };
       }
       if (m.format === 'png') {
         need(typeof m.dataUrl === 'string' && (m.dataUrl as string).length <= MAX_EXPORT_CHARS && PNG_DATA_URL.test(m.dataUrl as string), 'export: dataUrl must be a base64 PNG data URL');
         need(fileName.endsWith('.png'), 'export: a PNG file name ends in .png');
         return { type: 'export', format: 'png', fileName, dataUrl: m.dataUrl as string };
       }
-      throw new ViewMessageError('export: format must be csv or png');
+      throw new ViewMessageError('export: format must be csv, md or png');
     }
     default:
       throw new ViewMessageError(`unknown message type ${JSON.stringify(String(m.type)).slice(0, 40)}`);
@@ -210,7 +220,7 @@ export function pngBytes(dataUrl: string): Uint8Array {
 export function isHostMessage(value: unknown): value is HostMessage {
   if (typeof value !== 'object' || value === null) return false;
   const t = (value as Rec).type;
-  return t === 'runs' || t === 'metrics' || t === 'importance' || t === 'layerMap' || t === 'notice';
+  return t === 'runs' || t === 'metrics' || t === 'importance' || t === 'layerMap' || t === 'evaluation' || t === 'notice';
 }
 
 export function emptyColumns(): MetricColumns {

@@ -14,7 +14,7 @@ export interface RunConfigChoices {
   /** Dataset name → path on the host. */
   datasets?: Record<string, string>;
   device?: RunConfig['device'];
-  /** Phases in order (default doctor, surgery, train). */
+  /** Phases in order (default doctor, surgery, train, and eval when the plan has an eval section). */
   phases?: RunConfig['phases'];
   /** Calibration text or token file on the host for importance; null = the runner's bundled sample. */
   calibration?: string | null;
@@ -40,7 +40,7 @@ export function buildRunConfig(layerMap: LayerMap, settings: HostSettings, choic
     tiny_model: tiny
       ? { num_layers: b.numLayers, hidden_size: b.hiddenSize, intermediate_size: b.intermediateSize, num_heads: b.numHeads, num_kv_heads: b.numKvHeads, vocab_size: b.vocabSize, seed: choices.seed ?? 0 }
       : null,
-    phases: choices.phases ?? ['doctor', 'surgery', 'train'],
+    phases: choices.phases ?? (layerMap.evaluation ? ['doctor', 'surgery', 'train', 'eval'] : ['doctor', 'surgery', 'train']),
     datasets: choices.datasets ?? {},
     calibration: choices.calibration ?? null,
     max_steps: choices.maxSteps ?? null,
@@ -50,5 +50,6 @@ export function buildRunConfig(layerMap: LayerMap, settings: HostSettings, choic
     seed: choices.seed ?? 0,
     backend: choices.backend ?? settings.backend,
     attn_implementation: choices.attnImplementation ?? settings.attnImplementation,
+    ...(layerMap.evaluation ? { eval: layerMap.evaluation } : {}),
   };
 }

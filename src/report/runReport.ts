@@ -11,6 +11,7 @@ import { validateLayerMap, type LayerMap } from '../protocol/layerMap';
 import { parseEventLine, validateImportanceFile, type ImportanceFile, type MetricEvent, type RunnerEvent } from '../protocol/runnerEvents';
 import { ema } from '../../webview/shared/ema';
 import { resumeSlot } from '../../webview/shared/series';
+import { compareRuns, evalScores, renderComparison } from '../../webview/shared/evalCompare';
 import { barChartSvg, escapeXml, lineChartSvg, type BarGroup } from './svgChart';
 
 export interface RunData {
@@ -161,6 +162,7 @@ export function buildRunReport(data: RunData, title: string): RunReport {
     summary.push(`importance: ${imp.num_layers} blocks on ${imp.calibration.tokens.toLocaleString('en-US')} calibration tokens; least changing blocks (angular distance): ${order.slice(0, 3).map(([v, i]) => `${i} (${v.toFixed(3)})`).join(', ')}`);
     summary.push(`  angular ${sparkline(imp.angular_all, imp.num_layers)}`);
   }
+  const evalHtml = evalSection(data, title, files, svgs, summary);
   const done = [...data.events].reverse().find((e) => e.kind === 'done');
   const status = done?.kind === 'done' ? `${done.status} (exit ${done.exit_code})` : 'not finished';
   summary.unshift(`run status: ${status}; ${data.events.length} events${data.badLines.length ? `, ${data.badLines.length} unreadable lines (first: line ${data.badLines[0]!.line}: ${data.badLines[0]!.reason})` : ''}`);
@@ -171,8 +173,29 @@ export function buildRunReport(data: RunData, title: string): RunReport {
 <body><h1>${escapeXml(title)}</h1>
 ${plan}
 <pre>${escapeXml(summary.join('\n'))}</pre>
+${evalHtml}
 ${svgs.join('\n')}
 </body></html>
 `;
   return { files, summary };
+}
+
+/** The eval phase's scores: eval.md and eval.csv (base vs this run), a grouped bar chart, a verdict line. */
+function evalSection(data: RunData, title: string, files: Record<string, string>, svgs: string[], summary: string[]): string {
+  const scores = evalScores(data.events);
+  if (!scores.length) return '';
+  const c = compareRuns([{ run: 'run', scores }]);
+  files['eval.md'] = renderComparison(c, 'md');
+  files['eval.csv'] = renderComparison(c, 'csv');
+  const harness = c.rows.filter((r) => r.source === 'harness');
+  if (harness.length) {
+    files['eval.svg'] = barChartSvg({
+      title: `Evaluation — ${title} (base vs ${c.runs[0]!.model})`, yLabel: 'score (%)', seriesNames: ['base', c.runs[0]!.model], colors: ['#7f7f7f', PALETTE[0]!],
+      groups: harness.map((r) => ({ label: `${r.group === 'domain' ? 'D' : 'G'} ${r.task}`, values: [r.base, r.cells[0]!.value] })),
+    });
+    svgs.push(files['eval.svg']);
+  }
+  summary.push(`evaluation (${c.runs[0]!.model} vs base): ${c.runs[0]!.verdict}`);
+  const rows = c.rows.map((r) => `<tr><td>${r.group}</td><td>${escapeXml(r.task)}</td><td>${escapeXml(r.metric)}</td><td>${r.base?.toFixed(2) ?? ''}</td><td>${r.cells[0]!.value?.toFixed(2) ?? ''}</td><td style="color:${r.cells[0]!.better === null ? 'inherit' : r.cells[0]!.better ? '#2ca02c' : '#d62728'}">${r.cells[0]!.delta === null ? '' : r.cells[0]!.delta.toFixed(2)}</td></tr>`);
+  return `<h2>Evaluation</h2><p>${escapeXml(c.runs[0]!.verdict)}</p><table><tr><th>group</th><th>task</th><th>metric</th><th>base</th><th>${escapeXml(c.runs[0]!.model)}</th><th>Δ</th></tr>${rows.join('')}</table>`;
 }

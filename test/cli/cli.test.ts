@@ -86,7 +86,7 @@ test('slayer run refuses bad phases, datasets and step caps before touching any 
     assert.equal(r.code, 2, r.err);
     assert.match(r.err, message);
   };
-  bad(['--phases', 'doctor,fly'], /unknown phase "fly" \(phases: doctor, surgery, importance, train\)/);
+  bad(['--phases', 'doctor,fly'], /unknown phase "fly" \(phases: doctor, surgery, importance, train, eval\)/);
   bad(['--data', 'nopath'], /--data needs NAME=PATH, got "nopath"/);
   bad(['--max-steps', '0'], /--max-steps takes a whole number ≥ 1, got "0"/);
 });

@@ -9,11 +9,12 @@ import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fitVerdict, formatBytes, memoryPerGpu, type Precision } from '../../src/core/accounting';
-import { RUN_FILES, RUN_OUT_FILES } from '../../src/protocol/contracts';
+import { LAYER_MAP_SCHEMA, RUN_CONFIG_SCHEMA, RUN_FILES, RUN_OUT_FILES, RUNNER_EVENTS_SCHEMA } from '../../src/protocol/contracts';
+import { EVAL_WHEN } from '../../src/protocol/evalPlan';
 import { Schema } from '../../src/protocol/jsonSchema';
 import { LayerMapError, validateLayerMap } from '../../src/protocol/layerMap';
 import { RUN_PHASES, RunConfigError, validateRunConfig } from '../../src/protocol/runConfig';
-import { EventError, parseEventLine, validateImportanceFile } from '../../src/protocol/runnerEvents';
+import { EVAL_GROUPS, EventError, parseEventLine, validateImportanceFile } from '../../src/protocol/runnerEvents';
 import { writeRunnerPackage } from '../../src/remote/runService';
 import { PROJECT_PYTHON } from '../helpers/python';
 
@@ -141,6 +142,16 @@ test('phases and run-directory names are one list on both sides', () => {
   assert.deepEqual(python.phases, [...RUN_PHASES]);
   assert.deepEqual(python.runFiles, { files: RUN_FILES, out: RUN_OUT_FILES });
   assert.equal(python.contractsFrom, join(ROOT, 'contracts'));
+});
+
+test('the eval section has one definition: the same in run.json and the LayerMap, groups and times as in the schemas', () => {
+  // Local $ref only: the LayerMap and run.json schemas each carry $defs/evalPlan; they must not drift.
+  assert.deepEqual(LAYER_MAP_SCHEMA.def('evalPlan'), RUN_CONFIG_SCHEMA.def('evalPlan'));
+  assert.deepEqual(LAYER_MAP_SCHEMA.def('evalGroup'), RUN_CONFIG_SCHEMA.def('evalGroup'));
+  assert.deepEqual(RUNNER_EVENTS_SCHEMA.def('evalGroup'), RUN_CONFIG_SCHEMA.def('evalGroup'));
+  assert.deepEqual([...EVAL_GROUPS], RUN_CONFIG_SCHEMA.def('evalGroup').enum);
+  const when = RUN_CONFIG_SCHEMA.def('evalPlan').properties as Record<string, { items: { enum: string[] } }>;
+  assert.deepEqual([...EVAL_WHEN], when.when!.items.enum);
 });
 
 test('both interpreters refuse a schema keyword they do not implement', () => {

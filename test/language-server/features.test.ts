@@ -140,7 +140,7 @@ describe('completion', () => {
     const withModel = 'model meta-llama/Llama-2-7b-hf\n\n';
     await show('empty.slayer', withModel);
     const keys = (await complete(uri, { line: 1, character: 0 })).filter((i) => i.kind === 14).sort((x, y) => x.sortText!.localeCompare(y.sortText!));
-    assert.deepEqual(keys.map((i) => i.label), ['expand', 'init', 'zero', 'final', 'train', 'stage', 'run', 'model']);
+    assert.deepEqual(keys.map((i) => i.label), ['expand', 'init', 'zero', 'final', 'train', 'stage', 'eval', 'run', 'model']);
     assert.equal(keys[keys.length - 1]!.detail, 'already given on line 1');
     const paper = items.find((i) => i.label === 'plan: SLayer-8B (paper)')!;
     assert.equal(paper.insertTextFormat, 2);

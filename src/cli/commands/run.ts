@@ -5,7 +5,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { validateLayerMap, type LayerMap } from '../../protocol/layerMap';
-import { RUN_PHASES, type RunPhase } from '../../protocol/runConfig';
+import { EVAL_WHEN } from '../../protocol/evalPlan';
+import { RUN_PHASES, type RunConfig, type RunPhase } from '../../protocol/runConfig';
 import type { RunnerEvent } from '../../protocol/runnerEvents';
 import { hostSettingsFrom, type HostSettings } from '../../remote/hostSettings';
 import { buildRunConfig } from '../../remote/runConfigBuilder';
@@ -31,14 +32,18 @@ const USAGE = `usage:
   slayer runs [--cached]
   slayer attach RUN_ID [--log]
   slayer cancel RUN_ID
+  slayer eval PLAN --on HOST [--when base,expanded] [--tiny] [--data NAME=PATH]… [--detach] [--log]
 common options: --hosts FILE (per-host settings JSON, default ~/.config/slayer/hosts.json)
   --ssh-config FILE   --store DIR (default ~/.local/share/slayer)   --runner DIR (slayer_runner package)
 --tiny: random weights of the plan's base shape instead of the checkpoint (demos, smoke runs).
 runs: asks each host once for the state of its unfinished runs first; --cached lists the records
   as last seen, without connecting (offline).
---phases: comma-separated, in order, from doctor,surgery,importance,train (default doctor,surgery,train).
+--phases: comma-separated, in order, from doctor,surgery,importance,train,eval (default doctor,surgery,train,
+  and eval when the plan has an eval section).
 --data: where a dataset named in the plan lives on the host (repeatable); --calibration: the text
   or token file for importance (default: the runner's bundled sample text).
+eval: the plan's eval section without training — the base model by default (its scores are cached
+  on the host), or the expanded model with --when expanded (surgery runs first).
 HOST is an SSH alias (resolved by OpenSSH: ~/.ssh/config, Include, ProxyJump) or localhost.
 Secrets: HF_TOKEN from the environment is passed to the runner through stdin, never argv.`;
 
@@ -72,7 +77,7 @@ function parseArgs(argv: string[]): Args {
   const positional: string[] = [];
   const flags = new Map<string, string | true>();
   const data: string[] = [];
-  const valued = new Set(['--on', '--max-steps', '--hosts', '--ssh-config', '--store', '--runner', '--phases', '--data', '--calibration']);
+  const valued = new Set(['--on', '--when', '--max-steps', '--hosts', '--ssh-config', '--store', '--runner', '--phases', '--data', '--calibration']);
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a.startsWith('--')) {
@@ -125,7 +130,7 @@ function makeService(args: Args): { service: RunService; settingsFor: (host: str
   } };
 }
 
-export async function runCommand(command: 'run' | 'runs' | 'attach' | 'cancel', argv: string[], io: CliIo, deps: RunCommandDeps = {}): Promise<number> {
+export async function runCommand(command: 'run' | 'runs' | 'attach' | 'cancel' | 'eval', argv: string[], io: CliIo, deps: RunCommandDeps = {}): Promise<number> {
   let args: Args;
   try {
     args = parseArgs(argv);
@@ -142,6 +147,8 @@ export async function runCommand(command: 'run' | 'runs' | 'attach' | 'cancel', 
     switch (command) {
       case 'run':
         return await dispatchAndStream(service, settingsFor, args, io, deps);
+      case 'eval':
+        return await dispatchAndStream(service, settingsFor, args, io, deps, true);
       case 'runs':
         if (!args.flags.has('--cached')) {
           for (const h of await service.refreshStates()) {
@@ -182,21 +189,33 @@ async function loadPlan(path: string, deps: RunCommandDeps): Promise<LayerMap> {
   return validateLayerMap(JSON.parse(readFileSync(path, 'utf8')));
 }
 
-async function dispatchAndStream(service: RunService, settingsFor: (host: string) => HostSettings, args: Args, io: CliIo, deps: RunCommandDeps): Promise<number> {
+/** `slayer eval`: the plan's evaluation only, of the base (default) and/or the expanded model. */
+function evalOnly(layerMap: LayerMap, args: Args): { phases: RunPhase[]; eval: NonNullable<RunConfig['eval']> } {
+  if (!layerMap.evaluation) throw new UsageError('the plan has no eval section: add one (e.g. "eval" with "  domain gsm8k")');
+  const when = (str(args, '--when') ?? 'base').split(',').map((w) => w.trim()).filter((w) => w !== '');
+  for (const w of when) if (w !== 'base' && w !== 'expanded') throw new UsageError(`slayer eval evaluates base and/or expanded, got "${w}" (after training, slayer run evaluates)`);
+  if (!when.length) throw new UsageError('--when needs base and/or expanded');
+  const phases: RunPhase[] = ['doctor', ...(when.includes('expanded') ? (['surgery'] as const) : []), 'eval'];
+  return { phases, eval: { ...layerMap.evaluation, when: EVAL_WHEN.filter((w) => when.includes(w)) } };
+}
+
+async function dispatchAndStream(service: RunService, settingsFor: (host: string) => HostSettings, args: Args, io: CliIo, deps: RunCommandDeps, evaluateOnly = false): Promise<number> {
   const plan = args.positional[0];
   const host = str(args, '--on');
-  if (!plan || !host) throw new UsageError('run needs PLAN and --on HOST');
+  if (!plan || !host) throw new UsageError(`${evaluateOnly ? 'eval' : 'run'} needs PLAN and --on HOST`);
   const layerMap = await loadPlan(resolve(plan), deps);
   const maxSteps = str(args, '--max-steps');
   if (maxSteps !== undefined && !/^[1-9]\d*$/.test(maxSteps)) throw new UsageError(`--max-steps takes a whole number ≥ 1, got "${maxSteps}"`);
   const phases = str(args, '--phases');
-  const runConfig = buildRunConfig(layerMap, settingsFor(host), {
+  const only = evaluateOnly ? evalOnly(layerMap, args) : null;
+  const built = buildRunConfig(layerMap, settingsFor(host), {
     tinyModel: args.flags.has('--tiny'),
     maxSteps: maxSteps ? Number(maxSteps) : null,
     datasets: parseDatasets(args.data),
     ...(phases !== undefined ? { phases: parsePhases(phases) } : {}),
     calibration: str(args, '--calibration') ?? null,
   });
+  const runConfig = only ? { ...built, ...only } : built;
   let rec: RunRecord;
   try {
     rec = await service.dispatch({
@@ -283,7 +302,13 @@ function describe(e: RunnerEvent): string {
       return `importance ${e.metric}: ${e.values.map((v) => v.toFixed(3)).join(' ')}`;
     case 'done':
       return `done: ${e.status}`;
+    case 'eval':
+      return `eval ${e.model} ${e.group} ${e.task} ${e.metric} ${formatScore(e.value, e.source)}${e.cached ? ' (cached)' : ''}`;
   }
+}
+
+function formatScore(value: number, source: 'harness' | 'perplexity'): string {
+  return source === 'perplexity' ? value.toFixed(3) : `${(100 * value).toFixed(2)}%`;
 }
 
 function listRuns(service: RunService, io: CliIo): void {

@@ -27,7 +27,7 @@ export function registerRuns(context: vscode.ExtensionContext): RunRegistry {
   context.subscriptions.push(
     registry, outputs, tree, new RunStatusBar(registry),
     vscode.window.registerFileDecorationProvider(new RunColorDecorations(registry)),
-    vscode.window.createTreeView('slayer.runs', { treeDataProvider: tree, showCollapseAll: false }),
+    vscode.window.createTreeView('slayer.runs', { treeDataProvider: tree, showCollapseAll: false, canSelectMany: true }),
     { dispose: () => void pool.closeAll() },
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (e.affectsConfiguration('slayer.hosts')) registry.fireChanged();

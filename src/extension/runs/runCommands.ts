@@ -64,7 +64,7 @@ export function registerRunCommands(context: vscode.ExtensionContext, registry: 
       host = options.host ?? await chooseHost(layerMap, options.pickHost ?? false);
       if (!host) return undefined;
       const measured = modelHasMeasurement(layerMap.plan.model, registry.list(), (id) => registry.events(id).some((e) => e.kind === 'importance'));
-      phases = options.phases ? normalizePhases(options.phases) : await pickPhases(context.workspaceState, planFile, measured);
+      phases = options.phases ? normalizePhases(options.phases) : await pickPhases(context.workspaceState, planFile, measured, layerMap.evaluation !== undefined && layerMap.evaluation !== null);
       if (!phases) return undefined;
       const settings = settingsFor(host);
       const token = await context.secrets.get(HF_TOKEN_KEY);

@@ -12,13 +12,14 @@ const PHASE_TEXT: Record<RunPhase, string> = {
   surgery: 'build the expanded model (new blocks, deletions, final block)',
   importance: 'measure layer importance of the base model (the Importance view)',
   train: 'train the trainable blocks on the plan\'s stages',
+  eval: 'evaluate base and trained models on the plan\'s eval section (the Evaluation view)',
 };
 
 const memoryKey = (planFile: string | null) => `slayer.phases:${planFile ?? '(no plan file)'}`;
 
-export async function pickPhases(memento: vscode.Memento, planFile: string | null, measured: boolean): Promise<RunPhase[] | undefined> {
+export async function pickPhases(memento: vscode.Memento, planFile: string | null, measured: boolean, hasEval = false): Promise<RunPhase[] | undefined> {
   const remembered = memento.get<RunPhase[]>(memoryKey(planFile));
-  const initial = new Set(remembered ?? defaultPhases(measured));
+  const initial = new Set(remembered ?? defaultPhases(measured, hasEval));
   const items = PHASE_ORDER.map((p) => ({
     label: p, phase: p, picked: initial.has(p),
     description: PHASE_TEXT[p] + (p === 'importance' && !measured ? ' · not measured for this model yet' : ''),

@@ -81,7 +81,7 @@ export class PanelHost implements vscode.Disposable {
     const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
     const target = await vscode.window.showSaveDialog({
       defaultUri: folder ? vscode.Uri.joinPath(folder, m.fileName) : undefined,
-      filters: m.format === 'png' ? { 'PNG image': ['png'] } : { CSV: ['csv'] },
+      filters: m.format === 'png' ? { 'PNG image': ['png'] } : m.format === 'md' ? { Markdown: ['md'] } : { CSV: ['csv'] },
       saveLabel: `Export ${m.format.toUpperCase()}`,
     });
     if (!target) return;

@@ -90,4 +90,10 @@ svg.key { display: inline-block; vertical-align: middle; margin-right: 4px; }
 .totals td { padding: 1px 10px 1px 0; }
 .totals td.num { text-align: right; font-variant-numeric: tabular-nums; }
 h2 { font-size: 110%; margin: 8px 0 4px; font-weight: 600; }
+table.scores { border-collapse: collapse; margin: 6px 0; font-variant-numeric: tabular-nums; }
+table.scores th, table.scores td { padding: 2px 10px 2px 0; text-align: left; border-bottom: 1px solid var(--vscode-editorWidget-border, transparent); }
+table.scores td.num, table.scores th.num { text-align: right; }
+.better { color: var(--vscode-charts-green); }
+.worse { color: var(--vscode-charts-red); }
+.verdict { margin: 2px 0; }
 `;

@@ -4,6 +4,7 @@ import * as vscode from 'vscode';
 import { VIEW_KINDS, VIEW_TYPES, type ViewKind } from '../../protocol/webviewMessages';
 import type { RunRegistry } from '../runs/runRegistry';
 import { CurvesController } from './curvesPanel';
+import { EvaluationController } from './evaluationPanel';
 import { ImportanceController } from './importancePanel';
 import { LayerMapController } from './layerMapPanel';
 import { PanelHost, type ViewController } from './panelHost';
@@ -13,11 +14,13 @@ const TITLES: Record<ViewKind, string> = {
   importance: 'SLayer: Layer Importance',
   layerMap: 'SLayer: Layer Map',
   curves: 'SLayer: Training Curves',
+  evaluation: 'SLayer: Evaluation',
 };
 const COMMANDS: Record<ViewKind, string> = {
   importance: 'slayer.showImportance',
   layerMap: 'slayer.showLayerMap',
   curves: 'slayer.showTrainingCurves',
+  evaluation: 'slayer.showEvaluation',
 };
 
 export function registerWebviews(context: vscode.ExtensionContext, registry: RunRegistry, log: vscode.LogOutputChannel): void {
@@ -28,6 +31,7 @@ export function registerWebviews(context: vscode.ExtensionContext, registry: Run
   const adopt = (kind: ViewKind, panel: vscode.WebviewPanel): { host: PanelHost; controller: ViewController } => {
     const host = new PanelHost(kind, panel, context.extensionUri, log);
     const controller: ViewController = kind === 'curves' ? new CurvesController(host, registry)
+      : kind === 'evaluation' ? new EvaluationController(host, registry)
       : kind === 'importance' ? new ImportanceController(host, registry, plans, context.workspaceState)
         : new LayerMapController(host, plans);
     host.attach(controller);
@@ -80,5 +84,13 @@ export function registerWebviews(context: vscode.ExtensionContext, registry: Run
       const runId = typeof arg === 'string' ? arg : arg?.run?.id ?? null;
       if (runId && controller instanceof CurvesController) controller.reveal(runId);
     }),
+    // From a run's context menu (the run, or every selected run: "Compare Runs"), or the palette.
+    vscode.commands.registerCommand(COMMANDS.evaluation, (arg?: string | { run?: { id: string } }, selected?: { run?: { id: string } }[]) => {
+      const { controller } = show('evaluation');
+      const ids = (selected?.length ? selected.map((s) => s.run?.id) : [typeof arg === 'string' ? arg : arg?.run?.id]).filter((x): x is string => !!x);
+      if (controller instanceof EvaluationController) controller.reveal(ids);
+    }),
+    vscode.commands.registerCommand('slayer.compareRuns', (arg?: { run?: { id: string } }, selected?: { run?: { id: string } }[]) =>
+      vscode.commands.executeCommand(COMMANDS.evaluation, arg, selected)),
   );
 }
