@@ -135,7 +135,7 @@ describe('hostile input over JSON-RPC', () => {
     const realFinding = c.diagnostics(fx.uri('real.slayer'), 1, weights, 10_000);
     await c.open(fx.uri('real.slayer'), 'model ./real-mismatch\nexpand (1+1)x2 | 2\n');
     assert.match(msg((await realFinding).diagnostics.find((x) => msg(x).startsWith("the checkpoint's weights"))!), /4/);
-    for (const f of fifoFindings) assert.match(msg((await f).diagnostics.find((x) => msg(x).startsWith("the checkpoint's weights"))!), /is a FIFO \(named pipe\), not a regular file/);
+    for (const f of fifoFindings) assert.match(msg((await f).diagnostics.find((x) => msg(x).startsWith("the checkpoint's weights"))!), /model\.safetensors: a FIFO, not a regular file/);
     await stillAnswers(c);
   });
 });

@@ -187,7 +187,11 @@ describe('the run path in code-server, as a person walks it', { timeout: 900_000
     await waitFor(() => files.some((f) => /"lab-gpu"/.test(readFileSync(f, 'utf8'))), 10_000, 'slayer.hosts to hold lab-gpu');
 
     // With two hosts configured, a plan that says `run on localhost` still goes there without asking.
-    await wb.openFile('demo.slayer');
+    // demo.slayer is still open from the first test: back to its tab, as a person would click it.
+    await wb.page.keyboard.press('Escape');
+    const demoTab = wb.page.locator('.tabs-container .tab', { hasText: 'demo.slayer' }).first();
+    await demoTab.click();
+    await shot('reopen-demo', wb.page.locator('.tabs-container .tab.active', { hasText: 'demo.slayer' }).first().waitFor({ timeout: 15_000 }));
     await wb.command('SLayer: Run Expansion', { opensPicker: true });
     const rows = picker.locator('.quick-input-list .monaco-list-row');
     await rows.first().waitFor({ timeout: 30_000 });
