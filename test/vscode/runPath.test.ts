@@ -111,7 +111,9 @@ describe('the run path in code-server, as a person walks it', { timeout: 900_000
     await runsView();
     await shot('running', waitFor(async () => /running/.test(await runRow('demo-1').innerText().catch(() => '')), 240_000, 'demo-1 to run'));
     // The first run's colour (blue, #1f77b4) is its name's colour in the Runs view.
-    assert.equal(await runRow('demo-1').locator('.label-name').evaluate((el) => getComputedStyle(el).color), 'rgb(31, 119, 180)');
+    // File decorations (the colour) arrive after the row itself: poll for it.
+    const colour = () => runRow('demo-1').locator('.label-name').evaluate((el) => getComputedStyle(el).color).catch(() => '');
+    await waitFor(async () => (await colour()) === 'rgb(31, 119, 180)', 30_000, 'demo-1 to be drawn in its colour');
     await shot('channel', waitFor(async () => (await outputChannels()).some((n) => /SLayer run: \S+ demo-1/.test(n)), 120_000, 'demo-1 to have its output channel'));
     await wb.command('SLayer: Show Training Curves');
     await wb.screenshot('run-path-running');
