@@ -5,9 +5,9 @@
 // with config.json and no weights (tiny-model runs) has no findings. Remote checkpoints' findings
 // come with the client's answer (RemoteModelConfigResult.findings).
 import { DiagnosticSeverity, type Diagnostic } from 'vscode-languageserver';
-import type { PlanAnalysis } from '../src/core';
-import { LocalCheckpointCache, type InspectedCheckpoint } from '../src/modelfiles';
-import { checkpointFindings, type CheckpointFinding } from '../src/protocol/languageServer';
+import type { PlanAnalysis } from '@slayer/core';
+import { LocalCheckpointCache, type InspectedCheckpoint } from '@slayer/modelfiles';
+import { checkpointFindings, type CheckpointFinding } from '@slayer/protocol/languageServer';
 import { toRange } from './service/ranges';
 
 export class CheckpointChecks {

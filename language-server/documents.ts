@@ -6,7 +6,7 @@ import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import type { TextDocumentContentChangeEvent } from 'vscode-languageserver';
-import { analyzePlan, type PlanAnalysis } from '../src/core';
+import { analyzePlan, type PlanAnalysis } from '@slayer/core';
 import type { ModelResolver } from './modelResolver';
 
 export interface AnalyzedDocument {

@@ -2,7 +2,7 @@
 // nor the SSH config knows, so a run would have nowhere to go. The quick fix runs the extension's
 // `slayer.addHost` command with the name; `localhost` is always known.
 import { CodeActionKind, DiagnosticSeverity, type CodeAction, type Diagnostic, type Range } from 'vscode-languageserver';
-import { findStatement, type PlanAnalysis, type Word } from '../src/core';
+import { findStatement, type PlanAnalysis, type Word } from '@slayer/core';
 import { rangesOverlap, toRange } from './service/ranges';
 
 export const UNKNOWN_HOST_CODE = 'SL052';

@@ -6,10 +6,10 @@
 //    answer arrives, `onChange` fires so documents are checked again.
 // Every change of what a model resolves to bumps `epoch`, which keys the analysis cache.
 import { statSync } from 'node:fs';
-import type { RemoteModelAnswer } from '../src/core';
-import { MAX_CONFIG_BYTES } from '../src/core/limits';
-import { FileRefusedError, readRegularFileSync } from '../src/modelfiles/regularFile';
-import type { CheckpointFinding, RemoteModelConfigResult } from '../src/protocol/languageServer';
+import type { RemoteModelAnswer } from '@slayer/core';
+import { MAX_CONFIG_BYTES } from '@slayer/core/limits';
+import { FileRefusedError, readRegularFileSync } from '@slayer/modelfiles/regularFile';
+import type { CheckpointFinding, RemoteModelConfigResult } from '@slayer/protocol/languageServer';
 
 export type RemoteFetch = (host: string, path: string) => Promise<RemoteModelConfigResult>;
 

@@ -3,7 +3,7 @@
 // in the file name are expanded), each file read once.
 import { readdirSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join } from 'node:path';
-import { readRegularFileSync } from '../src/modelfiles/regularFile';
+import { readRegularFileSync } from '@slayer/modelfiles/regularFile';
 
 const MAX_SSH_CONFIG_BYTES = 1024 * 1024;
 

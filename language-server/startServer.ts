@@ -9,11 +9,11 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { PlanAnalysis } from '../src/core';
+import type { PlanAnalysis } from '@slayer/core';
 import {
   DIAGNOSTICS_TIMING_METHOD, DEFAULT_SERVER_SETTINGS, isRemoteModelConfigResult, readServerSettings, REMOTE_MODEL_CONFIG_METHOD,
   type DiagnosticsTimingParams, type RemoteModelConfigParams, type SlayerInitOptions, type SlayerServerSettings,
-} from '../src/protocol/languageServer';
+} from '@slayer/protocol/languageServer';
 import { CheckpointChecks } from './checkpointChecks';
 import { Debouncer } from './debounce';
 import { addHostActions, unknownHostDiagnostics } from './hostChecks';

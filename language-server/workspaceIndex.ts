@@ -4,9 +4,9 @@
 import { readdirSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { parsePlan } from '../src/core';
-import { MAX_PLAN_CHARS } from '../src/core/limits';
-import { readRegularFileSync } from '../src/modelfiles/regularFile';
+import { parsePlan } from '@slayer/core';
+import { MAX_PLAN_CHARS } from '@slayer/core/limits';
+import { readRegularFileSync } from '@slayer/modelfiles/regularFile';
 import type { PlanDocuments } from './documents';
 import { sshHostAliases } from './sshHosts';
 

@@ -44,6 +44,7 @@ function findFiles(dir, suffix, out = []) {
   }
   return out;
 }
+const TS_PROJECTS = ['tsconfig.json', 'language-server/tsconfig.json', 'webview/tsconfig.json'];
 const selected = (f) => patterns.length === 0 || patterns.some((p) => f.includes(p));
 
 if (process.env.SLAYER_SKIP_SETUP !== '1') {
@@ -56,7 +57,9 @@ if (process.env.SLAYER_SKIP_SETUP !== '1') {
 
 let buildOk = true;
 if (patterns.length === 0) {
-  step('typecheck', 'npx', ['tsc', '-p', 'tsconfig.json', '--noEmit']);
+  // The root project checks the whole tree; the server and the views are checked again in their own
+  // projects, whose narrower environments (no DOM in the server, no Node in the views) catch more.
+  for (const project of TS_PROJECTS) step(`typecheck ${project}`, 'npx', ['tsc', '-p', project, '--noEmit']);
   step('lint', 'npx', ['eslint', '.']);
 }
 buildOk = step('build', 'node', ['scripts/build.mjs']);

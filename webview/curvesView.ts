@@ -6,13 +6,13 @@
 // most once per animation frame the decimated tails are updated in place and the charts redrawn
 // with update('none') — data is never rebuilt on append. While data streams, each chart redraws
 // at most 10 times a second and a frame spends a bounded time drawing.
-import type { HostMessage, MetricColumns, RunSummary } from '../src/protocol/webviewMessages';
+import type { HostMessage, MetricColumns, RunSummary } from '@slayer/messages/webviewMessages';
 import { applyThemeDefaults, baseLineOptions, Chart, composePng, recolorChart } from './shared/charts';
-import { csvRow } from './shared/csv';
-import { MinMaxDecimator, type XY } from './shared/decimate';
+import { csvRow } from '@slayer/shared/csv';
+import { MinMaxDecimator, type XY } from '@slayer/shared/decimate';
 import { byId, clear, h } from './shared/dom';
-import { Ema } from './shared/ema';
-import { METRIC_KEYS, MetricSeries, type MetricKey, type XKey } from './shared/series';
+import { Ema } from '@slayer/shared/ema';
+import { METRIC_KEYS, MetricSeries, type MetricKey, type XKey } from '@slayer/shared/series';
 import { onThemeChange, readTheme, withAlpha, type Theme } from './shared/theme';
 import { connect, loadState, post, saveState } from './shared/vscodeApi';
 import { attachZoomPan, type XRange } from './shared/zoomPan';

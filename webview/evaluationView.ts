@@ -2,10 +2,10 @@
 // more runs — grouped bars per task, domain and general side by side, a table with coloured deltas,
 // a one-line verdict per run, and CSV / Markdown export of the same comparison `slayer compare`
 // prints (webview/shared/evalCompare.ts).
-import type { EvaluatedRun, HostMessage } from '../src/protocol/webviewMessages';
+import type { EvaluatedRun, HostMessage } from '@slayer/messages/webviewMessages';
 import { applyThemeDefaults, Chart, recolorChart } from './shared/charts';
 import { byId, clear, h } from './shared/dom';
-import { compareRuns, renderComparison, signed, type Comparison, type CompareRow } from './shared/evalCompare';
+import { compareRuns, renderComparison, signed, type Comparison, type CompareRow } from '@slayer/shared/evalCompare';
 import { onThemeChange, readTheme, type Theme } from './shared/theme';
 import { connect, loadState, post, saveState } from './shared/vscodeApi';
 

@@ -2,8 +2,8 @@
 // side, each output block linked to its sources, with its init; trainable blocks highlighted,
 // deleted blocks struck through, parameter totals below. The host re-sends the map as the plan is
 // edited; while the plan has errors the last map that compiled stays, marked stale.
-import type { LayerMap, OutputBlock } from '../src/protocol/layerMap';
-import type { HostMessage } from '../src/protocol/webviewMessages';
+import type { LayerMap, OutputBlock } from '@slayer/protocol/layerMap';
+import type { HostMessage } from '@slayer/messages/webviewMessages';
 import { byId, clear, h } from './shared/dom';
 import { connect } from './shared/vscodeApi';
 

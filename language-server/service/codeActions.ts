@@ -2,7 +2,7 @@
 // (make an implied deletion explicit, adjust the keep segment, nearest key, normalise notation, …),
 // and a "fix all" source action applying every fix marked safe, when they do not overlap.
 import { CodeActionKind, type CodeAction, type CodeActionParams, type Diagnostic, type TextEdit } from 'vscode-languageserver';
-import { makeDeletionExplicit, type PlanAnalysis, type PlanFix } from '../../src/core';
+import { makeDeletionExplicit, type PlanAnalysis, type PlanFix } from '@slayer/core';
 import { toLspDiagnostic, type DiagnosticContext } from './diagnostics';
 import { rangesOverlap, toRange } from './ranges';
 

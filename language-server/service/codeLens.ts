@@ -1,8 +1,8 @@
 // Code lenses on the expansion line. Each calls a command the extension registers (see
 // LENS_COMMANDS); the document URI is the only argument.
 import type { CodeLens } from 'vscode-languageserver';
-import type { PlanAnalysis } from '../../src/core';
-import { LENS_COMMANDS } from '../../src/protocol/languageServer';
+import type { PlanAnalysis } from '@slayer/core';
+import { LENS_COMMANDS } from '@slayer/protocol/languageServer';
 import { toRange } from './ranges';
 
 export function codeLenses(a: PlanAnalysis, uri: string): CodeLens[] {

@@ -7,7 +7,7 @@ import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import {
   CATALOGUE, EVAL_KEYS, EVAL_TASKS, FINAL_METHODS, TASK_OPTIONS, WHEN_WORDS, INIT_METHODS, PRECISIONS, RUN_OPTIONS, SCHEDULES, STAGE_KEYS, TOP_LEVEL_KEYS, TRAIN_ITEMS, ZERO_TARGETS, type PlanAnalysis,
-} from '../../src/core';
+} from '@slayer/core';
 import { EVAL_KEY_DOCS, EVAL_OPTION_DOCS, KEY_DOCS, VALUE_DOCS } from './keyDocs';
 import { PAPER_EXPANSIONS, PLAN_SNIPPETS } from './snippets';
 

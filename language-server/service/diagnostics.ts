@@ -1,8 +1,8 @@
 // Plan diagnostics → LSP diagnostics: severity, stable code with a link to its anchor in
 // docs/plan-language.md, related information (e.g. the first of two duplicates), tags.
 import { DiagnosticSeverity, DiagnosticTag, type Diagnostic } from 'vscode-languageserver';
-import type { PlanAnalysis, PlanDiagnostic, Severity } from '../../src/core';
-import type { RelatedInfo } from '../../src/core/diagnostics';
+import type { PlanAnalysis, PlanDiagnostic, Severity } from '@slayer/core';
+import type { RelatedInfo } from '@slayer/core/diagnostics';
 import { toRange } from './ranges';
 
 const SEVERITY: Record<Severity, DiagnosticSeverity> = {

@@ -1,6 +1,6 @@
 // Folding: each stage block, and each run of two or more comment lines.
 import { FoldingRangeKind, type FoldingRange } from 'vscode-languageserver';
-import type { PlanAnalysis } from '../../src/core';
+import type { PlanAnalysis } from '@slayer/core';
 
 export function foldingRanges(a: PlanAnalysis): FoldingRange[] {
   const out: FoldingRange[] = [];

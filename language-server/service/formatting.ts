@@ -1,7 +1,7 @@
 // Formatting: the core's canonical layout (aligned key columns, canonical notation) as one edit
 // over the whole document, or none when the text is already formatted.
 import type { TextEdit } from 'vscode-languageserver';
-import { formatPlan, type PlanAnalysis } from '../../src/core';
+import { formatPlan, type PlanAnalysis } from '@slayer/core';
 
 export function formatDocument(a: PlanAnalysis): TextEdit[] {
   const text = a.lines.text;

@@ -1,6 +1,6 @@
 // Core spans (UTF-16 offsets, LSP's default position encoding) to LSP ranges.
 import type { Position as LspPosition, Range as LspRange } from 'vscode-languageserver';
-import type { LineIndex, Span } from '../../src/core';
+import type { LineIndex, Span } from '@slayer/core';
 
 export function toRange(lines: LineIndex, span: Span): LspRange {
   return { start: lines.positionAt(span.start), end: lines.positionAt(span.end) };

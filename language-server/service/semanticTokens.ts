@@ -3,7 +3,7 @@
 import { SemanticTokensBuilder, type SemanticTokens, type SemanticTokensLegend } from 'vscode-languageserver';
 import {
   EVAL_KEYS, FINAL_METHODS, INIT_METHODS, PRECISIONS, RUN_OPTIONS, SCHEDULES, STAGE_KEYS, TOP_LEVEL_KEYS, TRAIN_ITEMS, ZERO_TARGETS, type PlanAnalysis, type Setting, type Word,
-} from '../../src/core';
+} from '@slayer/core';
 
 export const TOKEN_TYPES = ['keyword', 'property', 'parameter', 'number', 'operator', 'string', 'comment', 'enumMember', 'namespace', 'type', 'variable', 'macro'] as const;
 export const TOKEN_MODIFIERS = ['declaration', 'readonly', 'deprecated'] as const;

@@ -1,7 +1,7 @@
 // Snippets: a whole plan with placeholders, and the paper's plans (SLayer-8B, LLaMA Pro, the
 // Table 3 deletion variants), and the paper's evaluation protocol, offered at the start of a
 // top-level line.
-import { PAPER_PROTOCOL_SNIPPET } from '../../src/core';
+import { PAPER_PROTOCOL_SNIPPET } from '@slayer/core';
 
 export interface PlanSnippet {
   label: string;

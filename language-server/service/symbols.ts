@@ -1,7 +1,7 @@
 // Document symbols: the model, the expansion (with its segments), each stage (with its settings),
 // and the run line, for the outline and breadcrumbs.
 import { SymbolKind, type DocumentSymbol } from 'vscode-languageserver';
-import { findStatement, type PlanAnalysis, type Statement } from '../../src/core';
+import { findStatement, type PlanAnalysis, type Statement } from '@slayer/core';
 import { toRange } from './ranges';
 
 export function documentSymbols(a: PlanAnalysis): DocumentSymbol[] {

@@ -7,7 +7,7 @@ import { inspectCommand } from './commands/inspect';
 import { lspCommand } from './commands/lsp';
 import { reportCommand } from './commands/report';
 import { runCommand } from './commands/run';
-import { compilePlanFile } from './planFile';
+import { compilePlanFile } from '../modelfiles/planFile';
 import type { CliCommand, CliIo } from './io';
 
 const runFamily = (name: 'run' | 'runs' | 'attach' | 'cancel' | 'eval', summary: string): CliCommand => ({

@@ -2,7 +2,7 @@
 // and `slayer report`): deleted, the updated final block, trainable, and how many new blocks go
 // right after it. Pure; works from the core's layout or from a compiled LayerMap.
 import type { LayerMap } from '../protocol/layerMap';
-import type { OverlayBlock, PlanOverlay } from '../protocol/webviewMessages';
+import type { OverlayBlock, PlanOverlay } from '../messages/webviewMessages';
 import type { Layout } from './layout';
 
 /** The part of a stack both a Layout and a LayerMap describe. */

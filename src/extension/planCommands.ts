@@ -5,7 +5,7 @@ import * as vscode from 'vscode';
 import { homedir } from 'node:os';
 import { dirname } from 'node:path';
 import { analyzePlan, type PlanAnalysis } from '../core';
-import { readIfFile } from '../cli/planFile';
+import { readIfFile } from '../modelfiles/planFile';
 import { explainText } from '../cli/commands/explain';
 import type { LayerMap } from '../protocol/layerMap';
 

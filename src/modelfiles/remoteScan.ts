@@ -2,7 +2,7 @@
 // index and the first 8 + N bytes of every *.safetensors file (N decoded from the file's own
 // length prefix with od), framed by byte counts so any file name or content survives. The parser
 // below turns that output into the same Checkpoint the local reader builds, then inspects it.
-import { shPath } from '../remote/shellQuote';
+import { shPath } from '../shared/shellQuote';
 import { assembleCheckpoint, INDEX_FILE, indexShards, parseIndex, unindexedShards, type Checkpoint, type ShardHeader } from './checkpoint';
 import { inspect, type CheckpointReport } from './inspect';
 import { MAX_HEADER_BYTES, parseSafetensors, SafetensorsError } from './safetensors';

@@ -5,7 +5,7 @@
 // jobid, cancel_requested, out/. The names are plain words, safe in a script unquoted.
 import { RUN_FILES as F, RUN_OUT_FILES } from '../protocol/contracts';
 import type { HostSettings } from './hostSettings';
-import { shPath, shQuote } from './shellQuote';
+import { shPath, shQuote } from '../shared/shellQuote';
 
 export const RUN_ID_PATTERN = /^[A-Za-z0-9._-]{1,128}$/;
 

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnCollect, spawnStream } from './childProcessIo';
 import { resolveHost } from './hostConfig';
-import { shQuote } from './shellQuote';
+import { shQuote } from '../shared/shellQuote';
 import type { ExecOptions, ExecResult, StreamHandle, Transport } from './transport';
 
 export type HostKeyPolicy = 'strict' | 'accept-new';

@@ -9,9 +9,9 @@ import { MAX_EVENTS_BYTES, MAX_RUN_JSON_BYTES } from '../core/limits';
 import { FileRefusedError, readRegularFileSync } from '../modelfiles/regularFile';
 import { validateLayerMap, type LayerMap } from '../protocol/layerMap';
 import { parseEventLine, validateImportanceFile, type ImportanceFile, type MetricEvent, type RunnerEvent } from '../protocol/runnerEvents';
-import { ema } from '../../webview/shared/ema';
-import { resumeSlot } from '../../webview/shared/series';
-import { compareRuns, evalScores, renderComparison } from '../../webview/shared/evalCompare';
+import { ema } from '../shared/ema';
+import { resumeSlot } from '../shared/series';
+import { compareRuns, evalScores, renderComparison } from '../shared/evalCompare';
 import { barChartSvg, escapeXml, lineChartSvg, type BarGroup } from './svgChart';
 
 export interface RunData {

@@ -11,7 +11,7 @@ import { after, before, describe, test } from 'node:test';
 import { compareCommand } from '../../src/cli/commands/compare';
 import { reportCommand } from '../../src/cli/commands/report';
 import { runCommand, type CliIo } from '../../src/cli/commands/run';
-import { compilePlanFile } from '../../src/cli/planFile';
+import { compilePlanFile } from '../../src/modelfiles/planFile';
 import { parseEventLine, type EvalEvent } from '../../src/protocol/runnerEvents';
 import { PROJECT_PYTHON } from '../helpers/python';
 import { killLeftoverRuns } from './harness/remoteFixture';

@@ -5,7 +5,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { parseRemoteModelRef, RemoteModelCache, RemoteModelError, type RemoteScan } from '../../src/remote/remoteModelCache';
-import { shPath } from '../../src/remote/shellQuote';
+import { shPath } from '../../src/shared/shellQuote';
 import { useCountingSsh } from './harness/countingSsh';
 import { missingTools, SSHD } from './harness/sshd';
 

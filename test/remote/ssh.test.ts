@@ -8,7 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import { spawn, spawnSync } from 'node:child_process';
 import { DoctorError, RunBusyError } from '../../src/remote/runService';
 import { HostKeyError, SshTransport } from '../../src/remote/sshTransport';
-import { shQuote } from '../../src/remote/shellQuote';
+import { shQuote } from '../../src/shared/shellQuote';
 import { Collector } from './harness/collect';
 import { alive, processesMatching, waitFor } from './harness/processes';
 import { makeRig, type Rig } from './harness/remoteFixture';

@@ -12,7 +12,7 @@ import { hostSettingsFrom } from '../../src/remote/hostSettings';
 import { checkRunId, launchScript, sbatchArgs, slurmJobScript } from '../../src/remote/runScripts';
 import { parseStatusOutput, stateFromStatus } from '../../src/remote/runStatus';
 import { RunStore } from '../../src/remote/runStore';
-import { shPath, shQuote, UnquotableError } from '../../src/remote/shellQuote';
+import { shPath, shQuote, UnquotableError } from '../../src/shared/shellQuote';
 import type { StreamHandle } from '../../src/remote/transport';
 
 const HOSTILE = ['$(touch /tmp/pwned)', 'a;b', "it's", '"dq"', 'new\nline', '`id`', 'é中🚀', '', ' lead', '-n', '*', '\\', '$HOME', '!x'];

@@ -3,11 +3,11 @@
 // importance assembled from streamed events.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { MinMaxDecimator } from '../../webview/shared/decimate';
-import { ema, Ema } from '../../webview/shared/ema';
-import { MetricSeries } from '../../webview/shared/series';
-import { csvRow } from '../../webview/shared/csv';
-import { emptyColumns, pngBytes, validateViewMessage, ViewMessageError } from '../../src/protocol/webviewMessages';
+import { MinMaxDecimator } from '../../src/shared/decimate';
+import { ema, Ema } from '../../src/shared/ema';
+import { MetricSeries } from '../../src/shared/series';
+import { csvRow } from '../../src/shared/csv';
+import { emptyColumns, pngBytes, validateViewMessage, ViewMessageError } from '../../src/messages/webviewMessages';
 import { parseEventLine, validateImportanceFile } from '../../src/protocol/runnerEvents';
 import { importanceFromEvents } from '../../src/extension/webviews/importanceFromEvents';
 import { pushMetric } from '../../src/extension/webviews/curvesData';

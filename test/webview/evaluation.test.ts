@@ -6,8 +6,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { parseEventLine, type EvalEvent } from '../../src/protocol/runnerEvents';
-import type { ViewMessage } from '../../src/protocol/webviewMessages';
-import { compareRuns, renderComparison } from '../../webview/shared/evalCompare';
+import type { ViewMessage } from '../../src/messages/webviewMessages';
+import { compareRuns, renderComparison } from '../../src/shared/evalCompare';
 import { frames, ROOT, viewForSuite } from './harness';
 
 const FIX = join(ROOT, 'test', 'fixtures', 'webview');

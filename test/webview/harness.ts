@@ -9,7 +9,7 @@ import { join, normalize } from 'node:path';
 import { after, before } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { makeNonce, renderPanelHtml } from '../../src/extension/webviews/panelHtml';
-import type { HostMessage, ViewKind, ViewMessage } from '../../src/protocol/webviewMessages';
+import type { HostMessage, ViewKind, ViewMessage } from '../../src/messages/webviewMessages';
 import { launchChromium } from '../vscode/harness/browser';
 
 export const ROOT = join(__dirname, '..', '..');

@@ -7,7 +7,7 @@ import { describe, it } from 'node:test';
 import { analyzePlan } from '../../src/core';
 import { planOverlay } from '../../src/core';
 import { validateImportanceFile } from '../../src/protocol/runnerEvents';
-import { pngBytes, type HostMessage, type ViewMessage } from '../../src/protocol/webviewMessages';
+import { pngBytes, type HostMessage, type ViewMessage } from '../../src/messages/webviewMessages';
 import { frames, ROOT, type ViewPage, viewForSuite } from './harness';
 
 const importance = validateImportanceFile(JSON.parse(readFileSync(join(ROOT, 'test', 'fixtures', 'webview', 'importance.tiny32.json'), 'utf8')));

@@ -1,7 +1,7 @@
 // The one door to the extension host: typed posting, and the state VS Code keeps for the view
 // (restored after the panel is hidden or the editor reloads). `acquireVsCodeApi` is injected by
 // VS Code into the webview (and by the test harness's stub); it may be called only once.
-import { isHostMessage, WEBVIEW_PROTOCOL_VERSION, type HostMessage, type ViewKind, type ViewMessage } from '../../src/protocol/webviewMessages';
+import { isHostMessage, WEBVIEW_PROTOCOL_VERSION, type HostMessage, type ViewKind, type ViewMessage } from '@slayer/messages/webviewMessages';
 
 interface VsCodeApi {
   postMessage(message: unknown): void;

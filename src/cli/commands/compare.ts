@@ -1,7 +1,7 @@
 // `slayer compare RUN_DIR… [--format table|md|csv]`: the eval phase's scores of one or more runs
 // against their base model, a row per task and a verdict per run — the paper's table from real runs.
 import { basename, resolve } from 'node:path';
-import { compareRuns, evalScores, renderComparison, type CompareFormat } from '../../../webview/shared/evalCompare';
+import { compareRuns, evalScores, renderComparison, type CompareFormat } from '../../shared/evalCompare';
 import { readRunDir } from '../../report/runReport';
 import type { CliCommand } from '../io';
 

@@ -1,6 +1,6 @@
 // `slayer compile FILE`: the LayerMap JSON on stdout, validated at the boundary before printing.
 import { validateLayerMap } from '../../protocol/layerMap';
-import { compilePlanFile, PlanHasErrors } from '../planFile';
+import { compilePlanFile, PlanHasErrors } from '../../modelfiles/planFile';
 import type { CliCommand } from '../io';
 
 export const compileCommand: CliCommand = {

@@ -1,6 +1,6 @@
 // `slayer explain FILE`: a readable table of the resulting blocks and the plan's totals.
 import { formatBytes, formatCount, withThousands, type PlanAnalysis } from '../../core';
-import { analyzePlanFile, formatDiagnostic } from '../planFile';
+import { analyzePlanFile, formatDiagnostic } from '../../modelfiles/planFile';
 import type { CliCommand } from '../io';
 
 function sources(b: NonNullable<PlanAnalysis['layout']>['blocks'][number]): string {

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { createConnection, ProposedFeatures } from 'vscode-languageserver/node';
-import { startServer } from '../../../language-server/startServer';
+import { startServer } from '@slayer/language-server/startServer';
 import { defaultHostSettings } from '../../remote/hostSettings';
 import { remoteConfigFetcher } from '../../remote/remoteModelConfig';
 import { TransportPool } from '../../remote/transportFactory';

@@ -2,8 +2,8 @@
 // Evaluation view, re-sent when a run streams new scores; `reveal` chooses the runs to compare.
 import type * as vscode from 'vscode';
 import type { RunRegistry } from '../runs/runRegistry';
-import { evalScores } from '../../../webview/shared/evalCompare';
-import type { EvaluatedRun } from '../../protocol/webviewMessages';
+import { evalScores } from '../../shared/evalCompare';
+import type { EvaluatedRun } from '../../messages/webviewMessages';
 import type { PanelHost, ViewController } from './panelHost';
 
 export class EvaluationController implements ViewController {

@@ -4,7 +4,7 @@
 // plan, which the language server then re-checks like any edit.
 import * as vscode from 'vscode';
 import { validateImportanceFile, type ImportanceFile } from '../../protocol/runnerEvents';
-import type { PlanOverlay, WeightSimilarity } from '../../protocol/webviewMessages';
+import type { PlanOverlay, WeightSimilarity } from '../../messages/webviewMessages';
 import { analyzeDocument } from '../planCommands';
 import type { RunRegistry } from '../runs/runRegistry';
 import { importanceFromEvents } from './importanceFromEvents';

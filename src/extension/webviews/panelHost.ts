@@ -3,7 +3,7 @@
 // and the `ready` handshake: nothing is posted to a view until it said ready, and after the panel
 // was hidden (its page is discarded) the view says ready again and gets a full refresh.
 import * as vscode from 'vscode';
-import { VIEW_TYPES, validateViewMessage, pngBytes, type ExportMessage, type HostMessage, type ViewKind, type ViewMessage } from '../../protocol/webviewMessages';
+import { VIEW_TYPES, validateViewMessage, pngBytes, type ExportMessage, type HostMessage, type ViewKind, type ViewMessage } from '../../messages/webviewMessages';
 import { makeNonce, renderPanelHtml } from './panelHtml';
 
 /** What a view's controller does; the host owns the panel and the handshake. */

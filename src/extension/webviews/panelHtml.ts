@@ -3,7 +3,7 @@
 // `vscode` import here. The policy allows only our bundle (by nonce), our one <style> (by nonce),
 // images from the extension or data: URLs (PNG export), and nothing else: no network, no eval.
 import { randomBytes } from 'node:crypto';
-import type { ViewKind } from '../../protocol/webviewMessages';
+import type { ViewKind } from '../../messages/webviewMessages';
 
 /** 128 bits from the OS CSPRNG, base64 (valid in a CSP nonce-source). */
 export function makeNonce(): string {

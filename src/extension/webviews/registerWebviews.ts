@@ -1,7 +1,7 @@
 // The webview feature: commands that open (or reveal) each panel, and a serializer per view type
 // so panels come back after the editor restarts (`onWebviewPanel:` activation events).
 import * as vscode from 'vscode';
-import { VIEW_KINDS, VIEW_TYPES, type ViewKind } from '../../protocol/webviewMessages';
+import { VIEW_KINDS, VIEW_TYPES, type ViewKind } from '../../messages/webviewMessages';
 import type { RunRegistry } from '../runs/runRegistry';
 import { CurvesController } from './curvesPanel';
 import { EvaluationController } from './evaluationPanel';

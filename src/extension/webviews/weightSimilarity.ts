@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { PlanAnalysis } from '../../core';
 import { blockSimilarity, readCheckpoint, similaritySeries } from '../../modelfiles';
-import type { WeightSimilarity } from '../../protocol/webviewMessages';
+import type { WeightSimilarity } from '../../messages/webviewMessages';
 
 /** The plan's checkpoint directory, or why similarity cannot be computed from this plan. */
 export function localCheckpointOf(a: PlanAnalysis): { dir: string } | { why: string } {

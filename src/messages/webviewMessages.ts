@@ -1,8 +1,8 @@
 // Extension ⇄ webview messages: every message both ways is typed here once. What arrives from a
 // view is untrusted (a webview runs web content) and goes through validateViewMessage before the
 // host acts on it. Documented in docs/webviews.md.
-import type { EvalEvent, ImportanceFile } from './runnerEvents';
-import type { LayerMap } from './layerMap';
+import type { EvalEvent, ImportanceFile } from '../protocol/runnerEvents';
+import type { LayerMap } from '../protocol/layerMap';
 
 export const WEBVIEW_PROTOCOL_VERSION = 1 as const;
 

@@ -3,7 +3,7 @@ import { homedir } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { analyzePlan, type PlanAnalysis, type PlanDiagnostic } from '../core';
 import { MAX_CONFIG_BYTES, MAX_PLAN_CHARS } from '../core/limits';
-import { FileRefusedError, readRegularFileSync } from '../modelfiles/regularFile';
+import { FileRefusedError, readRegularFileSync } from './regularFile';
 
 /** A model's config.json: undefined when missing; throws when refused (too large, not a regular file). */
 export function readIfFile(path: string): string | undefined {

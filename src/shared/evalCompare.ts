@@ -2,7 +2,7 @@
 // the base's value, each run's value and its delta, domain and general groups, and a one-line
 // verdict per run ("+3.1 domain, −0.4 general"). Pure (shared with the Evaluation view): the CLI (`slayer compare`), the run
 // report and the Evaluation view render the same comparison as a table, Markdown, CSV or charts.
-import type { EvalEvent, EvalGroup, RunnerEvent } from '../../src/protocol/runnerEvents';
+import type { EvalEvent, EvalGroup, RunnerEvent } from '../protocol/runnerEvents';
 
 export interface RunScores {
   /** Name shown for the run (its label or directory name). */

@@ -2,7 +2,7 @@
 // ~40 MB, not the ~100 MB that objects would). Steps only grow; a step that comes again (the run
 // resumed from a checkpoint and repeats what it had done since) replaces everything from that step
 // on, so a resumed run never shows two points for one step.
-import type { MetricColumns } from '../../src/protocol/webviewMessages';
+import type { MetricColumns } from '../messages/webviewMessages';
 
 export const METRIC_KEYS = ['loss', 'lr', 'gradNorm', 'tokensPerS'] as const;
 export type MetricKey = (typeof METRIC_KEYS)[number];
