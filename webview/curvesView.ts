@@ -6,13 +6,14 @@
 // most once per animation frame the decimated tails are updated in place and the charts redrawn
 // with update('none') — data is never rebuilt on append. While data streams, each chart redraws
 // at most 10 times a second and a frame spends a bounded time drawing.
-import type { HostMessage, MetricColumns, RunSummary } from '@slayer/messages/webviewMessages';
+import type { HostMessage, RunSummary } from '@slayer/messages/webviewMessages';
 import { applyThemeDefaults, baseLineOptions, Chart, composePng, recolorChart } from './shared/charts';
 import { csvRow } from '@slayer/shared/csv';
+import { axisNumber } from '@slayer/shared/format';
 import { MinMaxDecimator, type XY } from '@slayer/shared/decimate';
 import { byId, clear, h } from './shared/dom';
 import { Ema } from '@slayer/shared/ema';
-import { METRIC_KEYS, MetricSeries, type MetricKey, type XKey } from '@slayer/shared/series';
+import { METRIC_KEYS, MetricSeries, type MetricColumns, type MetricKey, type XKey } from '@slayer/shared/series';
 import { onThemeChange, readTheme, withAlpha, type Theme } from './shared/theme';
 import { connect, loadState, post, saveState } from './shared/vscodeApi';
 import { attachZoomPan, type XRange } from './shared/zoomPan';
@@ -113,9 +114,7 @@ function formatY(v: number, index: number, ticks: readonly { value: number }[]):
     const marked = ticks.filter((t) => isOneTwoFive(t.value)).length;
     if (marked >= 2 ? !isOneTwoFive(v) : index % Math.max(1, Math.ceil(ticks.length / 5)) !== 0) return '';
   }
-  const a = Math.abs(v);
-  if (a !== 0 && (a < 1e-3 || a >= 1e5)) return v.toExponential(1);
-  return String(Number(v.toPrecision(4)));
+  return axisNumber(v);
 }
 
 // --------------------------------------------------------------------------------------------

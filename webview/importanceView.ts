@@ -4,7 +4,8 @@
 // neighbours, deleted blocks, trainable blocks. Clicking between two blocks offers to add a new
 // block there; the host edits the plan, and the overlay follows.
 import type { ImportanceFile } from '@slayer/protocol/runnerEvents';
-import type { HostMessage, PlanOverlay, WeightSimilarity } from '@slayer/messages/webviewMessages';
+import type { PlanOverlay } from '@slayer/core';
+import type { HostMessage, WeightSimilarity } from '@slayer/messages/webviewMessages';
 import { applyThemeDefaults, Chart, composePng, recolorChart, type ChartConfiguration, type Plugin } from './shared/charts';
 import { byId, clear, h } from './shared/dom';
 import { onThemeChange, readTheme, withAlpha, type Theme } from './shared/theme';

@@ -1,9 +1,13 @@
 // The layer map, after the paper's Figure 3: the original stack and the resulting stack side by
 // side, each output block linked to its sources, with its init; trainable blocks highlighted,
 // deleted blocks struck through, parameter totals below. The host re-sends the map as the plan is
-// edited; while the plan has errors the last map that compiled stays, marked stale.
+// edited, with the core's overlay of it (which base blocks are deleted, final, trainable): the view
+// draws the overlay and never works it out again; while the plan has errors the last map that
+// compiled stays, marked stale.
+import type { PlanOverlay } from '@slayer/core';
 import type { LayerMap, OutputBlock } from '@slayer/protocol/layerMap';
 import type { HostMessage } from '@slayer/messages/webviewMessages';
+import { formatCount, withThousands } from '@slayer/shared/format';
 import { byId, clear, h } from './shared/dom';
 import { connect } from './shared/vscodeApi';
 
@@ -19,8 +23,6 @@ const empty = h('p', { class: 'note', id: 'empty' }, 'Open a .slayer plan: its l
 const legend = legendOf();
 app.append(header, problems, empty, legend, stacks, h('h2', {}, 'Parameters'), totals);
 
-const fmt = (n: number): string => n.toLocaleString('en-US');
-const short = (n: number): string => (n >= 1e9 ? `${(n / 1e9).toFixed(2)}B` : n >= 1e6 ? `${(n / 1e6).toFixed(1)}M` : n >= 1e3 ? `${(n / 1e3).toFixed(1)}K` : String(n));
 
 /** `29, 30, 31` → `29–31`: consecutive blocks as a range, so a label stays short. */
 function blockList(xs: readonly number[]): string {
@@ -85,9 +87,8 @@ function legendOf(): HTMLElement {
   );
 }
 
-function render(map: LayerMap): void {
+function render(map: LayerMap, overlay: PlanOverlay | null): void {
   const L = map.base.numLayers;
-  const deleted = new Set(map.deleted);
   const added = map.blocks.filter((b) => b.role === 'new').length;
   clear(header);
   header.append(
@@ -95,18 +96,12 @@ function render(map: LayerMap): void {
     h('p', { class: 'note' }, `${L} → ${map.result.numLayers} blocks: +${added} new, −${map.deleted.length} deleted; ${map.blocks.filter((b) => b.trainable).length} trainable blocks${map.trainableExtras.length ? ` + ${map.trainableExtras.join(', ')}` : ''}`),
   );
 
-  const trainableBase = new Set<number>();
-  for (const b of map.blocks) {
-    if (!b.trainable) continue;
-    if (b.role === 'kept') trainableBase.add(b.sources[0]!.layer);
-    // The updated final block retrains the last kept block (its one source that is not deleted).
-    if (b.role === 'final') for (const s of b.sources) if (!deleted.has(s.layer)) trainableBase.add(s.layer);
-  }
-
   const original = h('ol', { class: 'stack', id: 'original', start: 0, 'aria-label': 'original blocks' });
   for (let i = 0; i < L; i++) {
-    const cls = deleted.has(i) ? 'deleted' : trainableBase.has(i) ? 'trainable' : '';
-    original.append(h('li', { class: cls, 'data-block': i, title: deleted.has(i) ? `block ${i} is deleted` : `block ${i}` }, String(i)));
+    const o = overlay?.blocks[i];
+    const deleted = o?.status === 'deleted';
+    const cls = deleted ? 'deleted' : o?.trainable ? 'trainable' : '';
+    original.append(h('li', { class: cls, 'data-block': i, title: deleted ? `block ${i} is deleted` : `block ${i}` }, String(i)));
   }
   const result = h('ol', { class: 'stack', id: 'result', start: 0, 'aria-label': 'resulting blocks' });
   for (const b of map.blocks) {
@@ -146,10 +141,10 @@ function render(map: LayerMap): void {
   const p = map.params;
   const pct = (n: number): string => `${((100 * n) / p.total).toFixed(2)} %`;
   clear(totals);
-  const row = (label: string, n: number, extra = ''): HTMLTableRowElement => h('tr', {}, h('td', {}, label), h('td', { class: 'num' }, fmt(n)), h('td', { class: 'note' }, `${short(n)}${extra}`));
+  const row = (label: string, n: number, extra = ''): HTMLTableRowElement => h('tr', {}, h('td', {}, label), h('td', { class: 'num' }, withThousands(n)), h('td', { class: 'note' }, `${formatCount(n)}${extra}`));
   totals.append(
     row('base model', p.base),
-    row('resulting model', p.total, ` (${p.total >= p.base ? '+' : '−'}${short(Math.abs(p.total - p.base))})`),
+    row('resulting model', p.total, ` (${p.total >= p.base ? '+' : '−'}${formatCount(Math.abs(p.total - p.base))})`),
     row('trainable', p.trainable, ` · ${pct(p.trainable)}`),
     row('trainable in blocks', p.trainableBlocks),
     row('per block', p.perBlock),
@@ -166,7 +161,7 @@ function receive(m: HostMessage): void {
   if (m.stale && m.layerMap) problems.append(h('p', { class: 'note', id: 'stale' }, 'Showing the last version of the plan that compiled.'));
   empty.hidden = m.layerMap !== null;
   stacks.hidden = totals.hidden = legend.hidden = m.layerMap === null;
-  if (m.layerMap) render(m.layerMap);
+  if (m.layerMap) render(m.layerMap, m.overlay);
 }
 
 (window as unknown as { slayerView: unknown }).slayerView = { receive };

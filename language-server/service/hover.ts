@@ -2,7 +2,8 @@
 // (total; trainable in blocks and with the head) and training memory per GPU; on a segment, the
 // original blocks it covers first. On the model: what it resolved to. On keys and values: docs.
 import { MarkupKind, type Hover, type Position } from 'vscode-languageserver';
-import { formatBytes, formatCount, withThousands, type PlanAnalysis, type Setting } from '@slayer/core';
+import type { PlanAnalysis, Setting } from '@slayer/core';
+import { formatBytes, formatCount, withThousands } from '@slayer/shared/format';
 import type { SegmentLayout } from '@slayer/core';
 import { blockRange } from './diagnostics';
 import { catalogueTask } from '@slayer/core';

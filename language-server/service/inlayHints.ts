@@ -1,7 +1,8 @@
 // Inlay hints: the output block range after each segment, the implied deletion at the end of the
 // expression (`−2: blocks 30–31`), and the steps (or tokens) of each training stage.
 import { InlayHintKind, type InlayHint, type Range } from 'vscode-languageserver';
-import { formatCount, withThousands, type PlanAnalysis } from '@slayer/core';
+import type { PlanAnalysis } from '@slayer/core';
+import { formatCount, withThousands } from '@slayer/shared/format';
 import { comparePos } from './ranges';
 
 const range = (a: number, b: number): string => (a === b ? `${a}` : `${a}–${b}`);

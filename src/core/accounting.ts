@@ -98,21 +98,3 @@ export function fitVerdict(memory: { ddp: MemoryEstimate; fsdp: MemoryEstimate }
   return memory.fsdp.total <= deviceBytes ? 'fsdp' : 'none';
 }
 
-const GIB = 1024 ** 3;
-
-export function formatBytes(n: number): string {
-  if (n >= GIB) return `${(n / GIB).toFixed(1)} GiB`;
-  if (n >= 1024 ** 2) return `${(n / 1024 ** 2).toFixed(1)} MiB`;
-  if (n >= 1024) return `${(n / 1024).toFixed(1)} KiB`;
-  return `${n} B`;
-}
-
-/** 7,952,715,776 → "7.95B"; exact figures are shown beside it where space allows. */
-export function formatCount(n: number): string {
-  if (n >= 1e9) return `${(n / 1e9).toFixed(2)}B`;
-  if (n >= 1e6) return `${(n / 1e6).toFixed(1)}M`;
-  if (n >= 1e3) return `${(n / 1e3).toFixed(1)}K`;
-  return String(n);
-}
-
-export const withThousands = (n: number): string => n.toLocaleString('en-US');

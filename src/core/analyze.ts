@@ -1,7 +1,8 @@
 // The checker and compiler: from a parsed plan to diagnostics, the resolved model, the block
 // layout, parameter and memory accounting, and the LayerMap when the plan compiles.
 import { LAYER_MAP_KIND, LAYER_MAP_VERSION, outputProjectionSuffixes, type ExtraTensor, type LayerMap, type ModelShape, type ParamCounts, type RunTarget, type StageSpec } from '../protocol/layerMap';
-import { countParams, fitVerdict, memoryPerGpu, formatBytes, type MemoryEstimate } from './accounting';
+import { countParams, fitVerdict, memoryPerGpu, type MemoryEstimate } from './accounting';
+import { formatBytes } from '../shared/format';
 import { findStatement, type PlanAst, type Statement, type Word } from './ast';
 import { deepEnd, deleteTwoFix, fitFix } from './deletionFixes';
 import { capDiagnosticsPerLine, diagnostic, nearest, type PlanDiagnostic, type PlanFix } from './diagnostics';

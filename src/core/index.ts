@@ -23,10 +23,12 @@ export type { DiagnosticCode, PlanDiagnostic, PlanFix, Severity, TextEdit } from
 export { CATALOGUE, catalogueIds, lookupCatalogue, parseHfConfig, shapeToHfConfig, ModelConfigError } from './models';
 export { modelFamily, SUPPORTED_MODEL_TYPES } from './families';
 export type { ModelFamily } from './families';
-export { countParams, embedParams, fitVerdict, formatBytes, formatCount, headParams, memoryPerGpu, modelParams, paramsPerBlock, withThousands } from './accounting';
+export { countParams, embedParams, fitVerdict, headParams, memoryPerGpu, modelParams, paramsPerBlock } from './accounting';
 export type { MemoryEstimate, ParallelStrategy } from './accounting';
 export { parseCount, parseFraction, parseMemorySize, SCHEDULES, PRECISIONS, RUN_OPTIONS } from './stages';
 export { formatPlan } from './format';
+export { explainText, formatDiagnostic } from './explain';
 export { LineIndex } from './text';
 export type { Position, Span } from './text';
 export { layerMapOverlay, planOverlay } from './overlay';
+export type { OverlayBlock, PlanOverlay } from './overlay';

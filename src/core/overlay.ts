@@ -1,9 +1,29 @@
-// What a plan does to each base block, for drawing over importance charts (the importance webview
-// and `slayer report`): deleted, the updated final block, trainable, and how many new blocks go
-// right after it. Pure; works from the core's layout or from a compiled LayerMap.
+// What a plan does to each base block: deleted, the updated final block, trainable, and how many new
+// blocks go right after it. The core owns it (type and rule); the host sends it to the importance
+// and layer-map views and `slayer report` draws it, so no view derives it again. Pure; works from
+// the core's layout or from a compiled LayerMap.
 import type { LayerMap } from '../protocol/layerMap';
-import type { OverlayBlock, PlanOverlay } from '../messages/webviewMessages';
 import type { Layout } from './layout';
+
+/** One base block as the open plan treats it, as drawn over the importance charts and on the layer map. */
+export interface OverlayBlock {
+  /** 0-based base block. */
+  base: number;
+  status: 'kept' | 'deleted' | 'final';
+  trainable: boolean;
+  /** New blocks the plan inserts right after this base block. */
+  newAfter: number;
+}
+
+export interface PlanOverlay {
+  planFile: string | null;
+  /** Canonical expansion notation of the plan. */
+  expand: string;
+  baseLayers: number;
+  resultLayers: number;
+  init: 'copy' | 'average';
+  blocks: OverlayBlock[];
+}
 
 /** The part of a stack both a Layout and a LayerMap describe. */
 interface Stack {

@@ -4,9 +4,8 @@
 import * as vscode from 'vscode';
 import { homedir } from 'node:os';
 import { dirname } from 'node:path';
-import { analyzePlan, type PlanAnalysis } from '../core';
+import { analyzePlan, explainText, type PlanAnalysis } from '../core';
 import { readIfFile } from '../modelfiles/planFile';
-import { explainText } from '../cli/commands/explain';
 import type { LayerMap } from '../protocol/layerMap';
 
 export function analyzeDocument(doc: vscode.TextDocument): PlanAnalysis {

@@ -3,6 +3,8 @@
 // host acts on it. Documented in docs/webviews.md.
 import type { EvalEvent, ImportanceFile } from '../protocol/runnerEvents';
 import type { LayerMap } from '../protocol/layerMap';
+import type { PlanOverlay } from '../core/overlay';
+import type { MetricColumns } from '../shared/series';
 
 export const WEBVIEW_PROTOCOL_VERSION = 1 as const;
 
@@ -20,20 +22,6 @@ export const VIEW_TYPES: Readonly<Record<ViewKind, string>> = {
 // ---------------------------------------------------------------------------------------------
 // Payloads
 
-/** Training metrics of one run and stage, column-wise (compact to post, cheap to append). */
-export interface MetricColumns {
-  step: number[];
-  tokens: number[];
-  loss: number[];
-  lr: number[];
-  gradNorm: number[];
-  tokensPerS: number[];
-  /** Wall-clock time of each point, Unix seconds (the events' `t`); absent from older hosts. */
-  time?: number[];
-  /** Evaluation loss where the runner measured one, NaN elsewhere; absent when none. */
-  evalLoss?: number[];
-}
-
 export interface RunSummary {
   id: string;
   /** How the run is shown: its name and start time (`demo-3 · 14:03`). */
@@ -48,26 +36,6 @@ export interface RunSummary {
   startedAt?: number;
   /** The plan's run description (`demo.slayer · tiny-llama (2+1)x2 | 2 | 1◇`). */
   detail?: string;
-}
-
-/** One base block as the open plan treats it, for drawing over the importance charts. */
-export interface OverlayBlock {
-  /** 0-based base block. */
-  base: number;
-  status: 'kept' | 'deleted' | 'final';
-  trainable: boolean;
-  /** New blocks the plan inserts right after this base block. */
-  newAfter: number;
-}
-
-export interface PlanOverlay {
-  planFile: string | null;
-  /** Canonical expansion notation of the plan. */
-  expand: string;
-  baseLayers: number;
-  resultLayers: number;
-  init: 'copy' | 'average';
-  blocks: OverlayBlock[];
 }
 
 /**
@@ -111,7 +79,8 @@ export type HostMessage =
       /** The plan names a local checkpoint with weights, so weight similarity can be computed. */
       canComputeSimilarity: boolean;
     }
-  | { type: 'layerMap'; layerMap: LayerMap | null; planFile: string | null; problems: string[]; stale: boolean }
+  /** `overlay`: what the map does to each base block, computed by the core (the view only draws it). */
+  | { type: 'layerMap'; layerMap: LayerMap | null; overlay: PlanOverlay | null; planFile: string | null; problems: string[]; stale: boolean }
   /** Evaluation: every run with eval scores; `focus` = the runs to compare (from the Runs view). */
   | { type: 'evaluation'; runs: EvaluatedRun[]; focus: string[] }
   | { type: 'notice'; level: 'info' | 'error'; message: string };
@@ -221,8 +190,4 @@ export function isHostMessage(value: unknown): value is HostMessage {
   if (typeof value !== 'object' || value === null) return false;
   const t = (value as Rec).type;
   return t === 'runs' || t === 'metrics' || t === 'importance' || t === 'layerMap' || t === 'evaluation' || t === 'notice';
-}
-
-export function emptyColumns(): MetricColumns {
-  return { step: [], tokens: [], loss: [], lr: [], gradNorm: [], tokensPerS: [], time: [], evalLoss: [] };
 }

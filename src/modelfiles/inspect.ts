@@ -2,7 +2,8 @@
 // embeddings, the attention layout read off the projection shapes, and every disagreement with
 // config.json as a diagnostic. Pure: the checkpoint and config text come in, a JSON-able report
 // goes out (the CLI prints it, the language server turns its diagnostics into plan diagnostics).
-import { ModelConfigError, modelFamily, modelParams, parseHfConfig, withThousands } from '../core';
+import { ModelConfigError, modelFamily, modelParams, parseHfConfig } from '../core';
+import { withThousands } from '../shared/format';
 import type { ModelShape } from '../protocol/layerMap';
 import { BLOCK_TENSOR_RE, checkpointDataBytes, groupBlocks, missingBlocks, type Checkpoint, type CheckpointTensor } from './checkpoint';
 import type { SafetensorsError } from './safetensors';

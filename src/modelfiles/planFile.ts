@@ -1,7 +1,8 @@
-// Reading a plan from disk for the CLI: the core's injected I/O, done with node:fs.
+// Reading a plan from disk for the CLI and the extension: the core's injected I/O, done with node:fs
+// (regular files only, within the size limits of docs/limits.md).
 import { homedir } from 'node:os';
 import { dirname, resolve } from 'node:path';
-import { analyzePlan, type PlanAnalysis, type PlanDiagnostic } from '../core';
+import { analyzePlan, formatDiagnostic, type PlanAnalysis } from '../core';
 import { MAX_CONFIG_BYTES, MAX_PLAN_CHARS } from '../core/limits';
 import { FileRefusedError, readRegularFileSync } from './regularFile';
 
@@ -23,12 +24,6 @@ export function analyzePlanFile(path: string): { text: string; analysis: PlanAna
   if (text === undefined) throw new Error('no such file');
   const analysis = analyzePlan(text, { fileName: abs, baseDir: dirname(abs), homeDir: homedir(), readFile: readIfFile });
   return { text, analysis };
-}
-
-/** `file:line:col: severity: message [code]`, 1-based like compilers print. */
-export function formatDiagnostic(file: string, analysis: PlanAnalysis, d: PlanDiagnostic): string {
-  const p = analysis.lines.positionAt(d.span.start);
-  return `${file}:${p.line + 1}:${p.character + 1}: ${d.severity}: ${d.message} [${d.code}]`;
 }
 
 export class PlanHasErrors extends Error {

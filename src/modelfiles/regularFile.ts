@@ -5,7 +5,7 @@
 // for a FIFO in between still cannot block) and check the opened handle again. Sizes are checked
 // against a limit before a byte is read.
 import { closeSync, constants, fstatSync, openSync, promises as fsp, readSync, statSync, type Stats } from 'node:fs';
-import { formatBytes } from '../core/accounting';
+import { formatBytes } from '../shared/format';
 
 export type RefusalReason = 'not-regular' | 'too-large';
 

@@ -2,15 +2,8 @@
 // and the one-line notice when it ends. Pure (records and events in, text out), shared by the
 // editor and the CLI.
 import type { ErrorEvent, MetricEvent, RunnerEvent } from '../protocol/runnerEvents';
+import { formatDuration } from '../shared/format';
 import { runDisplayName, type RunRecord } from './runStore';
-
-export function formatDuration(ms: number): string {
-  const s = Math.max(0, Math.round(ms / 1000));
-  const h = Math.floor(s / 3600);
-  const m = Math.floor((s % 3600) / 60);
-  const sec = s % 60;
-  return h ? `${h}h${String(m).padStart(2, '0')}m` : m ? `${m}m${String(sec).padStart(2, '0')}s` : `${sec}s`;
-}
 
 const compact = (n: number): string => (n >= 1e6 ? `${(n / 1e6).toFixed(1)}M` : n >= 1e3 ? `${(n / 1e3).toFixed(1)}k` : n.toFixed(0));
 

@@ -1,6 +1,7 @@
 // Static SVG charts for places without a webview: `slayer report` and the README's demo write them
 // next to a run so curves and importance can be looked at in any browser or image viewer.
 // Pure string building, no DOM; every value that reaches the markup is a number or escaped text.
+import { axisNumber } from '../shared/format';
 
 export interface Series {
   name: string;
@@ -59,12 +60,6 @@ export function niceTicks(lo: number, hi: number, count = 5): number[] {
   return ticks;
 }
 
-function fmt(v: number): string {
-  const a = Math.abs(v);
-  if (a !== 0 && (a >= 1e5 || a < 1e-3)) return v.toExponential(1);
-  return Number(v.toPrecision(4)).toString();
-}
-
 function frame(width: number, height: number, title: string, body: string): string {
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}">
 <rect width="100%" height="100%" fill="#ffffff"/>
@@ -84,7 +79,7 @@ function axes(width: number, height: number, yTicks: readonly number[], sy: (y: 
     parts.push(grid
       ? `<line x1="${PAD.left}" x2="${width - PAD.right}" y1="${y}" y2="${y}" stroke="#e5e5e5"/>`
       : `<line x1="${PAD.left - 4}" x2="${PAD.left}" y1="${y}" y2="${y}" stroke="#555"/>`);
-    parts.push(`<text x="${PAD.left - 6}" y="${y}" text-anchor="end" dominant-baseline="middle" ${FONT}>${fmt(t)}</text>`);
+    parts.push(`<text x="${PAD.left - 6}" y="${y}" text-anchor="end" dominant-baseline="middle" ${FONT}>${axisNumber(t)}</text>`);
   }
   parts.push(`<rect x="${PAD.left}" y="${PAD.top}" width="${plotW}" height="${plotH}" fill="none" stroke="#555"/>`);
   parts.push(`<text x="${PAD.left + plotW / 2}" y="${height - 10}" text-anchor="middle" ${FONT}>${escapeXml(xLabel)}</text>`);
@@ -139,7 +134,7 @@ export function lineChartSvg(spec: LineChartSpec): string {
   for (const t of niceTicks(x0, x1, 6)) {
     const x = sx(t).toFixed(1);
     parts.push(`<line x1="${x}" x2="${x}" y1="${PAD.top + plotH}" y2="${PAD.top + plotH + 4}" stroke="#555"/>`);
-    parts.push(`<text x="${x}" y="${PAD.top + plotH + 16}" text-anchor="middle" ${FONT}>${fmt(t)}</text>`);
+    parts.push(`<text x="${x}" y="${PAD.top + plotH + 16}" text-anchor="middle" ${FONT}>${axisNumber(t)}</text>`);
   }
   spec.series.forEach((s, i) => {
     const pts = usable[i]!.map(([x, y]) => `${sx(x).toFixed(1)},${sy(y).toFixed(1)}`).join(' ');

@@ -2,7 +2,24 @@
 // ~40 MB, not the ~100 MB that objects would). Steps only grow; a step that comes again (the run
 // resumed from a checkpoint and repeats what it had done since) replaces everything from that step
 // on, so a resumed run never shows two points for one step.
-import type { MetricColumns } from '../messages/webviewMessages';
+
+/** Training metrics of one run and stage, column-wise (compact to post, cheap to append). */
+export interface MetricColumns {
+  step: number[];
+  tokens: number[];
+  loss: number[];
+  lr: number[];
+  gradNorm: number[];
+  tokensPerS: number[];
+  /** Wall-clock time of each point, Unix seconds (the events' `t`); absent from older hosts. */
+  time?: number[];
+  /** Evaluation loss where the runner measured one, NaN elsewhere; absent when none. */
+  evalLoss?: number[];
+}
+
+export function emptyColumns(): MetricColumns {
+  return { step: [], tokens: [], loss: [], lr: [], gradNorm: [], tokensPerS: [], time: [], evalLoss: [] };
+}
 
 export const METRIC_KEYS = ['loss', 'lr', 'gradNorm', 'tokensPerS'] as const;
 export type MetricKey = (typeof METRIC_KEYS)[number];

@@ -4,7 +4,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parseEventLine, type RunnerEvent } from '../../src/protocol/runnerEvents';
 import { defaultPhases, modelHasMeasurement, normalizePhases } from '../../src/remote/phaseChoice';
-import { endMessage, formatDuration, LossLineThrottle, lossLine, runSummaryLines } from '../../src/remote/runSummary';
+import { endMessage, LossLineThrottle, lossLine, runSummaryLines } from '../../src/remote/runSummary';
+import { formatDuration } from '../../src/shared/format';
 import type { RunRecord } from '../../src/remote/runStore';
 
 const ev = (seq: number, kind: string, fields: Record<string, unknown>): RunnerEvent =>

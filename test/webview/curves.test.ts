@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { metricBatches } from '../../src/extension/webviews/curvesData';
 import { parseEventLine } from '../../src/protocol/runnerEvents';
-import { pngBytes, type MetricColumns, type ViewMessage } from '../../src/messages/webviewMessages';
+import { pngBytes, type ViewMessage } from '../../src/messages/webviewMessages';
+import type { MetricColumns } from '../../src/shared/series';
 import { frames, ROOT, type ViewPage, viewForSuite } from './harness';
 
 const FIX = join(ROOT, 'test', 'fixtures', 'webview');

@@ -1,5 +1,6 @@
 // `slayer check FILE…`: diagnostics as file:line:col: severity: message [code]; exit 1 on any error.
-import { analyzePlanFile, formatDiagnostic } from '../../modelfiles/planFile';
+import { formatDiagnostic } from '../../core';
+import { analyzePlanFile } from '../../modelfiles/planFile';
 import type { CliCommand } from '../io';
 
 export const checkCommand: CliCommand = {

@@ -1,7 +1,7 @@
 // `slayer inspect DIR|HOST:/PATH [--json] [--similarity]`: a checkpoint's shape from its safetensors
 // headers (never the data), checked against its config.json; --similarity adds the cosine of each
 // pair of adjacent blocks (streams every weight matrix once; local checkpoints only).
-import { formatBytes, formatCount, withThousands } from '../../core';
+import { formatBytes, formatCount, withThousands } from '../../shared/format';
 import { blockSimilarity, loadAndInspect, type CheckpointReport, type LayerReport, type SimilarityReport } from '../../modelfiles';
 import { createCheckpointCache, parseRemoteModelRef } from '../../remote/remoteModelCache';
 import { LocalTransport } from '../../remote/localTransport';

@@ -5,7 +5,7 @@ import * as vscode from 'vscode';
 import { colorOf, RUN_COLORS, startTimeText } from '../../remote/runIdentity';
 import { isFinal, type RunState } from '../../remote/runStatus';
 import { runDisplayName, type RunRecord } from '../../remote/runStore';
-import { formatDuration } from '../../remote/runSummary';
+import { formatDuration } from '../../shared/format';
 import { configuredHosts } from './hostConfiguration';
 import type { RunRegistry } from './runRegistry';
 

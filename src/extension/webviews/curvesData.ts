@@ -1,7 +1,7 @@
 // From runner events to the curves view's batches: metric events grouped by stage, column-wise.
 // Pure (no `vscode`), shared by the curves panel and the tests that replay recorded runs.
 import type { RunnerEvent, MetricEvent } from '../../protocol/runnerEvents';
-import { emptyColumns, type MetricColumns } from '../../messages/webviewMessages';
+import { emptyColumns, type MetricColumns } from '../../shared/series';
 
 export function metricBatches(events: readonly RunnerEvent[]): Map<string, MetricColumns> {
   const out = new Map<string, MetricColumns>();

@@ -4,13 +4,13 @@
 // plan, which the language server then re-checks like any edit.
 import * as vscode from 'vscode';
 import { validateImportanceFile, type ImportanceFile } from '../../protocol/runnerEvents';
-import type { PlanOverlay, WeightSimilarity } from '../../messages/webviewMessages';
+import type { WeightSimilarity } from '../../messages/webviewMessages';
 import { analyzeDocument } from '../planCommands';
 import type { RunRegistry } from '../runs/runRegistry';
 import { importanceFromEvents } from './importanceFromEvents';
 import { insertBlockAfter } from './insertBlock';
 import type { PanelHost, ViewController } from './panelHost';
-import { planOverlay, type PlanAnalysis } from '../../core';
+import { planOverlay, type PlanAnalysis, type PlanOverlay } from '../../core';
 import { measuredOnPlanModel } from './modelIdentity';
 import type { PlanSource } from './planSource';
 import { computeWeightSimilarity, localCheckpointOf } from './weightSimilarity';
