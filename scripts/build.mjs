@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // Bundles every entry point with esbuild. Node bundles are CommonJS (what VS Code's extension host
 // and `node` load without flags); webview bundles are browser IIFEs with chart.js inlined, so no
-// webview ever loads code from outside the extension. `--watch` rebuilds on change.
+// webview ever loads code from outside the extension. `--watch` rebuilds on change. The @slayer/…
+// imports of language-server/ and webview/ resolve through the `paths` of tsconfig.base.json, which
+// esbuild reads from each file's nearest tsconfig.json (and what it extends).
 import * as esbuild from 'esbuild';
 import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 
