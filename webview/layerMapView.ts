@@ -23,7 +23,6 @@ const empty = h('p', { class: 'note', id: 'empty' }, 'Open a .slayer plan: its l
 const legend = legendOf();
 app.append(header, problems, empty, legend, stacks, h('h2', {}, 'Parameters'), totals);
 
-
 /** `29, 30, 31` → `29–31`: consecutive blocks as a range, so a label stays short. */
 function blockList(xs: readonly number[]): string {
   const out: string[] = [];
