@@ -10,7 +10,7 @@
 // Pure: no I/O; the shape and the profile are passed in.
 import type { ModelShape, ParamCounts } from '../protocol/layerMap';
 import type { ImportanceFile } from '../protocol/runnerEvents';
-import type { PlanOverlay } from '../protocol/webviewMessages';
+import type { PlanOverlay, SuggestionPreview } from '../protocol/webviewMessages';
 import { paramsPerBlock } from './accounting';
 import { analyzePlan, type TrainItem } from './analyze';
 import { MAX_BLOCKS, MAX_EXPANSION_COUNT, showLimit } from './limits';
@@ -404,4 +404,12 @@ export function suggestionLines(s: Suggestion): string[] {
     `final    ${s.final === null ? 'none' : `${blockLabel(s.final)} (updated final block)`}`,
     `params   total ${c(p.total)}, trainable ${c(p.trainable)} (${c(p.trainableBlocks / p.perBlock)} blocks × ${c(p.perBlock)}), with the head ${c(s.trainableWithHead)}`,
   ];
+}
+
+/** What the importance view previews before the suggestion is applied to `planFile`. */
+export function suggestionPreview(s: Suggestion, planFile: string, profile: ImportanceProfile): SuggestionPreview {
+  return {
+    planFile, strategy: s.strategy, expand: s.expand, overlay: s.overlay,
+    lines: suggestionLines(s), reasons: [`from ${profile.metric}${profile.model ? ` of ${profile.model}` : ''}`, ...s.reasons], warnings: s.warnings,
+  };
 }

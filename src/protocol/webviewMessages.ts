@@ -83,6 +83,23 @@ export interface WeightSimilarity {
   meanCosine: (number | null)[];
 }
 
+/**
+ * A suggested expansion previewed over the importance charts before it is applied
+ * (SLayer: Suggest Expansion…, docs/suggestions.md). Blocks in `lines` and `reasons` are already
+ * labelled 0-based with the paper's 1-based in parentheses.
+ */
+export interface SuggestionPreview {
+  planFile: string;
+  strategy: string;
+  expand: string;
+  /** What the suggested plan does to each base block (drawn like the plan's overlay, dashed). */
+  overlay: PlanOverlay;
+  /** The suggestion and its accounting, one line each (`expand …`, `depth …`, `params …`). */
+  lines: string[];
+  reasons: string[];
+  warnings: string[];
+}
+
 // ---------------------------------------------------------------------------------------------
 // Host → view
 
@@ -111,6 +128,8 @@ export type HostMessage =
       /** The plan names a local checkpoint with weights, so weight similarity can be computed. */
       canComputeSimilarity: boolean;
     }
+  /** Importance: a suggested expansion to preview (null: none, or it was applied or discarded). */
+  | { type: 'suggestion'; preview: SuggestionPreview | null }
   | { type: 'layerMap'; layerMap: LayerMap | null; planFile: string | null; problems: string[]; stale: boolean }
   /** Evaluation: every run with eval scores; `focus` = the runs to compare (from the Runs view). */
   | { type: 'evaluation'; runs: EvaluatedRun[]; focus: string[] }
@@ -142,6 +161,11 @@ export type ViewMessage =
   | { type: 'clearImportanceFile' }
   /** Importance: compute the weight-space similarity of the plan's local checkpoint. */
   | { type: 'computeSimilarity' }
+  /** Importance: run SLayer: Suggest Expansion… (the view's toolbar). */
+  | { type: 'suggestExpansion' }
+  /** Importance: write the previewed suggestion into the plan, or drop it. */
+  | { type: 'applySuggestion' }
+  | { type: 'discardSuggestion' }
   | ExportMessage;
 
 export class ViewMessageError extends Error {
@@ -187,6 +211,10 @@ export function validateViewMessage(value: unknown): ViewMessage {
       return { type: 'clearImportanceFile' };
     case 'computeSimilarity':
       return { type: 'computeSimilarity' };
+    case 'suggestExpansion':
+    case 'applySuggestion':
+    case 'discardSuggestion':
+      return { type: m.type };
     case 'export': {
       need(typeof m.fileName === 'string' && FILE_NAME.test(m.fileName) && !(m.fileName as string).includes('..'), 'export: bad file name');
       const fileName = m.fileName as string;
@@ -220,7 +248,7 @@ export function pngBytes(dataUrl: string): Uint8Array {
 export function isHostMessage(value: unknown): value is HostMessage {
   if (typeof value !== 'object' || value === null) return false;
   const t = (value as Rec).type;
-  return t === 'runs' || t === 'metrics' || t === 'importance' || t === 'layerMap' || t === 'evaluation' || t === 'notice';
+  return t === 'runs' || t === 'metrics' || t === 'importance' || t === 'suggestion' || t === 'layerMap' || t === 'evaluation' || t === 'notice';
 }
 
 export function emptyColumns(): MetricColumns {
