@@ -48,6 +48,8 @@ describe('slayer suggest', () => {
     assert.match(text.out, /new {6}after base blocks, 0-based \(paper 1-based\): 1 \(2\), 3 \(4\)/);
     assert.ok(text.out.includes(`deleted  0-based (paper 1-based): ${lowest.map((b) => `${b} (${b + 1})`).join(', ')}`), text.out);
     assert.match(text.out, /apply {4}replace the expand line/);
+    // The fixture measured a random model of that shape at /tmp/wv-tiny32: the user is told.
+    assert.match(text.err, /warning: the measurement is of \/tmp\/wv-tiny32, not of the plan's model meta-llama\/Llama-2-7b-hf/);
     writeFileSync(plan, `model meta-llama/Llama-2-7b-hf\nexpand ${s.expand}\n`);
     const check = slayer('check', plan);
     assert.equal(check.code, 0, check.out + check.err);

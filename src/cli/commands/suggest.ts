@@ -4,7 +4,7 @@ import { homedir } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import {
   parseBudget, parseDeletion, parseHfConfig, PROFILE_METRICS, profileFromImportance, profileFromSimilarity, STRATEGY_TEXT,
-  SuggestError, SUGGEST_STRATEGIES, suggestExpansion, suggestionLines, lookupCatalogue,
+  SuggestError, SUGGEST_STRATEGIES, suggestExpansion, suggestionLines, lookupCatalogue, measuredOnPlanModel,
   type ImportanceProfile, type ProfileMetric, type SuggestBudget, type SuggestStrategy, type TrainItem,
 } from '../../core';
 import { MAX_RUN_JSON_BYTES } from '../../core/limits';
@@ -120,8 +120,10 @@ export const suggestCommand: CliCommand = {
       let shape: ModelShape | null = null;
       let train: TrainItem[] | undefined;
       let planBudget: SuggestBudget | null = null;
+      let planModel: { id: string; file: string } | null = null;
       if (a.plan !== null) {
         const { analysis } = analyzePlanFile(a.plan);
+        if (analysis.model) planModel = { id: analysis.model.id, file: resolve(a.plan) };
         shape = analysis.model?.shape ?? null;
         train = analysis.train;
         if (analysis.layout?.newCount) planBudget = { kind: 'blocks', value: analysis.layout.newCount };
@@ -144,6 +146,9 @@ export const suggestCommand: CliCommand = {
         }
       }
       if (!shape) throw new SuggestError(`the measured model "${ev.modelRef ?? '?'}" is neither in the catalogue nor a directory with config.json here; name the model with --model or give a PLAN`);
+      if (planModel && ev.modelRef && !measuredOnPlanModel({ ref: ev.modelRef, numLayers: ev.profile.scores.length }, { id: planModel.id, numLayers: shape.numLayers, planFile: planModel.file })) {
+        io.err(`slayer suggest: warning: the measurement is of ${ev.modelRef}, not of the plan's model ${planModel.id}\n`);
+      }
       const s = suggestExpansion({ shape, profile: ev.profile, budget, deletion, strategy: a.strategy as SuggestStrategy, train, init: (a.init ?? undefined) as 'copy' | 'average' | undefined });
       if (a.json) {
         io.out(`${JSON.stringify({ ...s, source: ev.source, metric: ev.profile.metric }, null, 1)}\n`);
