@@ -15,7 +15,7 @@ const OFFERED: readonly SuggestStrategy[] = ['slayer', 'importance'];
 const wanted = (only: string[] | undefined): boolean => !only || only.some((k) => SUGGEST_KIND === k || SUGGEST_KIND.startsWith(`${k}.`));
 
 export function suggestTitle(s: Suggestion): string {
-  const del = s.deleted.length ? `, deletes ${blocksLabel(s.deleted)}` : '';
+  const del = s.deleted.length ? `, deletes ${blocksLabel(s.deleted)} (0-based, paper 1-based)` : '';
   return `Suggest expansion from importance (${s.strategy}): ${s.expand} — ${s.depth} blocks${del}`;
 }
 

@@ -95,7 +95,7 @@ describe('suggestion code actions on the expand line', () => {
         ? [2, 2, 2, 2, 2, 3, 3].reduce<number[]>((acc, size) => [...acc, (acc[acc.length - 1] ?? -1) + size], [])
         : Array.from({ length: 16 }, (_, i) => i).sort((x, y) => removal[y]! - removal[x]!).slice(0, 7).sort((x, y) => x - y);
       assert.deepEqual(anchors(edited), expected, `${strategy}: ${edited}`);
-      assert.ok(action.title.includes('deletes 30 (31), 31 (32)'), action.title);
+      assert.ok(action.title.includes('deletes 30 (31), 31 (32) (0-based, paper 1-based)'), action.title);
       assert.ok(action.title.includes(`${L + 7 - 2} blocks`), action.title);
       await show('plan.slayer', text);
     }
