@@ -331,7 +331,7 @@ const VIRTUAL_DIR = '/suggested-model';
 /** The suggestion for a request; throws SuggestError with a reason when the request cannot be met. */
 export function suggestExpansion(req: SuggestRequest): Suggestion {
   const L = req.shape.numLayers;
-  const train: TrainItem[] = [...(req.train ?? ['new', 'final'])];
+  const train: TrainItem[] = req.train?.length ? [...req.train] : ['new', 'final'];
   const init = req.init ?? STRATEGY_INIT[req.strategy];
   if (req.profile && req.profile.scores.length !== L) {
     throw new SuggestError(`the importance profile has ${req.profile.scores.length} blocks but the model has ${L}`);
@@ -346,6 +346,10 @@ export function suggestExpansion(req: SuggestRequest): Suggestion {
   // The final block's presence changes a parameter budget; it depends on where the blocks go, so
   // place once assuming it, and again without it if the placement leaves no room for it.
   let N = newBlocksFor(req, L, deleted.length, tailDeletion, train);
+  // Checked before anything of that size is built (a budget of 1e15 parameters is not a hang).
+  if (N > MAX_EXPANSION_COUNT || L + N - deleted.length > MAX_BLOCKS) {
+    throw new SuggestError(`${showLimit(N)} new blocks would make ${showLimit(L + N - deleted.length)} blocks; a plan may make at most ${showLimit(MAX_BLOCKS)}`);
+  }
   let placed = place(req.strategy, L, N, kept, req.profile);
   let finalForm = finalFormPossible(L, placed.inserts, deleted, train.includes('final'));
   if (tailDeletion && !finalForm && req.budget.kind === 'params') {
@@ -355,9 +359,6 @@ export function suggestExpansion(req: SuggestRequest): Suggestion {
   }
   const inserts = placed.inserts;
   const reasons = [placed.reason, ...deletionReasons];
-  if (N > MAX_EXPANSION_COUNT || L + N - deleted.length > MAX_BLOCKS) {
-    throw new SuggestError(`${showLimit(N)} new blocks would make ${showLimit(L + N - deleted.length)} blocks; a plan may make at most ${showLimit(MAX_BLOCKS)}`);
-  }
   const expand = encode(L, inserts, deletedSet, finalForm, init === 'average');
   if (finalForm) reasons.push(`updated final block: ${blockLabel(L - deleted.length - 1)}, re-initialised from itself and the deleted blocks, trained`);
   else if (tailDeletion) reasons.push('no updated final block: the new blocks leave no plain kept block before the deleted ones');

@@ -215,6 +215,11 @@ describe('budgets', () => {
     assert.throws(() => run({ strategy: 'slayer', budget: { kind: 'params', value: pb }, deletion: { kind: 'count', count: 2 } }), /do not pay for one new block/);
   });
 
+  it('refuses a budget past the limits before building anything', () => {
+    assert.throws(() => run({ strategy: 'importance', budget: { kind: 'params', value: 1e18 } }), /a plan may make at most 4,096/);
+    assert.throws(() => run({ strategy: 'slayer', budget: { kind: 'blocks', value: 5000 } }), /a plan may make at most 4,096/);
+  });
+
   it('target depth: N = depth − L + D', () => {
     const s = run({ strategy: 'slayer', budget: { kind: 'depth', value: 38 }, deletion: { kind: 'count', count: 2 } });
     assert.equal(s.newCount, 38 - 32 + 2);
