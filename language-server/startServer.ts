@@ -29,7 +29,9 @@ import { formatDocument } from './service/formatting';
 import { hover } from './service/hover';
 import { inlayHints } from './service/inlayHints';
 import { SEMANTIC_LEGEND, semanticTokens } from './service/semanticTokens';
+import { SUGGEST_KIND, suggestActions } from './service/suggestActions';
 import { documentSymbols } from './service/symbols';
+import { ImportanceIndex } from './importanceIndex';
 import { WorkspaceIndex } from './workspaceIndex';
 
 export interface ServerRuntime {
@@ -61,6 +63,7 @@ export function startServer(connection: Connection, runtime: ServerRuntime = {})
   const resolver = new ModelResolver(() => refreshAll(), runtime.remoteFetch);
   const documents = new PlanDocuments(resolver, runtime.homeDir);
   const workspace = new WorkspaceIndex(documents, runtime.homeDir);
+  const importance = new ImportanceIndex();
   const checkpoints = new CheckpointChecks(() => refreshAll(), (ref) => resolver.remoteFindings(ref));
 
   const diagContext = (uri: string) => ({ uri, docsUrl, relatedInformation: caps.textDocument?.publishDiagnostics?.relatedInformation === true });
@@ -135,6 +138,7 @@ export function startServer(connection: Connection, runtime: ServerRuntime = {})
     pullDiagnostics = caps.textDocument?.diagnostic !== undefined;
     const folders = params.workspaceFolders?.map((f) => f.uri) ?? (params.rootUri ? [params.rootUri] : []);
     workspace.setFolders(folders.map(uriToPath).filter((p): p is string => p !== undefined));
+    importance.setFolders(folders.map(uriToPath).filter((p): p is string => p !== undefined));
     if (init.remoteModels) {
       const fetch: RemoteFetch = async (host, path) => {
         const r: unknown = await connection.sendRequest(REMOTE_MODEL_CONFIG_METHOD, { host, path } satisfies RemoteModelConfigParams);
@@ -150,7 +154,7 @@ export function startServer(connection: Connection, runtime: ServerRuntime = {})
         ...(pullDiagnostics ? { diagnosticProvider: { identifier: 'slayer', interFileDependencies: false, workspaceDiagnostics: false } } : {}),
         hoverProvider: true,
         completionProvider: { triggerCharacters: [' ', '/', ':', ',', '.', '~'] },
-        ...(literalActions ? { codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix, CodeActionKind.RefactorRewrite, CodeActionKind.SourceFixAll, FIX_ALL_KIND] } } : {}),
+        ...(literalActions ? { codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix, CodeActionKind.RefactorRewrite, SUGGEST_KIND, CodeActionKind.SourceFixAll, FIX_ALL_KIND] } } : {}),
         inlayHintProvider: true,
         semanticTokensProvider: { legend: SEMANTIC_LEGEND, full: true, range: false },
         documentSymbolProvider: true,
@@ -168,7 +172,7 @@ export function startServer(connection: Connection, runtime: ServerRuntime = {})
     }
     if (caps.workspace?.didChangeWatchedFiles?.dynamicRegistration) {
       void connection.client.register(DidChangeWatchedFilesNotification.type, {
-        watchers: [{ globPattern: '**/config.json' }, { globPattern: '**/*.slayer' }, { globPattern: '**/*.safetensors' }, { globPattern: '**/model.safetensors.index.json' }],
+        watchers: [{ globPattern: '**/config.json' }, { globPattern: '**/*.slayer' }, { globPattern: '**/*.safetensors' }, { globPattern: '**/model.safetensors.index.json' }, { globPattern: '**/.slayer/runs/*/{out/importance.json,importance.json}' }],
       });
     }
     void loadSettings().then(() => refreshAll(), (e: unknown) => connection.console.error(`settings: ${String(e)}`));
@@ -186,6 +190,7 @@ export function startServer(connection: Connection, runtime: ServerRuntime = {})
     for (const c of p.changes) {
       const path = uriToPath(c.uri);
       if (c.uri.endsWith('.slayer')) workspace.planChanged();
+      else if (c.uri.endsWith('/importance.json')) importance.invalidate();
       else if (path) {
         resolver.fileChanged(path);
         models = true;
@@ -225,6 +230,10 @@ export function startServer(connection: Connection, runtime: ServerRuntime = {})
     return { kind: DocumentDiagnosticReportKind.Full, resultId, items };
   });
 
+  /** A measurement of the plan's model in the workspace's fetched run artifacts, if any. */
+  const importanceFor = (uri: string, a: PlanAnalysis): ReturnType<ImportanceIndex['forPlan']> =>
+    (a.model?.shape ? importance.forPlan({ id: a.model.id, numLayers: a.model.shape.numLayers }, uriToPath(uri) ?? null) : null);
+
   const withDoc = <T>(uri: string, fn: (d: AnalyzedDocument) => T, none: T): T => {
     const d = documents.get(uri);
     return d ? fn(d) : none;
@@ -234,6 +243,7 @@ export function startServer(connection: Connection, runtime: ServerRuntime = {})
   connection.onCompletion((p) => withDoc(p.textDocument.uri, (d) => completions(d.analysis, p.position, workspace, uriToPath(p.textDocument.uri)), []));
   connection.onCodeAction((p) => withDoc(p.textDocument.uri, (d) => [
     ...codeActions(d.analysis, p, diagContext(p.textDocument.uri)),
+    ...suggestActions(d.analysis, p, p.textDocument.uri, () => importanceFor(p.textDocument.uri, d.analysis)),
     ...(!p.context.only || p.context.only.includes(CodeActionKind.QuickFix) ? addHostActions(hostDiagnostics(d.analysis), p.range) : []),
   ], []));
   connection.languages.inlayHint.on((p) => withDoc(p.textDocument.uri, (d) => (settings.inlayHints ? inlayHints(d.analysis, p.range) : []), []));

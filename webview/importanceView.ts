@@ -5,11 +5,12 @@
 // block there; the host edits the plan, and the overlay follows.
 import type { ImportanceFile } from '@slayer/protocol/runnerEvents';
 import type { PlanOverlay } from '@slayer/core';
-import type { HostMessage, WeightSimilarity } from '@slayer/messages/webviewMessages';
+import type { HostMessage, SuggestionPreview, WeightSimilarity } from '@slayer/messages/webviewMessages';
 import { applyThemeDefaults, Chart, composePng, recolorChart, type ChartConfiguration, type Plugin } from './shared/charts';
 import { byId, clear, h } from './shared/dom';
 import { onThemeChange, readTheme, withAlpha, type Theme } from './shared/theme';
 import { connect, loadState, post, saveState } from './shared/vscodeApi';
+import { renderSuggestionPanel, suggestionPlugin, type SuggestionOptions } from './suggestionPreview';
 
 interface ImportanceState {
   showLast: boolean;
@@ -21,6 +22,8 @@ applyThemeDefaults(theme);
 let importance: ImportanceFile | null = null;
 let overlay: PlanOverlay | null = null;
 let similarity: WeightSimilarity | null = null;
+/** A suggested expansion being previewed (SLayer: Suggest Expansion…), drawn dashed over the plan. */
+let suggestion: SuggestionPreview | null = null;
 /** From the host: the measurement is of the plan's model (only then is the plan drawn over it). */
 let onPlanModel = false;
 let canComputeSimilarity = false;
@@ -102,6 +105,8 @@ const notes = h('div', { id: 'notes' });
 const notice = h('p', { id: 'notice', role: 'status' });
 const offer = h('div', { class: 'offer', id: 'offer' });
 offer.hidden = true;
+const suggestionPanel = h('section', { class: 'suggestion', id: 'suggestion' });
+suggestionPanel.hidden = true;
 const noData = h('div', { id: 'no-data' },
   h('p', {}, 'No measured layer importance yet. A run measures it on calibration text (angular distance per block, and the drop when a block is removed or inserted) and writes out/importance.json.'),
   h('p', {},
@@ -118,9 +123,10 @@ const toolbar = h('header', { class: 'toolbar' },
   h('button', { id: 'open-other', class: 'secondary', onclick: () => post({ type: 'openImportanceFile' }) }, 'Open importance.json…'),
   clearPicked,
   h('button', { id: 'compute-similarity-2', class: 'secondary', onclick: () => post({ type: 'computeSimilarity' }) }, 'Weight similarity'),
+  h('button', { id: 'suggest', class: 'secondary', title: 'Suggest where new blocks go and which to delete, from this measurement', onclick: () => post({ type: 'suggestExpansion' }) }, 'Suggest expansion…'),
 );
 const grid = h('div', { class: 'grid', id: 'charts' });
-app.append(toolbar, caption, legend, notes, offer, notice, noData, grid);
+app.append(toolbar, caption, legend, notes, offer, suggestionPanel, notice, noData, grid);
 
 function makeChart(key: ChartKey, title: string, type: 'line' | 'bar', yTitle: string): void {
   const yTicks = key === 'plan' ? { display: false } : { color: theme.foreground };
@@ -148,7 +154,7 @@ function makeChart(key: ChartKey, title: string, type: 'line' | 'bar', yTitle: s
         if (e.x !== null && e.x !== undefined) offerInsertAt(chart as Chart, e.x);
       },
     },
-    plugins: [overlayPlugin],
+    plugins: [overlayPlugin, suggestionPlugin(() => theme)],
   };
   charts.set(key, new Chart(canvas, config));
 }
@@ -241,6 +247,7 @@ function render(): void {
     const show = overlay !== null && overlay.baseLayers === L && mine;
     if (show && !sections.get(key)!.hidden) drawn = true;
     (chart.options.plugins as Record<string, OverlayOptions>).slayerOverlay = { blocks: show ? overlay!.blocks : null };
+    (chart.options.plugins as Record<string, SuggestionOptions>).slayerSuggestion = { blocks: suggestion && suggestion.overlay.baseLayers === L && mine ? suggestion.overlay.blocks : null };
     chart.update('none');
   }
   if (imp) caption.append(`${imp.model} · ${imp.num_layers} blocks · ${imp.calibration.tokens.toLocaleString('en-US')} calibration tokens (${imp.calibration.sequences} × ${imp.calibration.seq_len}) · baseline log-likelihood ${imp.baseline_loglik.toFixed(4)}`);
@@ -276,13 +283,17 @@ function receive(m: HostMessage): void {
     for (const n of m.notes) notes.append(h('p', { class: 'note' }, n));
     if (m.source) notes.append(h('p', { class: 'note', id: 'source' }, `measured: ${m.source}`));
     render();
+  } else if (m.type === 'suggestion') {
+    suggestion = m.preview;
+    renderSuggestionPanel(suggestionPanel, suggestion);
+    render();
   } else if (m.type === 'notice') {
     notice.className = m.level === 'error' ? 'error' : 'note';
     notice.textContent = m.message;
   }
 }
 
-(window as unknown as { slayerView: unknown }).slayerView = { charts, receive, overlay: () => overlay };
+(window as unknown as { slayerView: unknown }).slayerView = { charts, receive, overlay: () => overlay, suggestion: () => suggestion };
 
 render();
 connect('importance', receive);

@@ -32,3 +32,10 @@ export { LineIndex } from './text';
 export type { Position, Span } from './text';
 export { layerMapOverlay, planOverlay } from './overlay';
 export type { OverlayBlock, PlanOverlay } from './overlay';
+export { measuredOnPlanModel, modelName } from './modelIdentity';
+export type { MeasuredModel, PlanModel } from './modelIdentity';
+export {
+  blockLabel, blocksLabel, DEFAULT_AUTO_THRESHOLD, deletionWindow, normalisedScores, parseBudget, parseDeletion, profileFromImportance, profileFromSimilarity,
+  PROFILE_METRICS, STRATEGY_INIT, STRATEGY_TEXT, SUGGEST_STRATEGIES, SuggestError, suggestExpansion, suggestionLines, suggestionPreview,
+} from './suggest';
+export type { ImportanceProfile, ProfileMetric, SuggestBudget, SuggestDeletion, SuggestRequest, SuggestStrategy, Suggestion } from './suggest';

@@ -4,6 +4,9 @@
 import type { EvalEvent, ImportanceFile } from '../protocol/runnerEvents';
 import type { LayerMap } from '../protocol/layerMap';
 import type { PlanOverlay } from '../core/overlay';
+import type { SuggestionPreview } from '../core/suggest';
+
+export type { SuggestionPreview } from '../core/suggest';
 import type { MetricColumns } from '../shared/series';
 
 export const WEBVIEW_PROTOCOL_VERSION = 1 as const;
@@ -51,6 +54,7 @@ export interface WeightSimilarity {
   meanCosine: (number | null)[];
 }
 
+
 // ---------------------------------------------------------------------------------------------
 // Host → view
 
@@ -79,6 +83,8 @@ export type HostMessage =
       /** The plan names a local checkpoint with weights, so weight similarity can be computed. */
       canComputeSimilarity: boolean;
     }
+  /** Importance: a suggested expansion to preview (null: none, or it was applied or discarded). */
+  | { type: 'suggestion'; preview: SuggestionPreview | null }
   /** `overlay`: what the map does to each base block, computed by the core (the view only draws it). */
   | { type: 'layerMap'; layerMap: LayerMap | null; overlay: PlanOverlay | null; planFile: string | null; problems: string[]; stale: boolean }
   /** Evaluation: every run with eval scores; `focus` = the runs to compare (from the Runs view). */
@@ -111,6 +117,11 @@ export type ViewMessage =
   | { type: 'clearImportanceFile' }
   /** Importance: compute the weight-space similarity of the plan's local checkpoint. */
   | { type: 'computeSimilarity' }
+  /** Importance: run SLayer: Suggest Expansion… (the view's toolbar). */
+  | { type: 'suggestExpansion' }
+  /** Importance: write the previewed suggestion into the plan, or drop it. */
+  | { type: 'applySuggestion' }
+  | { type: 'discardSuggestion' }
   | ExportMessage;
 
 export class ViewMessageError extends Error {
@@ -156,6 +167,10 @@ export function validateViewMessage(value: unknown): ViewMessage {
       return { type: 'clearImportanceFile' };
     case 'computeSimilarity':
       return { type: 'computeSimilarity' };
+    case 'suggestExpansion':
+    case 'applySuggestion':
+    case 'discardSuggestion':
+      return { type: m.type };
     case 'export': {
       need(typeof m.fileName === 'string' && FILE_NAME.test(m.fileName) && !(m.fileName as string).includes('..'), 'export: bad file name');
       const fileName = m.fileName as string;
@@ -189,5 +204,5 @@ export function pngBytes(dataUrl: string): Uint8Array {
 export function isHostMessage(value: unknown): value is HostMessage {
   if (typeof value !== 'object' || value === null) return false;
   const t = (value as Rec).type;
-  return t === 'runs' || t === 'metrics' || t === 'importance' || t === 'layerMap' || t === 'evaluation' || t === 'notice';
+  return t === 'runs' || t === 'metrics' || t === 'importance' || t === 'suggestion' || t === 'layerMap' || t === 'evaluation' || t === 'notice';
 }

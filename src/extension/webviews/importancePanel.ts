@@ -4,16 +4,17 @@
 // plan, which the language server then re-checks like any edit.
 import * as vscode from 'vscode';
 import { validateImportanceFile, type ImportanceFile } from '../../protocol/runnerEvents';
-import type { WeightSimilarity } from '../../messages/webviewMessages';
+import type { SuggestionPreview, WeightSimilarity } from '../../messages/webviewMessages';
 import { analyzeDocument } from '../planCommands';
 import type { RunRegistry } from '../runs/runRegistry';
 import { importanceFromEvents } from './importanceFromEvents';
 import { insertBlockAfter } from './insertBlock';
 import type { PanelHost, ViewController } from './panelHost';
-import { planOverlay, type PlanAnalysis, type PlanOverlay } from '../../core';
+import { planOverlay, profileFromImportance, profileFromSimilarity, suggestionPreview, type ImportanceProfile, type PlanAnalysis, type PlanOverlay } from '../../core';
 import { measuredOnPlanModel } from './modelIdentity';
 import type { PlanSource } from './planSource';
 import { computeWeightSimilarity, localCheckpointOf } from './weightSimilarity';
+import { applyExpansion, pickSuggestion } from './suggestFlow';
 
 const CHOSEN_KEY = 'slayer.importance.file';
 
@@ -35,6 +36,8 @@ export class ImportanceController implements ViewController {
   /** Weight similarity computed on request, kept while the plan names the same checkpoint. */
   private similarity: WeightSimilarity | null = null;
   private similarityBusy = false;
+  /** A suggested expansion being previewed over the charts, and the plan it is for. */
+  private suggestion: { doc: vscode.TextDocument; preview: SuggestionPreview } | null = null;
 
   constructor(
     private readonly host: PanelHost,
@@ -65,12 +68,8 @@ export class ImportanceController implements ViewController {
 
   async refresh(): Promise<void> {
     if (!this.host.isReady) return;
-    if (this.found === undefined) {
-      const findNotes: string[] = [];
-      this.found = { hit: await this.findImportance(findNotes), notes: findNotes };
-    }
-    const found = this.found.hit;
-    const notes = [...this.found.notes];
+    const { hit: found, notes: foundNotes } = await this.measurement();
+    const notes = [...foundNotes];
     const doc = this.plans.document;
     const a = doc ? analyzeDocument(doc) : null;
     const overlay = this.overlay(notes, a);
@@ -91,6 +90,82 @@ export class ImportanceController implements ViewController {
       type: 'importance', importance: found?.file ?? null, source: found?.source ?? null, overlay, notes, similarity: this.similarity,
       measuredOnPlanModel: same, picked: found?.picked ?? false, canComputeSimilarity: ckpt !== null && 'dir' in ckpt,
     });
+    this.host.post({ type: 'suggestion', preview: this.suggestion?.preview ?? null });
+  }
+
+  private async measurement(): Promise<{ hit: Found | null; notes: string[] }> {
+    if (this.found === undefined) {
+      const notes: string[] = [];
+      this.found = { hit: await this.findImportance(notes), notes };
+    }
+    return this.found;
+  }
+
+  /**
+   * SLayer: Suggest Expansion… for the open plan: from the measurement of its model, else the
+   * weight similarity of its checkpoint; the result is previewed in the view until applied.
+   */
+  async suggest(): Promise<void> {
+    const doc = this.plans.document;
+    if (!doc) {
+      void vscode.window.showErrorMessage('SLayer: open a .slayer plan to suggest an expansion for.');
+      return;
+    }
+    const a = analyzeDocument(doc);
+    if (!a.model?.shape) {
+      void vscode.window.showErrorMessage(`SLayer: the model of ${vscode.workspace.asRelativePath(doc.uri)} has no known shape yet (check the plan's errors).`);
+      return;
+    }
+    const profile = await this.profileFor(doc, a);
+    if (!profile) {
+      const choice = await vscode.window.showWarningMessage(
+        `SLayer: no layer importance is known for ${a.model.id} (${a.model.shape.numLayers} blocks). Measure it with a run (the importance phase), open an importance.json, or compute the weight similarity of a local checkpoint.`,
+        'Open importance.json…', 'Weight Similarity');
+      if (choice === 'Open importance.json…') await this.onMessage({ type: 'openImportanceFile' });
+      else if (choice === 'Weight Similarity') await this.computeSimilarity();
+      return;
+    }
+    let s;
+    try {
+      s = await pickSuggestion(a, profile);
+    } catch (e) {
+      void vscode.window.showErrorMessage(`SLayer: ${(e as Error).message}`);
+      return;
+    }
+    if (!s) return;
+    this.suggestion = { doc, preview: suggestionPreview(s, doc.uri.fsPath, profile) };
+    await this.refresh();
+  }
+
+  /** The measurement when it is of the plan's model; else the plan checkpoint's weight similarity. */
+  private async profileFor(doc: vscode.TextDocument, a: PlanAnalysis): Promise<ImportanceProfile | null> {
+    const { hit } = await this.measurement();
+    const shape = a.model?.shape;
+    if (hit && a.model && shape) {
+      const runPlanFile = hit.runId ? this.registry.get(hit.runId)?.planFile ?? null : null;
+      if (measuredOnPlanModel({ ref: hit.file.model, numLayers: hit.file.num_layers, runPlanFile }, { id: a.model.id, numLayers: shape.numLayers, planFile: doc.uri.fsPath })) {
+        return profileFromImportance(hit.file);
+      }
+    }
+    const ckpt = localCheckpointOf(a);
+    if (this.similarity && 'dir' in ckpt && ckpt.dir === this.similarity.source && this.similarity.blockCosine.length + 1 === shape?.numLayers) {
+      return profileFromSimilarity(this.similarity.blockCosine, this.similarity.source);
+    }
+    return null;
+  }
+
+  private async applySuggestion(): Promise<void> {
+    const current = this.suggestion;
+    if (!current) return;
+    const doc = current.doc.isClosed ? await vscode.workspace.openTextDocument(current.doc.uri) : current.doc;
+    const r = await applyExpansion(doc, current.preview.expand);
+    if (!r.ok) {
+      this.host.post({ type: 'notice', level: 'error', message: 'The edit was not applied (is the plan read-only?).' });
+      return;
+    }
+    this.suggestion = null;
+    this.host.post({ type: 'notice', level: 'info', message: `expand ${r.before ?? '(none)'} → ${current.preview.expand}` });
+    await this.refresh();
   }
 
   private overlay(notes: string[], a: PlanAnalysis | null): PlanOverlay | null {
@@ -170,6 +245,13 @@ export class ImportanceController implements ViewController {
       await this.addBlock(m.afterBlock);
     } else if (m.type === 'computeSimilarity') {
       await this.computeSimilarity();
+    } else if (m.type === 'suggestExpansion') {
+      await this.suggest();
+    } else if (m.type === 'applySuggestion') {
+      await this.applySuggestion();
+    } else if (m.type === 'discardSuggestion') {
+      this.suggestion = null;
+      await this.refresh();
     }
   }
 

@@ -73,6 +73,9 @@ select, input { color: var(--vscode-input-foreground); background: var(--vscode-
 .swatch.deleted { background: var(--vscode-charts-red); }
 .swatch.added { background: var(--vscode-charts-green); }
 .offer { border: 1px solid var(--vscode-focusBorder); padding: 6px 10px; margin: 6px 0; display: flex; gap: 10px; align-items: center; }
+.suggestion { border: 1px dashed var(--vscode-charts-green); padding: 4px 10px; margin: 6px 0; }
+.suggestion ul { margin: 4px 0; padding-left: 18px; }
+#suggestion-lines { font-family: var(--vscode-editor-font-family, monospace); white-space: pre; list-style: none; padding-left: 0; }
 .stacks { display: grid; grid-template-columns: minmax(48px, 0.5fr) minmax(40px, 1fr) minmax(150px, 1.6fr); align-items: start; max-width: 760px; }
 .links { display: block; }
 .links line { vector-effect: non-scaling-stroke; }

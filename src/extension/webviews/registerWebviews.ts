@@ -90,6 +90,12 @@ export function registerWebviews(context: vscode.ExtensionContext, registry: Run
       const ids = (selected?.length ? selected.map((s) => s.run?.id) : [typeof arg === 'string' ? arg : arg?.run?.id]).filter((x): x is string => !!x);
       if (controller instanceof EvaluationController) controller.reveal(ids);
     }),
+    // SLayer: Suggest Expansion… — the importance view shows the measurement and previews the suggestion.
+    vscode.commands.registerCommand('slayer.suggestExpansion', async (arg?: string | vscode.Uri) => {
+      await showForPlan('importance', arg);
+      const { controller } = show('importance');
+      if (controller instanceof ImportanceController) await controller.suggest();
+    }),
     vscode.commands.registerCommand('slayer.compareRuns', (arg?: { run?: { id: string } }, selected?: { run?: { id: string } }[]) =>
       vscode.commands.executeCommand(COMMANDS.evaluation, arg, selected)),
   );
