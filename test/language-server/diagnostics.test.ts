@@ -118,6 +118,35 @@ describe('push diagnostics', () => {
     assert.deepEqual(noEffect.tags, [DiagnosticTag.Unnecessary]);
   });
 
+  test('tags and related places as published: each deleting segment, the ignored eval section, a stage setting twice', async () => {
+    const shown = (ds: Diagnostic[]): unknown[] => ds.map((d) => [d.code, d.tags ?? null, (d.relatedInformation ?? []).map((r) => [r.location.uri === uri, r.location.range, r.message])]);
+    const span = (line: number, from: number, to: number): unknown => ({ start: { line, character: from }, end: { line, character: to } });
+    const uri = fx.uri('tags.slayer');
+    const deleting = 'model meta-llama/Llama-2-7b-hf\nexpand (2+1)x4 | -6 | 4 | -2 | 11\nfinal keep\ntrain new\n';
+    const p = c.diagnostics(uri, 1);
+    await c.open(uri, deleting);
+    assert.deepEqual(shown((await p).diagnostics), [
+      ['SL023', null, []],
+      ['SL025', null, [
+        [true, span(1, 17, 19), 'deletes blocks 8–13 (9–14)'],
+        [true, span(1, 26, 28), 'deletes blocks 18–19 (19–20)'],
+        [true, span(1, 31, 33), 'the segments stop here, so block 31 (32) are deleted'],
+      ]],
+      ['SL027', [DiagnosticTag.Unnecessary], []],
+    ]);
+    const duplicates = 'model meta-llama/Llama-2-7b-hf\nexpand (2+1)x4 | -1 | 4 | 14 | 1\nstage cpt\n  data d\n  lr 2e-4\n  lr 1e-4\neval\n  general hellaswag\neval\n  general arc_easy\n';
+    const q = c.diagnostics(uri, 2);
+    await c.change(uri, 2, [{ text: duplicates }]);
+    assert.deepEqual(shown((await q).diagnostics), [
+      ['SL024', null, [
+        [true, span(1, 17, 19), 'deletes block 8 (9)'],
+        [true, span(1, 31, 32), 'the segments stop here, so blocks 28–31 (29–32) are deleted'],
+      ]],
+      ['SL003', null, [[true, span(4, 2, 4), 'first set here']]],
+      ['SL003', [DiagnosticTag.Unnecessary], [[true, span(6, 0, 4), 'first eval section']]],
+    ]);
+  });
+
   test('a local checkpoint directory is read from config.json, and re-read when the watcher says it changed', async () => {
     const uri = fx.uri('local.slayer');
     const text = 'model ./ckpt\nexpand (2+1)x8 | 13 | 1◇\n';
