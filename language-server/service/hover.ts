@@ -2,9 +2,8 @@
 // (total; trainable in blocks and with the head) and training memory per GPU; on a segment, the
 // original blocks it covers first. On the model: what it resolved to. On keys and values: docs.
 import { MarkupKind, type Hover, type Position } from 'vscode-languageserver';
-import { formatBytes, formatCount, withThousands, type PlanAnalysis, type Setting } from '../../src/core';
+import { blockRange, formatBytes, formatCount, withThousands, type PlanAnalysis, type Setting } from '../../src/core';
 import type { SegmentLayout } from '../../src/core';
-import { blockRange } from './diagnostics';
 import { catalogueTask } from '../../src/core';
 import { taskDoc } from './completion';
 import { EVAL_KEY_DOCS, EVAL_OPTION_DOCS, KEY_DOCS, VALUE_DOCS } from './keyDocs';
