@@ -1,17 +1,17 @@
-// Diagnostics over real JSON-RPC: published on open and after incremental edits (debounced), with
-// exact ranges, codes linking to the docs, related information and tags; pull diagnostics for
-// clients that ask; model resolution from local checkpoints and a remote host through the client.
+// Diagnostics (service/diagnostics.ts, and how the server publishes them) over real JSON-RPC: on open
+// and after incremental edits (debounced), with exact ranges, codes linking to the docs, related
+// information and tags; pull diagnostics; model resolution from local checkpoints and a remote host.
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { DiagnosticSeverity, DiagnosticTag, DidChangeWatchedFilesNotification, DocumentDiagnosticRequest, FileChangeType, type Diagnostic } from 'vscode-languageserver-protocol';
-import { writeCheckpoint } from '../../src/modelfiles/writer';
-import { REMOTE_MODEL_CONFIG_METHOD, type RemoteModelConfigParams } from '../../src/protocol/languageServer';
-import { llamaConfig, llamaTensors } from '../modelfiles/helpers';
-import { buildOnce, makeFixture, PAPER_PLAN, smolConfig, type Fixture } from './fixture';
-import { LspClient, posOf, PUSH_CAPABILITIES } from './lspClient';
+import { writeCheckpoint } from '../../helpers/safetensorsWriter';
+import { REMOTE_MODEL_CONFIG_METHOD, type RemoteModelConfigParams } from '../../../src/protocol/languageServer';
+import { llamaConfig, llamaTensors } from '../../modelfiles/helpers';
+import { buildOnce, makeFixture, PAPER_PLAN, smolConfig, type Fixture } from '../fixture';
+import { LspClient, posOf, PUSH_CAPABILITIES } from '../lspClient';
 
 const codes = (ds: Diagnostic[]): string[] => ds.map((d) => String(d.code)).sort();
 const msg = (d: Diagnostic): string => (typeof d.message === 'string' ? d.message : d.message.value);
@@ -29,6 +29,19 @@ async function remoteModelError(answer: unknown): Promise<string> {
     await c.stop();
   }
 }
+
+/** An eval section with an unknown task and off-protocol shots. */
+const EVAL_PLAN = `model meta-llama/Llama-2-7b-hf
+expand (2+1)x8 | 13 | 1◇
+eval
+  when base, final
+  domain gsm8k shots 5
+  general hellaswagg
+  general arc_challenge shots 0
+  domain ./tasks/legal.yaml
+  perplexity domain heldout.txt
+  
+`;
 
 let fx: Fixture;
 before(() => {
@@ -218,6 +231,21 @@ describe('push diagnostics', () => {
     const fixed = c.diagnostics(uri, 1, (p) => !p.diagnostics.some((x) => msg(x).startsWith("the checkpoint's weights")));
     await c.conn.sendNotification(DidChangeWatchedFilesNotification.type, { changes: [{ uri: pathToFileURL(join(dir, 'model.safetensors')).href, type: FileChangeType.Changed }] });
     await fixed;
+  });
+
+  test('eval diagnostics: an unknown task is a warning at the name, off-protocol shots an info at the value', async () => {
+    const uri = fx.uri('eval.slayer');
+    const p = c.diagnostics(uri, 1);
+    await c.open(uri, EVAL_PLAN);
+    const { diagnostics } = await p;
+    const unknown = diagnostics.find((d) => d.code === 'SL060')!;
+    assert.equal(unknown.severity, 2);
+    assert.deepEqual(unknown.range.start, posOf(EVAL_PLAN, 'hellaswagg'));
+    assert.match(typeof unknown.message === 'string' ? unknown.message : unknown.message.value, /did you mean "hellaswag"/);
+    const shots = diagnostics.find((d) => d.code === 'SL061')!;
+    assert.equal(shots.severity, 3);
+    assert.deepEqual(shots.range.start, posOf(EVAL_PLAN, '0\n'));
+    assert.ok(!diagnostics.some((d) => d.severity === 1), JSON.stringify(diagnostics));
   });
 
   test('a missing directory and an unknown model are errors on the model value', async () => {
