@@ -13,7 +13,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { blockSimilarity, inspect, readCheckpoint } from '../src/modelfiles';
 import { scanCommand, checkpointScan } from '../src/modelfiles/remoteScan';
-import { writeCheckpoint, type TensorToWrite } from '../src/modelfiles/writer';
+import { writeCheckpoint, type TensorToWrite } from '../test/helpers/safetensorsWriter';
 import { LocalTransport } from '../src/remote/localTransport';
 import { LLAMA2_70B, llamaConfig, llamaTensors, shardBySize, type LlamaDims } from '../test/modelfiles/helpers';
 

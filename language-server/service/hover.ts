@@ -2,11 +2,8 @@
 // (total; trainable in blocks and with the head) and training memory per GPU; on a segment, the
 // original blocks it covers first. On the model: what it resolved to. On keys and values: docs.
 import { MarkupKind, type Hover, type Position } from 'vscode-languageserver';
-import type { PlanAnalysis, Setting } from '@slayer/core';
+import { blockRange, catalogueTask, type PlanAnalysis, type SegmentLayout, type Setting } from '@slayer/core';
 import { formatBytes, formatCount, withThousands } from '@slayer/shared/format';
-import type { SegmentLayout } from '@slayer/core';
-import { blockRange } from './diagnostics';
-import { catalogueTask } from '@slayer/core';
 import { taskDoc } from './completion';
 import { EVAL_KEY_DOCS, EVAL_OPTION_DOCS, KEY_DOCS, VALUE_DOCS } from './keyDocs';
 import { spanContains, toRange } from './ranges';

@@ -8,7 +8,7 @@ import { deepEnd, deleteTwoFix, fitFix } from './deletionFixes';
 import { capDiagnosticsPerLine, diagnostic, nearest, type PlanDiagnostic, type PlanFix } from './diagnostics';
 import { MAX_BLOCKS, MAX_PLAN_CHARS, showLimit } from './limits';
 import { formatExpansion, hasDiamond, type ExpansionExpr } from './expansion';
-import { computeLayout, type Layout } from './layout';
+import { computeLayout, deletionPlaces, type Layout } from './layout';
 import { catalogueIds, lookupCatalogue, ModelConfigError, parseHfConfig } from './models';
 import { parsePlan } from './parser';
 import { checkStageOrder, compileRun, compileStage } from './stages';
@@ -204,191 +204,311 @@ function noFinalBlock(trainStmt: Statement): PlanDiagnostic {
     { fixes: rest.length ? [{ title: `Train ${rest.join(', ')} (drop "final")`, edits: [{ span, newText: rest.join(', ') }], preferred: false }] : [] });
 }
 
-export function analyzePlan(text: string, opts: AnalyzeOptions = {}): PlanAnalysis {
-  if (text.length > MAX_PLAN_CHARS) return oversizePlan(text);
+type RunLine = RunTarget & { gpuMemory: number | null };
+
+/** What the passes share: the parsed plan and what each earlier pass settled. Passes run in order. */
+interface AnalysisContext {
+  readonly text: string;
+  readonly opts: AnalyzeOptions;
+  readonly ast: PlanAst;
+  readonly lines: LineIndex;
+  /** Every pass appends here; the order is the order users read them in. */
+  readonly diags: PlanDiagnostic[];
+  readonly expr: ExpansionExpr | null;
+  /** The expansion carries ◇, which asks for average init unless `init` says otherwise. */
+  readonly diamond: boolean;
+  model: ModelResolution | null;
+  init: 'copy' | 'average';
+  zeroTargets: string[];
+  finalMethod: (typeof FINAL_METHODS)[number];
+  train: TrainItem[];
+  layout: Layout | null;
+  stages: StageSpec[];
+  run: RunLine | null;
+  evaluation: EvalPlan | null;
+  params: ParamCounts | null;
+  trainableWithHead: number | null;
+  memory: PlanAnalysis['memory'];
+}
+
+type Pass = (ctx: AnalysisContext) => void;
+
+function newContext(text: string, opts: AnalyzeOptions): AnalysisContext {
   const { ast, diagnostics, lines } = parsePlan(text);
-  const diags = diagnostics;
-
-  // Duplicate top-level statements: the first one counts.
-  const seen = new Map<string, Statement>();
-  for (const s of ast.statements) {
-    const prev = seen.get(s.key.text);
-    if (prev && s.key.text !== 'stage') {
-      diags.push(diagnostic('SL003', 'error', s.key.span, `"${s.key.text}" is given twice; only the first one counts`, { related: [{ span: prev.span, message: 'first given here' }] }));
-    } else seen.set(s.key.text, s);
-  }
-
-  const modelStmt = findStatement(ast, 'model');
-  let model: ModelResolution | null = null;
-  if (!modelStmt) diags.push(diagnostic('SL010', 'error', { start: 0, end: 0 }, 'the plan names no model: add a line such as "model meta-llama/Llama-2-7b-hf"'));
-  else if (!modelStmt.args.length) diags.push(diagnostic('SL004', 'error', modelStmt.key.span, 'model needs a value: a Hub id, a local directory, or host:/path'));
-  else model = resolveModel(modelStmt, opts, diags);
-
-  // init / zero / final / train
   const expr = ast.expansion?.expr ?? null;
   const diamond = expr ? hasDiamond(expr) : false;
-  let init: 'copy' | 'average' = diamond ? 'average' : 'copy';
-  const initStmt = findStatement(ast, 'init');
-  if (initStmt) {
-    const v = oneWord(initStmt, INIT_METHODS, diags);
-    if (v) {
-      if (diamond && v === 'copy') {
-        diags.push(diagnostic('SL028', 'warning', initStmt.args[0]!.span, 'the expansion carries ◇ (average init) but "init copy" asks for copies; "init" wins', {
-          related: expr!.segments.filter((s) => s.diamond).map((s) => ({ span: s.diamond!, message: '◇ here' })),
-        }));
-      }
-      init = v;
-    }
-  }
-  let zeroTargets: string[] = ['o_proj', 'down_proj'];
-  const zeroStmt = findStatement(ast, 'zero');
-  if (zeroStmt) {
-    const items = listItems(zeroStmt);
-    if (!items.length) diags.push(diagnostic('SL004', 'error', zeroStmt.key.span, 'zero needs a value: o_proj, down_proj, or none'));
-    zeroTargets = [];
-    for (const it of items) {
-      if (it.text === 'none') {
-        if (items.length > 1) diags.push(diagnostic('SL004', 'error', it.span, '"none" cannot be combined with other projections'));
-      } else if (it.text === 'o_proj' || it.text === 'down_proj') zeroTargets.push(it.text);
-      else {
-        const guess = nearest(it.text, ZERO_TARGETS);
-        diags.push(diagnostic('SL004', 'error', it.span, `cannot zero "${it.text}"; use o_proj, down_proj or none`,
-          { fixes: guess ? [{ title: `Change to "${guess}"`, edits: [{ span: it.span, newText: guess }], preferred: true }] : [] }));
-      }
-    }
-  }
-  const finalStmt = findStatement(ast, 'final');
-  const finalMethod = (finalStmt && oneWord(finalStmt, FINAL_METHODS, diags)) || 'average';
-  let train: TrainItem[] = ['new', 'final'];
-  const trainStmt = findStatement(ast, 'train');
-  if (trainStmt) {
-    train = [];
-    const items = listItems(trainStmt);
-    if (!items.length) diags.push(diagnostic('SL004', 'error', trainStmt.key.span, `train needs a list: ${TRAIN_ITEMS.join(', ')}`));
-    for (const it of items) {
-      if ((TRAIN_ITEMS as readonly string[]).includes(it.text)) {
-        if (!train.includes(it.text as TrainItem)) train.push(it.text as TrainItem);
-      } else {
-        const guess = nearest(it.text, TRAIN_ITEMS);
-        diags.push(diagnostic('SL004', 'error', it.span, `cannot train "${it.text}"; use ${TRAIN_ITEMS.join(', ')}`,
-          { fixes: guess ? [{ title: `Change to "${guess}"`, edits: [{ span: it.span, newText: guess }], preferred: true }] : [] }));
-      }
-    }
-  }
+  return {
+    text, opts, ast, lines, diags: diagnostics, expr, diamond,
+    model: null, init: diamond ? 'average' : 'copy', zeroTargets: ['o_proj', 'down_proj'], finalMethod: 'average', train: ['new', 'final'],
+    layout: null, stages: [], run: null, evaluation: null, params: null, trainableWithHead: null, memory: null,
+  };
+}
 
-  // Expansion and layout
-  const expandStmt = findStatement(ast, 'expand');
-  if (!expandStmt) diags.push(diagnostic('SL020', 'error', { start: 0, end: 0 }, 'the plan has no expansion: add a line such as "expand (2+1)x8 | 13 | 1◇"'));
-  else if (!expandStmt.args.length) diags.push(diagnostic('SL021', 'error', expandStmt.key.span, 'expand needs an expression such as (2+1)x8 | 13 | 1◇'));
-  const shape = model?.shape ?? null;
-  let layout: Layout | null = null;
-  const expansionErrors = diags.some((d) => d.code === 'SL021');
-  if (expr && expr.segments.length) {
-    const written = text.slice(expr.span.start, expr.span.end).trim();
-    const formatted = formatExpansion(expr, diamond);
-    if (!expansionErrors && written !== formatted) {
-      diags.push(diagnostic('SL031', 'hint', expr.span, `canonical notation: ${formatted}`, { fixes: [{ title: `Normalise notation to "${formatted}"`, edits: [{ span: expr.span, newText: formatted }], preferred: true }] }));
+/** Top-level statements given twice: the first one counts, so the later one fades in editors. */
+function checkDuplicateStatements(ctx: AnalysisContext): void {
+  const seen = new Map<string, Statement>();
+  for (const s of ctx.ast.statements) {
+    const prev = seen.get(s.key.text);
+    if (prev && s.key.text !== 'stage') {
+      ctx.diags.push(diagnostic('SL003', 'error', s.key.span, `"${s.key.text}" is given twice; only the first one counts`, { related: [{ span: prev.span, message: 'first given here' }], tags: ['unnecessary'] }));
+    } else seen.set(s.key.text, s);
+  }
+}
+
+/** Everything after needs the model's shape: catalogue, local config.json or the host's. */
+function resolveModelLine(ctx: AnalysisContext): void {
+  const stmt = findStatement(ctx.ast, 'model');
+  if (!stmt) ctx.diags.push(diagnostic('SL010', 'error', { start: 0, end: 0 }, 'the plan names no model: add a line such as "model meta-llama/Llama-2-7b-hf"'));
+  else if (!stmt.args.length) ctx.diags.push(diagnostic('SL004', 'error', stmt.key.span, 'model needs a value: a Hub id, a local directory, or host:/path'));
+  else ctx.model = resolveModel(stmt, ctx.opts, ctx.diags);
+}
+
+/** `init` overrides the ◇ of the expansion; a conflict is named at both places. */
+function readInit(ctx: AnalysisContext): void {
+  const stmt = findStatement(ctx.ast, 'init');
+  const v = stmt ? oneWord(stmt, INIT_METHODS, ctx.diags) : null;
+  if (!stmt || !v) return;
+  if (ctx.diamond && v === 'copy') {
+    ctx.diags.push(diagnostic('SL028', 'warning', stmt.args[0]!.span, 'the expansion carries ◇ (average init) but "init copy" asks for copies; "init" wins', {
+      related: ctx.expr!.segments.filter((s) => s.diamond).map((s) => ({ span: s.diamond!, message: '◇ here' })),
+    }));
+  }
+  ctx.init = v;
+}
+
+/** Which output projections of the new blocks start at zero (the paper zeroes both). */
+function readZero(ctx: AnalysisContext): void {
+  const stmt = findStatement(ctx.ast, 'zero');
+  if (!stmt) return;
+  const items = listItems(stmt);
+  if (!items.length) ctx.diags.push(diagnostic('SL004', 'error', stmt.key.span, 'zero needs a value: o_proj, down_proj, or none'));
+  ctx.zeroTargets = [];
+  for (const it of items) {
+    if (it.text === 'none') {
+      if (items.length > 1) ctx.diags.push(diagnostic('SL004', 'error', it.span, '"none" cannot be combined with other projections'));
+    } else if (it.text === 'o_proj' || it.text === 'down_proj') ctx.zeroTargets.push(it.text);
+    else {
+      const guess = nearest(it.text, ZERO_TARGETS);
+      ctx.diags.push(diagnostic('SL004', 'error', it.span, `cannot zero "${it.text}"; use o_proj, down_proj or none`,
+        { fixes: guess ? [{ title: `Change to "${guess}"`, edits: [{ span: it.span, newText: guess }], preferred: true }] : [] }));
     }
   }
-  if (expr && expr.segments.length && shape) {
-    const L = shape.numLayers;
-    const covered = expr.segments.reduce((a, s) => a + (s.kind === 'group' ? s.keep * s.repeat : s.count), 0);
-    const wantsFinal = train.includes('final');
-    // With a syntax error in the expression, counts of covered or deleted blocks would mislead.
-    if (covered > L && !expansionErrors) {
-      const fix = fitFix(text, expr, L, wantsFinal);
-      diags.push(diagnostic('SL022', 'error', expr.span, `the segments cover ${covered} blocks but ${model!.id} has ${L} (0–${L - 1}): ${covered - L} too many`, { fixes: fix ? [fix] : [] }));
-      // Whatever the counts, an expression not ending "… | k | 1" has no updated final block.
-      if (wantsFinal && trainStmt && !deepEnd(expr).finalShaped) diags.push(noFinalBlock(trainStmt));
-    } else if (covered <= L && outputDepth(expr) > MAX_BLOCKS) {
-      // Checked before building: (0+999999999)x999999999 would otherwise allocate every block.
-      diags.push(diagnostic('SL022', 'error', expr.span, `the expansion makes ${showLimit(outputDepth(expr))} blocks; a plan may make at most ${showLimit(MAX_BLOCKS)} (see docs/limits.md)`));
-    } else if (covered <= L) {
-      const r = computeLayout(expr, L, { init, zero: zeroTargets.flatMap((t) => outputProjectionSuffixes(shape).filter((s) => s.includes(t))), final: finalMethod, train: new Set(train.filter((t): t is 'new' | 'final' | 'kept' => t === 'new' || t === 'final' || t === 'kept')) });
-      layout = r.layout;
-      for (const d of r.diagnostics) diags.push(d);
-      const D = layout.deleted.length;
-      if (expansionErrors) {
-        // Layout kept for hovers; its counts are not reported until the expression parses.
-      } else {
-        // Implied deletion is the paper's notation when it makes room for the updated final block
-        // (`(2+1)x8 | 13 | 1◇`); without a final block it more likely means a miscount, so it is named.
-        if (layout.implicitDeleted.length && !layout.final) {
-          const a = layout.implicitDeleted[0]!;
-          const b = layout.implicitDeleted[layout.implicitDeleted.length - 1]!;
-          const n = layout.implicitDeleted.length;
-          diags.push(diagnostic('SL023', 'hint', expr.span, `the segments cover ${layout.covered} of ${L} blocks, so the deepest ${n} (${a === b ? `block ${a}` : `blocks ${a}–${b}`}) are deleted`,
-            { fixes: [makeDeletionExplicit(expr, n)] }));
-        }
-        // Layer pruning work deletes 25–50% on purpose (ShortGPT: 9 of 32), so both are warnings.
-        if (D > L / 4) diags.push(diagnostic('SL025', 'warning', expr.span, `${D} of ${L} blocks are deleted; more than a quarter of the model is gone`));
-        else if (D > 2) {
-          const fix = deleteTwoFix(text, expr, L, wantsFinal);
-          diags.push(diagnostic('SL024', 'warning', expr.span, `${D} blocks are deleted; the paper's Table 3 shows quality falling off beyond 2`, { fixes: fix ? [fix] : [] }));
-        }
-      }
-      if (layout.newCount === 0) diags.push(diagnostic('SL029', 'warning', expr.span, 'the expansion inserts no new blocks; groups look like (2+1)x8'));
-      if (wantsFinal && !layout.final && trainStmt) diags.push(noFinalBlock(trainStmt));
-      if (finalStmt && !layout.final) diags.push(diagnostic('SL027', 'warning', finalStmt.span, 'there is no updated final block for "final" to shape'));
+}
+
+/** How the updated final block is initialised; the layout needs it. */
+function readFinal(ctx: AnalysisContext): void {
+  const stmt = findStatement(ctx.ast, 'final');
+  ctx.finalMethod = (stmt && oneWord(stmt, FINAL_METHODS, ctx.diags)) || 'average';
+}
+
+/** The train set decides which blocks are trainable and which extras count as trainable. */
+function readTrain(ctx: AnalysisContext): void {
+  const stmt = findStatement(ctx.ast, 'train');
+  if (!stmt) return;
+  ctx.train = [];
+  const items = listItems(stmt);
+  if (!items.length) ctx.diags.push(diagnostic('SL004', 'error', stmt.key.span, `train needs a list: ${TRAIN_ITEMS.join(', ')}`));
+  for (const it of items) {
+    if ((TRAIN_ITEMS as readonly string[]).includes(it.text)) {
+      if (!ctx.train.includes(it.text as TrainItem)) ctx.train.push(it.text as TrainItem);
+    } else {
+      const guess = nearest(it.text, TRAIN_ITEMS);
+      ctx.diags.push(diagnostic('SL004', 'error', it.span, `cannot train "${it.text}"; use ${TRAIN_ITEMS.join(', ')}`,
+        { fixes: guess ? [{ title: `Change to "${guess}"`, edits: [{ span: it.span, newText: guess }], preferred: true }] : [] }));
     }
   }
+}
 
-  // Stages and run
-  const stageSpecs = ast.stages.map((b) => compileStage(b, diags));
-  checkStageOrder(ast.stages, stageSpecs, diags);
-  const stages = stageSpecs.filter((s): s is StageSpec => s !== null);
-  const runStmt = findStatement(ast, 'run');
-  const run = runStmt ? compileRun(runStmt, diags) : null;
-  for (const dup of ast.evals.slice(1)) {
-    diags.push(diagnostic('SL003', 'error', dup.header.key.span, 'a second "eval" section; only the first one counts', { related: [{ span: ast.evals[0]!.header.key.span, message: 'first eval section' }] }));
+/** A plan without an expansion describes no surgery. */
+function checkExpandLine(ctx: AnalysisContext): void {
+  const stmt = findStatement(ctx.ast, 'expand');
+  if (!stmt) ctx.diags.push(diagnostic('SL020', 'error', { start: 0, end: 0 }, 'the plan has no expansion: add a line such as "expand (2+1)x8 | 13 | 1◇"'));
+  else if (!stmt.args.length) ctx.diags.push(diagnostic('SL021', 'error', stmt.key.span, 'expand needs an expression such as (2+1)x8 | 13 | 1◇'));
+}
+
+/** With a syntax error in the expression, its counts and its canonical form would mislead. */
+const expansionHasErrors = (ctx: AnalysisContext): boolean => ctx.diags.some((d) => d.code === 'SL021');
+
+/** One way to write each expansion, offered as a fix, so plans read alike. */
+function checkCanonicalNotation(ctx: AnalysisContext): void {
+  const expr = ctx.expr;
+  if (!expr || !expr.segments.length || expansionHasErrors(ctx)) return;
+  const written = ctx.text.slice(expr.span.start, expr.span.end).trim();
+  const formatted = formatExpansion(expr, ctx.diamond);
+  if (written !== formatted) {
+    ctx.diags.push(diagnostic('SL031', 'hint', expr.span, `canonical notation: ${formatted}`, { fixes: [{ title: `Normalise notation to "${formatted}"`, edits: [{ span: expr.span, newText: formatted }], preferred: true }] }));
   }
-  const evaluation = ast.evals[0] ? compileEval(ast.evals[0], diags) : null;
+}
 
-  // Accounting
-  let params: ParamCounts | null = null;
-  let memory: PlanAnalysis['memory'] = null;
-  let trainableWithHead: number | null = null;
-  const extras: ExtraTensor[] = train.filter((t): t is ExtraTensor => t === 'head' || t === 'norm' || t === 'embed');
-  if (shape && layout) {
-    const trainableBlocks = layout.blocks.filter((b) => b.trainable).length;
-    params = countParams(shape, layout.numLayers, trainableBlocks, extras);
-    trainableWithHead = countParams(shape, layout.numLayers, trainableBlocks, [...new Set<ExtraTensor>([...extras, 'head'])]).trainable;
-    const gpus = (run?.gpus ?? 1) * (run?.nodes ?? 1);
-    const precision = stages[0]?.precision ?? 'bf16';
-    memory = { ddp: memoryPerGpu(params, gpus, 'ddp', precision), fsdp: memoryPerGpu(params, gpus, 'fsdp', precision) };
-    if (params.trainable === 0) diags.push(diagnostic('SL030', 'warning', (trainStmt ?? expandStmt)!.span, 'nothing is trainable: the train set selects no parameters'));
-    if (run && runStmt) {
-      const cap = run.gpuMemory ?? DEFAULT_GPU_MEMORY;
-      const capText = run.gpuMemory ? formatBytes(cap) : '80 GiB (A100 80GB; set gpu-memory to change)';
-      const fit = fitVerdict(memory, cap);
-      if (fit !== 'ddp') {
-        if (fit === 'fsdp') {
-          diags.push(diagnostic('SL051', 'info', runStmt.span, `with DDP each GPU needs ${formatBytes(memory.ddp.total)} before activations, more than ${capText}; fully sharded (FSDP) over ${gpus} GPUs needs ${formatBytes(memory.fsdp.total)}, which the runner will use`));
-        } else {
-          diags.push(diagnostic('SL051', 'error', runStmt.span, `training needs ${formatBytes(memory.fsdp.total)} per GPU even fully sharded over ${gpus} GPUs (before activations), more than ${capText}`));
-        }
-      }
-    }
+/** The block layout: only for an expansion that fits the model and stays within MAX_BLOCKS. */
+function layOutBlocks(ctx: AnalysisContext): void {
+  const expr = ctx.expr;
+  const shape = ctx.model?.shape;
+  if (!expr || !expr.segments.length || !shape) return;
+  const L = shape.numLayers;
+  const covered = expr.segments.reduce((a, s) => a + (s.kind === 'group' ? s.keep * s.repeat : s.count), 0);
+  if (covered > L) {
+    if (!expansionHasErrors(ctx)) reportOvercover(ctx, expr, covered, L);
+  } else if (outputDepth(expr) > MAX_BLOCKS) {
+    // Checked before building: (0+999999999)x999999999 would otherwise allocate every block.
+    ctx.diags.push(diagnostic('SL022', 'error', expr.span, `the expansion makes ${showLimit(outputDepth(expr))} blocks; a plan may make at most ${showLimit(MAX_BLOCKS)} (see docs/limits.md)`));
+  } else {
+    const trainedBlocks = new Set(ctx.train.filter((t): t is 'new' | 'final' | 'kept' => t === 'new' || t === 'final' || t === 'kept'));
+    const zero = ctx.zeroTargets.flatMap((t) => outputProjectionSuffixes(shape).filter((s) => s.includes(t)));
+    const r = computeLayout(expr, L, { init: ctx.init, zero, final: ctx.finalMethod, train: trainedBlocks });
+    ctx.layout = r.layout;
+    for (const d of r.diagnostics) ctx.diags.push(d);
+    // Layout kept for hovers; its deletion counts are not reported until the expression parses.
+    if (!expansionHasErrors(ctx)) checkDeletions(ctx, expr, r.layout);
+    checkLayoutEffects(ctx, expr, r.layout);
   }
+}
 
+/** SL022 with a fix that trims the deep end; and the final-block warning, which holds whatever the counts. */
+function reportOvercover(ctx: AnalysisContext, expr: ExpansionExpr, covered: number, L: number): void {
+  const wantsFinal = ctx.train.includes('final');
+  const fix = fitFix(ctx.text, expr, L, wantsFinal);
+  ctx.diags.push(diagnostic('SL022', 'error', expr.span, `the segments cover ${covered} blocks but ${ctx.model!.id} has ${L} (0–${L - 1}): ${covered - L} too many`, { fixes: fix ? [fix] : [] }));
+  // An expression not ending "… | k | 1" has no updated final block.
+  const trainStmt = findStatement(ctx.ast, 'train');
+  if (wantsFinal && trainStmt && !deepEnd(expr).finalShaped) ctx.diags.push(noFinalBlock(trainStmt));
+}
+
+/** How many deep blocks go: named when implied by a miscount, warned when more than the paper deletes. */
+function checkDeletions(ctx: AnalysisContext, expr: ExpansionExpr, layout: Layout): void {
+  const L = layout.baseLayers;
+  const D = layout.deleted.length;
+  // Implied deletion is the paper's notation when it makes room for the updated final block
+  // (`(2+1)x8 | 13 | 1◇`); without a final block it more likely means a miscount, so it is named.
+  if (layout.implicitDeleted.length && !layout.final) {
+    const a = layout.implicitDeleted[0]!;
+    const b = layout.implicitDeleted[layout.implicitDeleted.length - 1]!;
+    const n = layout.implicitDeleted.length;
+    ctx.diags.push(diagnostic('SL023', 'hint', expr.span, `the segments cover ${layout.covered} of ${L} blocks, so the deepest ${n} (${a === b ? `block ${a}` : `blocks ${a}–${b}`}) are deleted`,
+      { fixes: [makeDeletionExplicit(expr, n)] }));
+  }
+  // Layer pruning work deletes 25–50% on purpose (ShortGPT: 9 of 32), so both are warnings.
+  const related = D > 2 ? deletionPlaces(expr, layout) : [];
+  if (D > L / 4) ctx.diags.push(diagnostic('SL025', 'warning', expr.span, `${D} of ${L} blocks are deleted; more than a quarter of the model is gone`, { related }));
+  else if (D > 2) {
+    const fix = deleteTwoFix(ctx.text, expr, L, ctx.train.includes('final'));
+    ctx.diags.push(diagnostic('SL024', 'warning', expr.span, `${D} blocks are deleted; the paper's Table 3 shows quality falling off beyond 2`, { fixes: fix ? [fix] : [], related }));
+  }
+}
+
+/** Settings the layout makes pointless: no new blocks, `final` with no final block (faded). */
+function checkLayoutEffects(ctx: AnalysisContext, expr: ExpansionExpr, layout: Layout): void {
+  if (layout.newCount === 0) ctx.diags.push(diagnostic('SL029', 'warning', expr.span, 'the expansion inserts no new blocks; groups look like (2+1)x8'));
+  const trainStmt = findStatement(ctx.ast, 'train');
+  if (ctx.train.includes('final') && !layout.final && trainStmt) ctx.diags.push(noFinalBlock(trainStmt));
+  const finalStmt = findStatement(ctx.ast, 'final');
+  if (finalStmt && !layout.final) ctx.diags.push(diagnostic('SL027', 'warning', finalStmt.span, 'there is no updated final block for "final" to shape', { tags: ['unnecessary'] }));
+}
+
+/** Stages compile one by one, then their order (CPT before SFT) is checked across them. */
+function compileStages(ctx: AnalysisContext): void {
+  const specs = ctx.ast.stages.map((b) => compileStage(b, ctx.diags));
+  checkStageOrder(ctx.ast.stages, specs, ctx.diags);
+  ctx.stages = specs.filter((s): s is StageSpec => s !== null);
+}
+
+/** Where it runs: the GPU count feeds the memory estimate. */
+function compileRunLine(ctx: AnalysisContext): void {
+  const stmt = findStatement(ctx.ast, 'run');
+  ctx.run = stmt ? compileRun(stmt, ctx.diags) : null;
+}
+
+/** The first eval section counts; a second one fades like any ignored duplicate. */
+function compileEvalSection(ctx: AnalysisContext): void {
+  const [first, ...rest] = ctx.ast.evals;
+  for (const dup of rest) {
+    ctx.diags.push(diagnostic('SL003', 'error', dup.header.key.span, 'a second "eval" section; only the first one counts', { related: [{ span: first!.header.key.span, message: 'first eval section' }], tags: ['unnecessary'] }));
+  }
+  ctx.evaluation = first ? compileEval(first, ctx.diags) : null;
+}
+
+const trainableExtras = (train: readonly TrainItem[]): ExtraTensor[] => train.filter((t): t is ExtraTensor => t === 'head' || t === 'norm' || t === 'embed');
+
+/** Parameter counts and memory per GPU, for hovers and the fit check; needs a layout. */
+function countParamsAndMemory(ctx: AnalysisContext): void {
+  const shape = ctx.model?.shape;
+  const layout = ctx.layout;
+  if (!shape || !layout) return;
+  const extras = trainableExtras(ctx.train);
+  const trainableBlocks = layout.blocks.filter((b) => b.trainable).length;
+  const params = countParams(shape, layout.numLayers, trainableBlocks, extras);
+  ctx.params = params;
+  ctx.trainableWithHead = countParams(shape, layout.numLayers, trainableBlocks, [...new Set<ExtraTensor>([...extras, 'head'])]).trainable;
+  const gpus = (ctx.run?.gpus ?? 1) * (ctx.run?.nodes ?? 1);
+  const precision = ctx.stages[0]?.precision ?? 'bf16';
+  ctx.memory = { ddp: memoryPerGpu(params, gpus, 'ddp', precision), fsdp: memoryPerGpu(params, gpus, 'fsdp', precision) };
+  if (params.trainable === 0) {
+    const at = findStatement(ctx.ast, 'train') ?? findStatement(ctx.ast, 'expand');
+    ctx.diags.push(diagnostic('SL030', 'warning', at!.span, 'nothing is trainable: the train set selects no parameters'));
+  }
+}
+
+/** Does training fit on the run's GPUs: DDP, only fully sharded (info), or not at all (error). */
+function checkFit(ctx: AnalysisContext): void {
+  const { run, memory } = ctx;
+  const runStmt = findStatement(ctx.ast, 'run');
+  if (!memory || !run || !runStmt) return;
+  const gpus = run.gpus * run.nodes;
+  const cap = run.gpuMemory ?? DEFAULT_GPU_MEMORY;
+  const capText = run.gpuMemory ? formatBytes(cap) : '80 GiB (A100 80GB; set gpu-memory to change)';
+  const fit = fitVerdict(memory, cap);
+  if (fit === 'fsdp') {
+    ctx.diags.push(diagnostic('SL051', 'info', runStmt.span, `with DDP each GPU needs ${formatBytes(memory.ddp.total)} before activations, more than ${capText}; fully sharded (FSDP) over ${gpus} GPUs needs ${formatBytes(memory.fsdp.total)}, which the runner will use`));
+  } else if (fit === 'none') {
+    ctx.diags.push(diagnostic('SL051', 'error', runStmt.span, `training needs ${formatBytes(memory.fsdp.total)} per GPU even fully sharded over ${gpus} GPUs (before activations), more than ${capText}`));
+  }
+}
+
+/** The checks, in the order their diagnostics are listed; each reads what the earlier ones settled. */
+const PASSES: readonly Pass[] = [
+  checkDuplicateStatements,
+  resolveModelLine,
+  readInit,
+  readZero,
+  readFinal,
+  readTrain,
+  checkExpandLine,
+  checkCanonicalNotation,
+  layOutBlocks,
+  compileStages,
+  compileRunLine,
+  compileEvalSection,
+  countParamsAndMemory,
+  checkFit,
+];
+
+/** The compile step: a LayerMap only for a plan without errors whose model and layout are known. */
+function compileLayerMap(ctx: AnalysisContext, canonicalExpansion: string | null): LayerMap | null {
+  const { model, layout, params, run, evaluation } = ctx;
+  const shape = model?.shape;
+  if (ctx.diags.some((d) => d.severity === 'error') || !shape || !layout || !params) return null;
+  return {
+    version: LAYER_MAP_VERSION,
+    kind: LAYER_MAP_KIND,
+    plan: { model: model.id, expand: canonicalExpansion ?? '', file: ctx.opts.fileName ?? null },
+    base: shape,
+    result: { ...shape, numLayers: layout.numLayers },
+    blocks: layout.blocks,
+    deleted: layout.deleted,
+    trainableExtras: trainableExtras(ctx.train),
+    params,
+    stages: ctx.stages,
+    run: run ? { host: run.host, gpus: run.gpus, nodes: run.nodes, weights: run.weights } : null,
+    ...(evaluation ? { evaluation } : {}),
+  };
+}
+
+export function analyzePlan(text: string, opts: AnalyzeOptions = {}): PlanAnalysis {
+  if (text.length > MAX_PLAN_CHARS) return oversizePlan(text);
+  const ctx = newContext(text, opts);
+  for (const pass of PASSES) pass(ctx);
+  const { ast, lines, diags, model, layout, init, train, params, trainableWithHead, memory, stages, run, evaluation, expr } = ctx;
   const canonicalExpansion = expr && expr.segments.length ? formatExpansion(expr, init === 'average') : null;
-  const hasErrors = diags.some((d) => d.severity === 'error');
-  let layerMap: LayerMap | null = null;
-  if (!hasErrors && shape && layout && params && model) {
-    layerMap = {
-      version: LAYER_MAP_VERSION,
-      kind: LAYER_MAP_KIND,
-      plan: { model: model.id, expand: canonicalExpansion ?? '', file: opts.fileName ?? null },
-      base: shape,
-      result: { ...shape, numLayers: layout.numLayers },
-      blocks: layout.blocks,
-      deleted: layout.deleted,
-      trainableExtras: extras,
-      params,
-      stages,
-      run: run ? { host: run.host, gpus: run.gpus, nodes: run.nodes, weights: run.weights } : null,
-      ...(evaluation ? { evaluation } : {}),
-    };
-  }
+  const layerMap = compileLayerMap(ctx, canonicalExpansion);
   return { ast, lines, diagnostics: capDiagnosticsPerLine(diags, lines), model, layout, init, train, params, trainableWithHead, memory, stages, run, evaluation, canonicalExpansion, layerMap };
 }

@@ -16,7 +16,7 @@ export { EVAL_DEFAULTS, EVAL_KEYS, EVAL_TASKS, PAPER_PROTOCOL_SNIPPET, TASK_OPTI
 export type { CatalogueTask } from './evaluation';
 export { parseExpansion, formatExpansion } from './expansion';
 export type { ExpansionExpr, Segment } from './expansion';
-export { computeLayout, finalSegmentIndex } from './layout';
+export { blockRange, computeLayout, finalSegmentIndex } from './layout';
 export type { Layout, SegmentLayout, Range } from './layout';
 export { DIAGNOSTIC_CODES, nearest } from './diagnostics';
 export type { DiagnosticCode, PlanDiagnostic, PlanFix, Severity, TextEdit } from './diagnostics';

@@ -1,6 +1,6 @@
 // From an expansion expression and the base depth L to the resulting stack: which original blocks
 // each segment covers, which output blocks it produces, what is deleted, and the updated final block.
-import { diagnostic, type PlanDiagnostic } from './diagnostics';
+import { diagnostic, type PlanDiagnostic, type RelatedInfo } from './diagnostics';
 import type { ExpansionExpr, Segment } from './expansion';
 import type { BlockInit, LayerSource, OutputBlock } from '../protocol/layerMap';
 
@@ -134,4 +134,25 @@ export function computeLayout(expr: ExpansionExpr, L: number, opts: LayoutOption
     layout: { baseLayers: L, segments, covered, implicitDeleted, deleted, final, blocks, newCount, numLayers: blocks.length },
     diagnostics,
   };
+}
+
+/** Blocks as users count them: 0-based, the paper's 1-based in parentheses. */
+export function blockRange(a: number, b: number): string {
+  return a === b ? `block ${a} (${a + 1})` : `blocks ${a}–${b} (${a + 1}–${b + 1})`;
+}
+
+/** Where an expression deletes, for a deletion warning to point at: each `-n`, and the end of a short expression. */
+export function deletionPlaces(expr: ExpansionExpr, layout: Layout): RelatedInfo[] {
+  const out: RelatedInfo[] = [];
+  for (const s of layout.segments) {
+    if (s.segment.kind === 'delete' && s.original.end > s.original.start) {
+      out.push({ span: s.segment.span, message: `deletes ${blockRange(s.original.start, s.original.end - 1)}` });
+    }
+  }
+  const imp = layout.implicitDeleted;
+  const last = expr.segments[expr.segments.length - 1];
+  if (imp.length && last) {
+    out.push({ span: last.span, message: `the segments stop here, so ${blockRange(imp[0]!, imp[imp.length - 1]!)} are deleted` });
+  }
+  return out;
 }

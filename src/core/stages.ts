@@ -82,137 +82,165 @@ export function parseDataList(value: Word, diags: PlanDiagnostic[]): DataSource[
   return out;
 }
 
-export function compileStage(block: StageBlock, diags: PlanDiagnostic[]): StageSpec | null {
-  const name = block.name?.text ?? '';
-  const kindText = block.kind?.text ?? (name.startsWith('cpt') ? 'cpt' : name.startsWith('sft') ? 'sft' : '');
-  if (kindText !== 'cpt' && kindText !== 'sft') {
-    const at = block.kind ?? block.name ?? block.header.key;
-    if (block.name) diags.push(diagnostic('SL004', 'error', at.span, `stage kind must be cpt or sft: write "stage ${name} cpt" or "stage ${name} sft"`));
-    return null;
+/** One stage setting being read: its key and words, the spec it fills, and where problems go. */
+interface SettingRead {
+  readonly key: string;
+  readonly setting: Setting;
+  /** The first value word (a setting without one never reaches a reader). */
+  readonly a0: Word;
+  readonly spec: StageSpec;
+  readonly diags: PlanDiagnostic[];
+}
+
+/** A value that is not of the setting's form (SL004); an empty word is reported where it is missing. */
+function bad(r: SettingRead, w: Word, msg: string): void {
+  r.diags.push(diagnostic('SL004', 'error', w.text ? w.span : { start: w.span.start, end: w.span.start }, msg));
+}
+
+/** A value of the right form outside the setting's range (SL042). */
+function outOfRange(r: SettingRead, w: Word, msg: string): void {
+  r.diags.push(diagnostic('SL042', 'error', w.span, msg));
+}
+
+/** Words after the last one the setting takes. */
+function extraWords(r: SettingRead, n: number): void {
+  for (const w of r.setting.args.slice(n)) bad(r, w, `unexpected "${w.text}" after ${r.key}`);
+}
+
+function readData(r: SettingRead): void {
+  r.spec.data = parseDataList(r.setting.value, r.diags);
+}
+
+function readTokens(r: SettingRead): void {
+  const v = parseCount(r.a0.text);
+  if (v === null || v <= 0) bad(r, r.a0, `tokens takes a count such as 30B, 500M or 2e9, got "${r.a0.text}"`);
+  else if (v > STAGE_LIMITS.tokens) r.diags.push(tooLarge('tokens', r.a0, STAGE_LIMITS.tokens, (n) => `${n / 1e12}T`));
+  else r.spec.tokens = v;
+  extraWords(r, 1);
+}
+
+/** `steps` and `checkpoint-every`: whole counts (steps at least 1). */
+function readStepCount(r: SettingRead): void {
+  const steps = r.key === 'steps';
+  const v = parseCount(r.a0.text);
+  const max = steps ? STAGE_LIMITS.steps : STAGE_LIMITS.checkpointEvery;
+  if (v === null || !Number.isInteger(v) || (steps && v < 1)) bad(r, r.a0, `${r.key} takes a whole number, got "${r.a0.text}"`);
+  else if (v > max) r.diags.push(tooLarge(r.key, r.a0, max));
+  else if (steps) r.spec.steps = v;
+  else r.spec.checkpointEvery = v;
+  extraWords(r, 1);
+}
+
+function readEpochs(r: SettingRead): void {
+  const v = parseNumber(r.a0.text);
+  if (v === null || v <= 0) bad(r, r.a0, `epochs takes a positive number, got "${r.a0.text}"`);
+  else if (v > STAGE_LIMITS.epochs) r.diags.push(tooLarge('epochs', r.a0, STAGE_LIMITS.epochs));
+  else r.spec.epochs = v;
+  extraWords(r, 1);
+}
+
+/** `lr 2e-4 [cosine]`: a rate in (0, 1), optionally followed by the schedule. */
+function readLr(r: SettingRead): void {
+  const v = parseNumber(r.a0.text);
+  if (v === null) bad(r, r.a0, `lr takes a learning rate such as 2e-4, got "${r.a0.text}"`);
+  else if (v <= 0 || v >= 1) outOfRange(r, r.a0, `learning rate ${r.a0.text} is outside (0, 1)`);
+  else {
+    r.spec.lr = v;
+    if (v > 1e-2) r.diags.push(diagnostic('SL042', 'warning', r.a0.span, `learning rate ${r.a0.text} is unusually high for continued training (the paper uses 2e-4 for CPT)`));
   }
-  const kind = kindText;
+  const sched = r.setting.args[1];
+  if (sched) setSchedule(r, sched);
+  extraWords(r, 2);
+}
+
+function setSchedule(r: SettingRead, w: Word): void {
+  if ((SCHEDULES as readonly string[]).includes(w.text)) r.spec.schedule = w.text as StageSpec['schedule'];
+  else bad(r, w, `unknown schedule "${w.text}"; use ${SCHEDULES.join(', ')}`);
+}
+
+function readSchedule(r: SettingRead): void {
+  setSchedule(r, r.a0);
+  extraWords(r, 1);
+}
+
+function readWarmup(r: SettingRead): void {
+  const v = parseFraction(r.a0.text);
+  if (v === null) bad(r, r.a0, `warmup takes a share of the steps such as 2% or 0.02, got "${r.a0.text}"`);
+  else if (v < 0 || v >= 1) outOfRange(r, r.a0, `warmup ${r.a0.text} must be at least 0% and below 100%`);
+  else r.spec.warmup = v;
+  extraWords(r, 1);
+}
+
+/** `1024 x 4096`, `1024x4096`, `1024×4096`, or `1024` with `seq`. */
+function readBatch(r: SettingRead): void {
+  const value = r.setting.value;
+  const m = /^(\d+)(?:[x×*](\d+))?$/.exec(r.setting.args.map((w) => w.text).join(''));
+  if (!m) return bad(r, value, `batch takes SEQUENCES x SEQ_LEN such as 1024 x 4096, got "${value.text}"`);
+  const seqs = Number(m[1]);
+  if (seqs < 1) outOfRange(r, value, 'a batch needs at least one sequence');
+  else if (seqs > STAGE_LIMITS.batchSequences) r.diags.push(tooLarge('a batch of', value, STAGE_LIMITS.batchSequences, (n) => `${showLimit(n)} sequences`));
+  else r.spec.batchSequences = seqs;
+  if (m[2] === undefined) return;
+  const seqLen = Number(m[2]);
+  if (seqLen < 1) outOfRange(r, value, 'sequence length must be at least 1');
+  else if (seqLen > STAGE_LIMITS.seqLen) r.diags.push(tooLarge('sequence length in', value, STAGE_LIMITS.seqLen));
+  else r.spec.seqLen = seqLen;
+}
+
+function readSeq(r: SettingRead): void {
+  const v = parseCount(r.a0.text);
+  if (v === null || v < 1) bad(r, r.a0, `seq takes a sequence length such as 4096, got "${r.a0.text}"`);
+  else if (v > STAGE_LIMITS.seqLen) r.diags.push(tooLarge('seq', r.a0, STAGE_LIMITS.seqLen));
+  else r.spec.seqLen = v;
+  extraWords(r, 1);
+}
+
+function readPrecision(r: SettingRead): void {
+  if ((PRECISIONS as readonly string[]).includes(r.a0.text)) r.spec.precision = r.a0.text as StageSpec['precision'];
+  else bad(r, r.a0, `precision is one of ${PRECISIONS.join(', ')}, got "${r.a0.text}"`);
+  extraWords(r, 1);
+}
+
+/** `weight-decay` and `clip`: numbers ≥ 0. */
+function readNonNegative(r: SettingRead): void {
+  const v = parseNumber(r.a0.text);
+  if (v === null || v < 0) bad(r, r.a0, `${r.key} takes a number ≥ 0, got "${r.a0.text}"`);
+  else if (r.key === 'weight-decay') r.spec.weightDecay = v;
+  else r.spec.clip = v;
+  extraWords(r, 1);
+}
+
+/** One reader per stage key; unknown keys were reported by the parser. */
+const SETTING_READERS: ReadonlyMap<string, (r: SettingRead) => void> = new Map([
+  ['data', readData], ['tokens', readTokens], ['steps', readStepCount], ['checkpoint-every', readStepCount],
+  ['epochs', readEpochs], ['lr', readLr], ['schedule', readSchedule], ['warmup', readWarmup], ['batch', readBatch],
+  ['seq', readSeq], ['precision', readPrecision], ['weight-decay', readNonNegative], ['clip', readNonNegative],
+]);
+
+/** `stage NAME cpt|sft`, or a name starting with cpt/sft; null (reported when named) otherwise. */
+function stageKind(block: StageBlock, diags: PlanDiagnostic[]): 'cpt' | 'sft' | null {
+  const name = block.name?.text ?? '';
+  const kind = block.kind?.text ?? (name.startsWith('cpt') ? 'cpt' : name.startsWith('sft') ? 'sft' : '');
+  if (kind === 'cpt' || kind === 'sft') return kind;
+  const at = block.kind ?? block.name ?? block.header.key;
+  if (block.name) diags.push(diagnostic('SL004', 'error', at.span, `stage kind must be cpt or sft: write "stage ${name} cpt" or "stage ${name} sft"`));
+  return null;
+}
+
+export function compileStage(block: StageBlock, diags: PlanDiagnostic[]): StageSpec | null {
+  const kind = stageKind(block, diags);
+  if (!kind) return null;
+  const name = block.name?.text ?? '';
   const spec: StageSpec = { name, kind, data: [], ...DEFAULTS[kind] };
   const seen = new Map<string, Setting>();
-  const bad = (w: Word, msg: string): void => void diags.push(diagnostic('SL004', 'error', w.text ? w.span : { start: w.span.start, end: w.span.start }, msg));
-  const range = (w: Word, msg: string): void => void diags.push(diagnostic('SL042', 'error', w.span, msg));
-  for (const s of block.settings) {
-    const key = s.key.text;
+  for (const setting of block.settings) {
+    const key = setting.key.text;
     const prev = seen.get(key);
-    if (prev) {
-      diags.push(diagnostic('SL003', 'warning', s.key.span, `"${key}" is set twice in stage ${name}; the last one wins`, { related: [{ span: prev.key.span, message: 'first set here' }] }));
-    }
-    seen.set(key, s);
-    const a0 = s.args[0];
-    if (!a0) {
-      bad({ text: '', span: { start: s.key.span.end, end: s.key.span.end } }, `"${key}" needs a value`);
-      continue;
-    }
-    const extra = (n: number): void => {
-      for (const w of s.args.slice(n)) bad(w, `unexpected "${w.text}" after ${key}`);
-    };
-    switch (key) {
-      case 'data':
-        spec.data = parseDataList(s.value, diags);
-        break;
-      case 'tokens': {
-        const v = parseCount(a0.text);
-        if (v === null || v <= 0) bad(a0, `tokens takes a count such as 30B, 500M or 2e9, got "${a0.text}"`);
-        else if (v > STAGE_LIMITS.tokens) diags.push(tooLarge('tokens', a0, STAGE_LIMITS.tokens, (n) => `${n / 1e12}T`));
-        else spec.tokens = v;
-        extra(1);
-        break;
-      }
-      case 'steps':
-      case 'checkpoint-every': {
-        const v = parseCount(a0.text);
-        const max = key === 'steps' ? STAGE_LIMITS.steps : STAGE_LIMITS.checkpointEvery;
-        if (v === null || !Number.isInteger(v) || (key === 'steps' && v < 1)) bad(a0, `${key} takes a whole number, got "${a0.text}"`);
-        else if (v > max) diags.push(tooLarge(key, a0, max));
-        else if (key === 'steps') spec.steps = v;
-        else spec.checkpointEvery = v;
-        extra(1);
-        break;
-      }
-      case 'epochs': {
-        const v = parseNumber(a0.text);
-        if (v === null || v <= 0) bad(a0, `epochs takes a positive number, got "${a0.text}"`);
-        else if (v > STAGE_LIMITS.epochs) diags.push(tooLarge('epochs', a0, STAGE_LIMITS.epochs));
-        else spec.epochs = v;
-        extra(1);
-        break;
-      }
-      case 'lr': {
-        const v = parseNumber(a0.text);
-        if (v === null) bad(a0, `lr takes a learning rate such as 2e-4, got "${a0.text}"`);
-        else if (v <= 0 || v >= 1) range(a0, `learning rate ${a0.text} is outside (0, 1)`);
-        else {
-          spec.lr = v;
-          if (v > 1e-2) diags.push(diagnostic('SL042', 'warning', a0.span, `learning rate ${a0.text} is unusually high for continued training (the paper uses 2e-4 for CPT)`));
-        }
-        const sched = s.args[1];
-        if (sched) {
-          if ((SCHEDULES as readonly string[]).includes(sched.text)) spec.schedule = sched.text as StageSpec['schedule'];
-          else bad(sched, `unknown schedule "${sched.text}"; use ${SCHEDULES.join(', ')}`);
-        }
-        extra(2);
-        break;
-      }
-      case 'schedule':
-        if ((SCHEDULES as readonly string[]).includes(a0.text)) spec.schedule = a0.text as StageSpec['schedule'];
-        else bad(a0, `unknown schedule "${a0.text}"; use ${SCHEDULES.join(', ')}`);
-        extra(1);
-        break;
-      case 'warmup': {
-        const v = parseFraction(a0.text);
-        if (v === null) bad(a0, `warmup takes a share of the steps such as 2% or 0.02, got "${a0.text}"`);
-        else if (v < 0 || v >= 1) range(a0, `warmup ${a0.text} must be at least 0% and below 100%`);
-        else spec.warmup = v;
-        extra(1);
-        break;
-      }
-      case 'batch': {
-        // `1024 x 4096`, `1024x4096`, `1024×4096`, or `1024` with `seq`.
-        const joined = s.args.map((w) => w.text).join('');
-        const m = /^(\d+)(?:[x×*](\d+))?$/.exec(joined);
-        if (!m) bad(s.value, `batch takes SEQUENCES x SEQ_LEN such as 1024 x 4096, got "${s.value.text}"`);
-        else {
-          const seqs = Number(m[1]);
-          if (seqs < 1) range(s.value, 'a batch needs at least one sequence');
-          else if (seqs > STAGE_LIMITS.batchSequences) diags.push(tooLarge('a batch of', s.value, STAGE_LIMITS.batchSequences, (n) => `${showLimit(n)} sequences`));
-          else spec.batchSequences = seqs;
-          if (m[2] !== undefined) {
-            if (Number(m[2]) < 1) range(s.value, 'sequence length must be at least 1');
-            else if (Number(m[2]) > STAGE_LIMITS.seqLen) diags.push(tooLarge('sequence length in', s.value, STAGE_LIMITS.seqLen));
-            else spec.seqLen = Number(m[2]);
-          }
-        }
-        break;
-      }
-      case 'seq': {
-        const v = parseCount(a0.text);
-        if (v === null || v < 1) bad(a0, `seq takes a sequence length such as 4096, got "${a0.text}"`);
-        else if (v > STAGE_LIMITS.seqLen) diags.push(tooLarge('seq', a0, STAGE_LIMITS.seqLen));
-        else spec.seqLen = v;
-        extra(1);
-        break;
-      }
-      case 'precision':
-        if ((PRECISIONS as readonly string[]).includes(a0.text)) spec.precision = a0.text as StageSpec['precision'];
-        else bad(a0, `precision is one of ${PRECISIONS.join(', ')}, got "${a0.text}"`);
-        extra(1);
-        break;
-      case 'weight-decay':
-      case 'clip': {
-        const v = parseNumber(a0.text);
-        if (v === null || v < 0) bad(a0, `${key} takes a number ≥ 0, got "${a0.text}"`);
-        else if (key === 'weight-decay') spec.weightDecay = v;
-        else spec.clip = v;
-        extra(1);
-        break;
-      }
-      default:
-        break; // unknown keys were reported by the parser
-    }
+    if (prev) diags.push(diagnostic('SL003', 'warning', setting.key.span, `"${key}" is set twice in stage ${name}; the last one wins`, { related: [{ span: prev.key.span, message: 'first set here' }] }));
+    seen.set(key, setting);
+    const a0 = setting.args[0];
+    if (!a0) diags.push(diagnostic('SL004', 'error', { start: setting.key.span.end, end: setting.key.span.end }, `"${key}" needs a value`));
+    else SETTING_READERS.get(key)?.({ key, setting, a0, spec, diags });
   }
   if (spec.data.length === 0) {
     diags.push(diagnostic('SL043', 'warning', block.header.span, `stage ${name} has no data; add a line such as "data my-corpus" (hosts map dataset names to paths)`));

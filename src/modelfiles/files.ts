@@ -118,15 +118,6 @@ export function createTensorStream(c: Checkpoint, t: CheckpointTensor, highWater
   return createReadStream(join(c.dir, t.shard), { start: t.offset, end: t.offset + t.byteLength - 1, highWaterMark });
 }
 
-/** A tensor's raw bytes in one buffer (small tensors, tests). */
-export async function readTensorBytes(c: Checkpoint, t: CheckpointTensor): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of createTensorStream(c, t)) chunks.push(chunk as Buffer);
-  const out = Buffer.concat(chunks);
-  if (out.length !== t.byteLength) throw new SafetensorsError('truncated', join(c.dir, t.shard), `tensor "${t.name}": read ${out.length} of ${t.byteLength} bytes`);
-  return out;
-}
-
 /**
  * Positional reads of tensor data with file handles kept open per shard (similarity reads many
  * tensors chunk by chunk in lockstep). Call close() when done.

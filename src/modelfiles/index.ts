@@ -1,8 +1,7 @@
-// Model files: safetensors headers and tensors (our own reader and writer), checkpoint inspection,
+// Model files: safetensors headers and tensors (our own reader; the writer is a test helper), checkpoint inspection,
 // weight-space similarity, and the one-round-trip remote header scan. No `vscode` here.
 //
-//   inspectCheckpoint(dir)        → CheckpointReport (the language server's hook; never throws on bad files)
-//   loadAndInspect(dir)           → report + the Checkpoint for further reads
+//   loadAndInspect(dir)           → report (never throws on bad files) + the Checkpoint for further reads
 //   new LocalCheckpointCache().get(dir) → the same, re-read only when the directory changes
 //   readCheckpoint(dir)           → Checkpoint (headers only); readSafetensorsHeader(file)
 //   blockSimilarity(checkpoint)   → cosine of adjacent blocks, streamed
@@ -11,14 +10,12 @@ export { DTYPE_SIZES, MAX_HEADER_BYTES, parseSafetensors, SafetensorsError } fro
 export type { SafetensorsErrorCode, SafetensorsHeader, TensorInfo } from './safetensors';
 export { assembleCheckpoint, checkpointDataBytes, INDEX_FILE, parseIndex, SINGLE_FILE } from './checkpoint';
 export type { Checkpoint, CheckpointIndex, CheckpointTensor, ShardHeader } from './checkpoint';
-export { createTensorStream, readCheckpoint, readSafetensorsHeader, readTensorBytes, ShardReader } from './files';
+export { createTensorStream, readCheckpoint, readSafetensorsHeader, ShardReader } from './files';
 export { decodeToFloat32, encodeFromFloat32 } from './dtype';
-export { encodeSafetensors, writeCheckpoint, writeSafetensors } from './writer';
-export type { TensorToWrite } from './writer';
 export { inspect } from './inspect';
 export { FileRefusedError, fileKind, openRegularFile, readRegularFile, readRegularFileSync } from './regularFile';
 export type { AttentionLayout, CheckpointDiagnostic, CheckpointReport, CheckpointSeverity, DtypeSummary, LayerReport } from './inspect';
-export { inspectCheckpoint, loadAndInspect, LocalCheckpointCache } from './inspectDir';
+export { loadAndInspect, LocalCheckpointCache } from './inspectDir';
 export type { InspectedCheckpoint } from './inspectDir';
 export { blockSimilarity, similaritySeries } from './similarity';
 export type { BlockPairSimilarity, SimilarityOptions, SimilarityReport, TensorSimilarity } from './similarity';

@@ -46,11 +46,6 @@ export async function loadAndInspect(dir: string): Promise<InspectedCheckpoint> 
   return { checkpoint, configJson, report };
 }
 
-/** The hook: the report (shape, per-block counts, attention layout, diagnostics) for `dir`. */
-export async function inspectCheckpoint(dir: string): Promise<CheckpointReport> {
-  return (await loadAndInspect(dir)).report;
-}
-
 /**
  * Cached inspections for the language server, which asks on every edit. An entry is reused while
  * the directory (files added, removed or renamed), config.json and the index keep their mtime and

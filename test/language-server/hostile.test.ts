@@ -10,7 +10,7 @@ import { pathToFileURL } from 'node:url';
 import {
   DidChangeConfigurationNotification, DidOpenTextDocumentNotification, HoverRequest, LogMessageNotification, SemanticTokensRequest, type Diagnostic,
 } from 'vscode-languageserver-protocol';
-import { writeCheckpoint } from '../../src/modelfiles/writer';
+import { writeCheckpoint } from '../helpers/safetensorsWriter';
 import { llamaConfig, llamaTensors } from '../modelfiles/helpers';
 import { buildOnce, makeFixture, smolConfig, type Fixture } from './fixture';
 import { LspClient } from './lspClient';

@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import { readSafetensorsHeader } from '../../src/modelfiles/files';
 import { inspectScan, parseScanOutput } from '../../src/modelfiles/remoteScan';
 import { DTYPE_SIZES, parseSafetensors, SafetensorsError, type SafetensorsHeader } from '../../src/modelfiles/safetensors';
-import { encodeSafetensors } from '../../src/modelfiles/writer';
+import { encodeSafetensors } from '../helpers/safetensorsWriter';
 import { prng, tempDir } from './helpers';
 
 const base = encodeSafetensors(

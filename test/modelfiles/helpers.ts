@@ -1,10 +1,12 @@
 // Shared fixtures for the model-file tests: hand-built bytes, temp dirs, a seeded PRNG, and
 // Llama-shaped tensor lists built from a config.
+import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after } from 'node:test';
-import type { TensorToWrite } from '../../src/modelfiles/writer';
+import { createTensorStream, loadAndInspect, type Checkpoint, type CheckpointReport, type CheckpointTensor } from '../../src/modelfiles';
+import type { TensorToWrite } from '../helpers/safetensorsWriter';
 
 /** 8-byte little-endian length + the given header text (no padding), + data bytes. */
 export function rawFile(header: string | Uint8Array, data: Uint8Array | number = 0, declaredLength?: bigint | number): Buffer {
@@ -97,4 +99,18 @@ export function bytesReadByProcess(): number | null {
   } catch {
     return null;
   }
+}
+
+/** The inspection report alone, for tests that compare reports. */
+export async function inspectCheckpoint(dir: string): Promise<CheckpointReport> {
+  return (await loadAndInspect(dir)).report;
+}
+
+/** A tensor's raw bytes in one buffer (small tensors only). */
+export async function readTensorBytes(c: Checkpoint, t: CheckpointTensor): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of createTensorStream(c, t)) chunks.push(chunk as Buffer);
+  const out = Buffer.concat(chunks);
+  assert.equal(out.length, t.byteLength, `tensor "${t.name}": read ${out.length} of ${t.byteLength} bytes`);
+  return out;
 }

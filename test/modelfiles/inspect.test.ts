@@ -7,9 +7,9 @@ import { rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { lookupCatalogue, modelParams, paramsPerBlock, parseHfConfig } from '../../src/core';
-import { inspectCheckpoint, loadAndInspect, LocalCheckpointCache } from '../../src/modelfiles';
-import { writeCheckpoint } from '../../src/modelfiles/writer';
-import { bytesReadByProcess, LLAMA2_70B, llamaConfig, llamaTensors, shardBySize, tempDir, type LlamaDims } from './helpers';
+import { loadAndInspect, LocalCheckpointCache } from '../../src/modelfiles';
+import { writeCheckpoint } from '../helpers/safetensorsWriter';
+import { bytesReadByProcess, inspectCheckpoint, LLAMA2_70B, llamaConfig, llamaTensors, shardBySize, tempDir, type LlamaDims } from './helpers';
 
 const dir = tempDir();
 const tiny: LlamaDims = { layers: 3, hidden: 16, intermediate: 40, heads: 4, kvHeads: 2, vocab: 50 };

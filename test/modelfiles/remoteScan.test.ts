@@ -7,15 +7,14 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { inspectCheckpoint } from '../../src/modelfiles';
 import { checkpointScan, parseScanOutput, scanCommand } from '../../src/modelfiles/remoteScan';
-import { encodeSafetensors, writeCheckpoint } from '../../src/modelfiles/writer';
+import { encodeSafetensors, writeCheckpoint } from '../helpers/safetensorsWriter';
 import { LocalTransport } from '../../src/remote/localTransport';
 import { createCheckpointCache } from '../../src/remote/remoteModelCache';
 import type { Transport } from '../../src/remote/transport';
 import { useCountingSsh } from '../remote/harness/countingSsh';
 import { missingTools, SSHD } from '../remote/harness/sshd';
-import { LLAMA2_70B, llamaConfig, llamaTensors, shardBySize, tempDir, type LlamaDims } from './helpers';
+import { inspectCheckpoint, LLAMA2_70B, llamaConfig, llamaTensors, shardBySize, tempDir, type LlamaDims } from './helpers';
 
 const dir = tempDir();
 const tiny: LlamaDims = { layers: 2, hidden: 8, intermediate: 12, heads: 2, kvHeads: 1, vocab: 10 };

@@ -8,11 +8,11 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { modelParams, parseHfConfig } from '../../src/core';
-import { decodeToFloat32, loadAndInspect, readTensorBytes } from '../../src/modelfiles';
+import { decodeToFloat32, loadAndInspect } from '../../src/modelfiles';
 import { encodeFromFloat32 } from '../../src/modelfiles/dtype';
-import { writeCheckpoint } from '../../src/modelfiles/writer';
+import { writeCheckpoint } from '../helpers/safetensorsWriter';
 import { PROJECT_PYTHON } from '../helpers/python';
-import { tempDir } from './helpers';
+import { readTensorBytes, tempDir } from './helpers';
 
 const root = join(__dirname, '..', '..');
 const runnerModule = join(root, 'runner', 'slayer_runner', 'safetensors_io.py');

@@ -5,10 +5,10 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { readCheckpoint, readSafetensorsHeader, readTensorBytes, createTensorStream } from '../../src/modelfiles/files';
+import { readCheckpoint, readSafetensorsHeader, createTensorStream } from '../../src/modelfiles/files';
 import { parseSafetensors, SafetensorsError, type SafetensorsErrorCode } from '../../src/modelfiles/safetensors';
-import { encodeSafetensors, writeCheckpoint, writeSafetensors, type TensorToWrite } from '../../src/modelfiles/writer';
-import { rawFile, tempDir } from './helpers';
+import { encodeSafetensors, writeCheckpoint, writeSafetensors, type TensorToWrite } from '../helpers/safetensorsWriter';
+import { rawFile, readTensorBytes, tempDir } from './helpers';
 
 const dir = tempDir();
 

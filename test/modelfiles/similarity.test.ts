@@ -4,10 +4,10 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { blockSimilarity, readCheckpoint, decodeToFloat32, readTensorBytes, similaritySeries } from '../../src/modelfiles';
+import { blockSimilarity, readCheckpoint, decodeToFloat32, similaritySeries } from '../../src/modelfiles';
 import { encodeFromFloat32 } from '../../src/modelfiles/dtype';
-import { writeCheckpoint, type TensorToWrite } from '../../src/modelfiles/writer';
-import { llamaBlock, prng, tempDir, type LlamaDims } from './helpers';
+import { writeCheckpoint, type TensorToWrite } from '../helpers/safetensorsWriter';
+import { llamaBlock, prng, readTensorBytes, tempDir, type LlamaDims } from './helpers';
 
 const dir = tempDir();
 const d: LlamaDims = { layers: 4, hidden: 8, intermediate: 12, heads: 2, kvHeads: 1, vocab: 10 };

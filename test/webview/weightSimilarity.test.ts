@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import { analyzePlan } from '../../src/core';
 import { computeWeightSimilarity, localCheckpointOf } from '../../src/extension/webviews/weightSimilarity';
 import { encodeFromFloat32 } from '../../src/modelfiles/dtype';
-import { writeCheckpoint } from '../../src/modelfiles/writer';
+import { writeCheckpoint } from '../helpers/safetensorsWriter';
 import { llamaConfig, llamaTensors, prng, tempDir, type LlamaDims } from '../modelfiles/helpers';
 
 const d: LlamaDims = { layers: 4, hidden: 8, intermediate: 12, heads: 2, kvHeads: 1, vocab: 10 };

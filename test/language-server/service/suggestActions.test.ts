@@ -8,9 +8,9 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { CodeActionRequest, DidChangeWatchedFilesNotification, FileChangeType, type CodeAction, type Diagnostic } from 'vscode-languageserver-protocol';
-import { analyzePlan } from '../../src/core';
-import { buildOnce, makeFixture, type Fixture } from './fixture';
-import { applyEdits, LspClient } from './lspClient';
+import { analyzePlan } from '../../../src/core';
+import { buildOnce, makeFixture, type Fixture } from '../fixture';
+import { applyEdits, LspClient } from '../lspClient';
 
 const L = 32;
 // removal_drop: falling with depth, with the shallow blocks 2, 5, 6, 9, 10, 12, 13, 14 standing out.

@@ -1,4 +1,4 @@
-// `slayer inspect` spawned as a real process on checkpoints written to disk: text and JSON
+// `slayer inspect` (src/cli/commands/inspect.ts) spawned as a real process on checkpoints written to disk: text and JSON
 // output, exit codes, --similarity, and HOST:/PATH targets (localhost and a real sshd) going
 // through the one-command remote scan.
 import assert from 'node:assert/strict';
@@ -6,13 +6,13 @@ import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { CheckpointReport, SimilarityReport } from '../../src/modelfiles';
-import { encodeFromFloat32 } from '../../src/modelfiles/dtype';
-import { writeCheckpoint } from '../../src/modelfiles/writer';
-import { missingTools, SSHD, TestSshd } from '../remote/harness/sshd';
-import { llamaConfig, llamaTensors, prng, tempDir, type LlamaDims } from './helpers';
+import type { CheckpointReport, SimilarityReport } from '../../../src/modelfiles';
+import { encodeFromFloat32 } from '../../../src/modelfiles/dtype';
+import { writeCheckpoint } from '../../helpers/safetensorsWriter';
+import { missingTools, SSHD, TestSshd } from '../../remote/harness/sshd';
+import { llamaConfig, llamaTensors, prng, tempDir, type LlamaDims } from '../../modelfiles/helpers';
 
-const root = join(__dirname, '..', '..');
+const root = join(__dirname, '..', '..', '..');
 const slayer = (...args: string[]) => {
   const r = spawnSync(process.execPath, [join(root, 'bin', 'slayer.js'), 'inspect', ...args], { encoding: 'utf8', cwd: root, timeout: 60_000 });
   return { code: r.status, out: r.stdout, err: r.stderr };

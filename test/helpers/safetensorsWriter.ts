@@ -1,10 +1,10 @@
-// The safetensors writer (tests, benchmarks, tools): tensors packed in the given order, the JSON
+// The safetensors writer (tests and benchmarks only; the product never writes weights): tensors packed in the given order, the JSON
 // header padded with spaces to a multiple of 8 so the data starts aligned. A tensor given without
 // data is left as a hole (ftruncate), which is how the sparse 70B-shaped fixtures are made.
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
-import { INDEX_FILE } from './checkpoint';
-import { dtypeSize, SafetensorsError } from './safetensors';
+import { INDEX_FILE } from '../../src/modelfiles/checkpoint';
+import { dtypeSize, SafetensorsError } from '../../src/modelfiles/safetensors';
 
 export interface TensorToWrite {
   name: string;

@@ -6,10 +6,10 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { CompletionRequest } from 'vscode-languageserver-protocol';
-import { writeCheckpoint } from '../../src/modelfiles/writer';
-import { llamaConfig, llamaTensors } from '../modelfiles/helpers';
-import { buildOnce, makeFixture, type Fixture } from './fixture';
-import { LspClient, ROOT } from './lspClient';
+import { writeCheckpoint } from '../../helpers/safetensorsWriter';
+import { llamaConfig, llamaTensors } from '../../modelfiles/helpers';
+import { buildOnce, makeFixture, type Fixture } from '../../language-server/fixture';
+import { LspClient, ROOT } from '../../language-server/lspClient';
 
 let fx: Fixture;
 before(() => {

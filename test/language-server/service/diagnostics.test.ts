@@ -1,17 +1,17 @@
-// Diagnostics over real JSON-RPC: published on open and after incremental edits (debounced), with
-// exact ranges, codes linking to the docs, related information and tags; pull diagnostics for
-// clients that ask; model resolution from local checkpoints and a remote host through the client.
+// Diagnostics (service/diagnostics.ts, and how the server publishes them) over real JSON-RPC: on open
+// and after incremental edits (debounced), with exact ranges, codes linking to the docs, related
+// information and tags; pull diagnostics; model resolution from local checkpoints and a remote host.
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { DiagnosticSeverity, DiagnosticTag, DidChangeWatchedFilesNotification, DocumentDiagnosticRequest, FileChangeType, type Diagnostic } from 'vscode-languageserver-protocol';
-import { writeCheckpoint } from '../../src/modelfiles/writer';
-import { REMOTE_MODEL_CONFIG_METHOD, type RemoteModelConfigParams } from '../../src/protocol/languageServer';
-import { llamaConfig, llamaTensors } from '../modelfiles/helpers';
-import { buildOnce, makeFixture, PAPER_PLAN, smolConfig, type Fixture } from './fixture';
-import { LspClient, posOf, PUSH_CAPABILITIES } from './lspClient';
+import { writeCheckpoint } from '../../helpers/safetensorsWriter';
+import { REMOTE_MODEL_CONFIG_METHOD, type RemoteModelConfigParams } from '../../../src/protocol/languageServer';
+import { llamaConfig, llamaTensors } from '../../modelfiles/helpers';
+import { buildOnce, makeFixture, PAPER_PLAN, smolConfig, type Fixture } from '../fixture';
+import { LspClient, posOf, PUSH_CAPABILITIES } from '../lspClient';
 
 const codes = (ds: Diagnostic[]): string[] => ds.map((d) => String(d.code)).sort();
 const msg = (d: Diagnostic): string => (typeof d.message === 'string' ? d.message : d.message.value);
@@ -29,6 +29,19 @@ async function remoteModelError(answer: unknown): Promise<string> {
     await c.stop();
   }
 }
+
+/** An eval section with an unknown task and off-protocol shots. */
+const EVAL_PLAN = `model meta-llama/Llama-2-7b-hf
+expand (2+1)x8 | 13 | 1◇
+eval
+  when base, final
+  domain gsm8k shots 5
+  general hellaswagg
+  general arc_challenge shots 0
+  domain ./tasks/legal.yaml
+  perplexity domain heldout.txt
+  
+`;
 
 let fx: Fixture;
 before(() => {
@@ -118,6 +131,35 @@ describe('push diagnostics', () => {
     assert.deepEqual(noEffect.tags, [DiagnosticTag.Unnecessary]);
   });
 
+  test('tags and related places as published: each deleting segment, the ignored eval section, a stage setting twice', async () => {
+    const shown = (ds: Diagnostic[]): unknown[] => ds.map((d) => [d.code, d.tags ?? null, (d.relatedInformation ?? []).map((r) => [r.location.uri === uri, r.location.range, r.message])]);
+    const span = (line: number, from: number, to: number): unknown => ({ start: { line, character: from }, end: { line, character: to } });
+    const uri = fx.uri('tags.slayer');
+    const deleting = 'model meta-llama/Llama-2-7b-hf\nexpand (2+1)x4 | -6 | 4 | -2 | 11\nfinal keep\ntrain new\n';
+    const p = c.diagnostics(uri, 1);
+    await c.open(uri, deleting);
+    assert.deepEqual(shown((await p).diagnostics), [
+      ['SL023', null, []],
+      ['SL025', null, [
+        [true, span(1, 17, 19), 'deletes blocks 8–13 (9–14)'],
+        [true, span(1, 26, 28), 'deletes blocks 18–19 (19–20)'],
+        [true, span(1, 31, 33), 'the segments stop here, so block 31 (32) are deleted'],
+      ]],
+      ['SL027', [DiagnosticTag.Unnecessary], []],
+    ]);
+    const duplicates = 'model meta-llama/Llama-2-7b-hf\nexpand (2+1)x4 | -1 | 4 | 14 | 1\nstage cpt\n  data d\n  lr 2e-4\n  lr 1e-4\neval\n  general hellaswag\neval\n  general arc_easy\n';
+    const q = c.diagnostics(uri, 2);
+    await c.change(uri, 2, [{ text: duplicates }]);
+    assert.deepEqual(shown((await q).diagnostics), [
+      ['SL024', null, [
+        [true, span(1, 17, 19), 'deletes block 8 (9)'],
+        [true, span(1, 31, 32), 'the segments stop here, so blocks 28–31 (29–32) are deleted'],
+      ]],
+      ['SL003', null, [[true, span(4, 2, 4), 'first set here']]],
+      ['SL003', [DiagnosticTag.Unnecessary], [[true, span(6, 0, 4), 'first eval section']]],
+    ]);
+  });
+
   test('a local checkpoint directory is read from config.json, and re-read when the watcher says it changed', async () => {
     const uri = fx.uri('local.slayer');
     const text = 'model ./ckpt\nexpand (2+1)x8 | 13 | 1◇\n';
@@ -189,6 +231,21 @@ describe('push diagnostics', () => {
     const fixed = c.diagnostics(uri, 1, (p) => !p.diagnostics.some((x) => msg(x).startsWith("the checkpoint's weights")));
     await c.conn.sendNotification(DidChangeWatchedFilesNotification.type, { changes: [{ uri: pathToFileURL(join(dir, 'model.safetensors')).href, type: FileChangeType.Changed }] });
     await fixed;
+  });
+
+  test('eval diagnostics: an unknown task is a warning at the name, off-protocol shots an info at the value', async () => {
+    const uri = fx.uri('eval.slayer');
+    const p = c.diagnostics(uri, 1);
+    await c.open(uri, EVAL_PLAN);
+    const { diagnostics } = await p;
+    const unknown = diagnostics.find((d) => d.code === 'SL060')!;
+    assert.equal(unknown.severity, 2);
+    assert.deepEqual(unknown.range.start, posOf(EVAL_PLAN, 'hellaswagg'));
+    assert.match(typeof unknown.message === 'string' ? unknown.message : unknown.message.value, /did you mean "hellaswag"/);
+    const shots = diagnostics.find((d) => d.code === 'SL061')!;
+    assert.equal(shots.severity, 3);
+    assert.deepEqual(shots.range.start, posOf(EVAL_PLAN, '0\n'));
+    assert.ok(!diagnostics.some((d) => d.severity === 1), JSON.stringify(diagnostics));
   });
 
   test('a missing directory and an unknown model are errors on the model value', async () => {

@@ -1,4 +1,5 @@
-// Every quick fix leaves the plan cleaner, over real JSON-RPC against the spawned server: for a
+// Code actions (language-server/service/codeActions.ts) over real JSON-RPC against the spawned server:
+// named quick fixes and "fix all" applied to the text. Every quick fix leaves the plan cleaner: for a
 // corpus of plans that trigger each diagnostic that has a fix, every code action offered on every
 // diagnostic is applied to the text, the document is re-checked, and the diagnostic the action
 // names is gone while no diagnostic appears that was not there before. The paper's own plans
@@ -7,8 +8,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { CodeActionRequest, DidChangeConfigurationNotification, DocumentDiagnosticRequest, type CodeAction, type Diagnostic } from 'vscode-languageserver-protocol';
-import { buildOnce, makeFixture, type Fixture } from './fixture';
-import { applyEdits, LspClient, PUSH_CAPABILITIES } from './lspClient';
+import { buildOnce, makeFixture, type Fixture } from '../fixture';
+import { applyEdits, LspClient, PUSH_CAPABILITIES } from '../lspClient';
 
 const MODEL = 'model meta-llama/Llama-2-7b-hf\n';
 
@@ -88,6 +89,53 @@ async function actionsFor(uri: string, d: Diagnostic): Promise<CodeAction[]> {
 
 const count = (ds: Diagnostic[], code: string): number => ds.filter((d) => d.code === code).length;
 const codes = (ds: Diagnostic[]): string[] => ds.map((d) => String(d.code)).sort();
+
+describe('code actions', () => {
+  async function fixesAt(uri: string, d: Diagnostic): Promise<CodeAction[]> {
+    const r = await c.conn.sendRequest(CodeActionRequest.type, { textDocument: { uri }, range: d.range, context: { diagnostics: [d] } });
+    return (r ?? []).filter((x): x is CodeAction => 'kind' in x);
+  }
+  /** Applies the action's edit, sends the new text, and returns the new diagnostics. */
+  async function apply(name: string, text: string, action: CodeAction): Promise<{ text: string; diagnostics: Diagnostic[] }> {
+    const uri = fx.uri(name);
+    const next = applyEdits(text, action.edit!.changes![uri]!);
+    return { text: next, diagnostics: (await show(name, next)).diagnostics };
+  }
+  const cases: { name: string; text: string; code: string; title: RegExp; after: string }[] = [
+    { name: 'unknown key → nearest key', text: 'modle meta-llama/Llama-2-7b-hf\nexpand (4+1)x8\n', code: 'SL002', title: /^Change to "model"$/, after: 'model meta-llama/Llama-2-7b-hf\nexpand (4+1)x8\n' },
+    { name: 'make the implied deletion explicit', text: 'model meta-llama/Llama-2-7b-hf\nexpand (4+1)x7 | 2\n', code: 'SL023', title: /^Make the deletion explicit \(\| -2\)$/, after: 'model meta-llama/Llama-2-7b-hf\nexpand (4+1)x7 | 2 | -2\n' },
+    { name: 'adjust the keep segment to the layer count', text: 'model meta-llama/Llama-2-7b-hf\nexpand (2+1)x8 | 17 | 1◇\n', code: 'SL022', title: /^Keep 14 blocks instead of 17 so the plan fits 32 blocks and still deletes 1 block/, after: 'model meta-llama/Llama-2-7b-hf\nexpand (2+1)x8 | 14 | 1◇\n' },
+    { name: 'normalise notation', text: 'model meta-llama/Llama-2-7b-hf\nexpand (2+1)×8  13 | 1<> | -2\n', code: 'SL031', title: /^Normalise notation to "\(2\+1\)x8 \| 13 \| 1◇ \| -2"$/, after: 'model meta-llama/Llama-2-7b-hf\nexpand (2+1)x8 | 13 | 1◇ | -2\n' },
+  ];
+  for (const k of cases) {
+    test(`${k.name} (${k.code}): applying the edit makes the diagnostic go away`, async () => {
+      const file = `fix-${k.code}.slayer`;
+      const { uri, diagnostics } = await show(file, k.text);
+      const d = diagnostics.find((x) => x.code === k.code);
+      assert.ok(d, `${k.code} in ${JSON.stringify(diagnostics)}`);
+      const action = (await fixesAt(uri, d)).find((a) => k.title.test(a.title));
+      assert.ok(action, `a fix titled ${k.title}`);
+      assert.equal(action.kind, 'quickfix');
+      assert.deepEqual(action.diagnostics?.map((x) => x.code), [k.code]);
+      const after = await apply(file, k.text, action);
+      assert.equal(after.text, k.after);
+      assert.ok(!after.diagnostics.some((x) => x.code === k.code), `${k.code} gone: ${JSON.stringify(after.diagnostics)}`);
+    });
+  }
+
+  test('"fix all" applies every safe fix at once', async () => {
+    const text = 'modle meta-llama/Llama-2-7b-hf\nexpand (2+1)×8 | 13 | 1◇\ntrain new,fnal\ntokens 30B\nstage cpt\n  data x\n  tokns 1B\n';
+    const { uri, diagnostics } = await show('fixall.slayer', text);
+    assert.deepEqual(diagnostics.map((d) => d.code).filter((x) => x !== 'SL023').sort(), ['SL002', 'SL002', 'SL004', 'SL005', 'SL010', 'SL031']);
+    const r = await c.conn.sendRequest(CodeActionRequest.type, { textDocument: { uri }, range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } }, context: { diagnostics: [], only: ['source.fixAll'] } });
+    const all = (r ?? []) as CodeAction[];
+    assert.deepEqual(all.map((a) => [a.title, a.kind]), [['Fix all safe SLayer problems', 'source.fixAll.slayer']]);
+    const after = await apply('fixall.slayer', text, all[0]!);
+    assert.equal(after.text, 'model meta-llama/Llama-2-7b-hf\nexpand (2+1)x8 | 13 | 1◇\ntrain new,final\ntokens 30B\nstage cpt\n  data x\n  tokens 1B\n');
+    // Left: "tokens" before any stage (no safe fix: which stage would it go to?).
+    assert.deepEqual(after.diagnostics.map((d) => d.code).filter((x) => x !== 'SL023'), ['SL005']);
+  });
+});
 
 describe('every offered quick fix leaves the plan clean', () => {
   for (const [name, text] of Object.entries(CORPUS)) {

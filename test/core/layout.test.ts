@@ -1,7 +1,7 @@
-// Data-driven compiler cases: every plan of the paper's Table 3 and of the spec's table.
+// The block layout (src/core/layout.ts) through the compiler: every plan of the paper's Table 3 and
+// of the spec's table, init and final-block sources, deletions, other model shapes.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { analyzePlan } from '../../src/core';
 import { validateLayerMap } from '../../src/protocol/layerMap';
 
@@ -108,50 +108,4 @@ test('other shapes: Qwen2.5-0.5B (tied embeddings, q/k/v biases) and Llama-3-8B 
   const l3 = analyzePlan('model meta-llama/Meta-Llama-3-8B\nexpand (2+1)x8 | 13 | 1◇\n');
   assert.equal(l3.layerMap!.result.numLayers, 38);
   assert.equal(l3.layerMap!.base.numKvHeads, 8);
-});
-
-test('a local model directory is read through the injected reader, relative to the plan', () => {
-  const files: Record<string, string> = {
-    '/work/plans/tiny/config.json': JSON.stringify({ model_type: 'llama', hidden_size: 64, intermediate_size: 128, num_hidden_layers: 6, num_attention_heads: 4, num_key_value_heads: 2, vocab_size: 256 }),
-  };
-  const a = analyzePlan('model ./tiny\nexpand (1+1)x2 | 2 | 1◇\n', { baseDir: '/work/plans', readFile: (p) => files[p] });
-  assert.equal(a.model!.source, 'local');
-  assert.equal(a.model!.id, '/work/plans/tiny');
-  assert.equal(a.layerMap!.result.numLayers, 6 + 2 - 1);
-  const missing = analyzePlan('model ./nowhere\nexpand (1+1)x2\n', { baseDir: '/work/plans', readFile: (p) => files[p] });
-  const d = missing.diagnostics.find((x) => x.code === 'SL011')!;
-  assert.match(d.message, /no config\.json in \/work\/plans\/nowhere/);
-});
-
-test('remote models go through the injected resolver', () => {
-  const config = JSON.stringify({ model_type: 'llama', hidden_size: 64, intermediate_size: 128, num_hidden_layers: 8, num_attention_heads: 4, vocab_size: 256 });
-  const ok = analyzePlan('model gpu1:/data/llama\nexpand (2+1)x2 | 2 | 1◇\n', { remoteModel: (h, p) => (h === 'gpu1' && p === '/data/llama' ? { status: 'ok', configJson: config } : undefined) });
-  assert.equal(ok.layerMap!.result.numLayers, 8 + 2 - 1);
-  const none = analyzePlan('model gpu1:/data/llama\nexpand (2+1)x2\n');
-  assert.equal(none.diagnostics.find((d) => d.code === 'SL013')!.severity, 'info');
-  assert.equal(none.layerMap, null);
-  const err = analyzePlan('model gpu1:/data/llama\nexpand (2+1)x2\n', { remoteModel: () => ({ status: 'error', message: 'no such file' }) });
-  assert.match(err.diagnostics.find((d) => d.code === 'SL012')!.message, /no such file/);
-});
-
-test("the spec's sketch compiles with its stages and run target", () => {
-  const text = readFileSync(`${__dirname}/../../examples/slayer-8b.slayer`, 'utf8');
-  const a = analyzePlan(text);
-  assert.deepEqual(a.diagnostics.filter((d) => d.severity === 'error' || d.severity === 'warning'), []);
-  const m = a.layerMap!;
-  assert.deepEqual(m.stages.map((s) => [s.name, s.kind, s.tokens, s.lr, s.warmup, s.batchSequences, s.seqLen, s.epochs, s.weightDecay, s.clip]), [
-    ['cpt', 'cpt', 30e9, 2e-4, 0.02, 1024, 4096, 2, 0.1, 1],
-    ['sft', 'sft', null, 1e-5, 0.02, 128, 4096, 1, 0, 1],
-  ]);
-  assert.deepEqual(m.stages[0]!.data, [{ name: 'proof-pile-2', weight: 5 }, { name: 'the-stack-dedup/python', weight: 2 }]);
-  assert.equal(m.stages[1]!.data.length, 4);
-  assert.deepEqual(m.run, { host: 'a100-box', gpus: 8, nodes: 1, weights: 'checkpoint' });
-  assert.deepEqual(m.trainableExtras, ['head']);
-});
-
-test('a plan of only the model and expand lines is complete', () => {
-  const a = analyzePlan('model meta-llama/Llama-2-7b-hf\nexpand (2+1)x8 | 13 | 1◇');
-  assert.ok(a.layerMap);
-  assert.deepEqual(a.layerMap.stages, []);
-  assert.equal(a.layerMap.run, null);
 });

@@ -7,11 +7,11 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
-import { writeCheckpoint } from '../../src/modelfiles';
-import { validateImportanceFile } from '../../src/protocol/runnerEvents';
-import { llamaBlock, llamaConfig, tempDir, type LlamaDims } from '../modelfiles/helpers';
+import { writeCheckpoint } from '../../helpers/safetensorsWriter';
+import { validateImportanceFile } from '../../../src/protocol/runnerEvents';
+import { llamaBlock, llamaConfig, tempDir, type LlamaDims } from '../../modelfiles/helpers';
 
-const root = join(__dirname, '..', '..');
+const root = join(__dirname, '..', '..', '..');
 const slayer = (...args: string[]): { code: number | null; out: string; err: string } => {
   const r = spawnSync(process.execPath, [join(root, 'bin', 'slayer.js'), ...args], { encoding: 'utf8', cwd: root });
   return { code: r.status, out: r.stdout, err: r.stderr };
