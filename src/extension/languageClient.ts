@@ -3,7 +3,7 @@
 // code lenses (document URI arguments, Run Expansion hidden in untrusted workspaces).
 import * as vscode from 'vscode';
 import { LanguageClient, TransportKind, type LanguageClientOptions, type ServerOptions } from 'vscode-languageclient/node';
-import { LENS_COMMANDS, REMOTE_MODEL_CONFIG_METHOD, type RemoteModelConfigParams, type RemoteModelConfigResult, type SlayerInitOptions } from '../protocol/languageServer';
+import { LENS_COMMANDS, RemoteModelConfigRequest, type SlayerInitOptions } from '../protocol/languageServer';
 import { remoteConfigFetcher } from '../remote/remoteModelConfig';
 import { TransportPool } from '../remote/transportFactory';
 import { settingsFor, sshConfigFile } from './runs/hostConfiguration';
@@ -39,7 +39,7 @@ export async function registerLanguageClient(context: vscode.ExtensionContext, o
     },
   };
   const client = new LanguageClient('slayer.languageServer', 'SLayer Language Server', serverOptions, clientOptions);
-  client.onRequest(REMOTE_MODEL_CONFIG_METHOD, async (p: RemoteModelConfigParams): Promise<RemoteModelConfigResult> => {
+  client.onRequest(RemoteModelConfigRequest, async (p) => {
     if (!remoteAllowed()) {
       return { status: 'error', message: vscode.workspace.isTrusted ? 'reading remote models is turned off (slayer.languageServer.remoteModels)' : 'remote models are read only in a trusted workspace' };
     }

@@ -1,6 +1,9 @@
 // The language server ⇄ client contract beyond standard LSP: initialization options, settings,
-// and the custom `slayer/…` methods. Documented in docs/language-server.md. Imports nothing, so
-// the server (language-server/), the VS Code client and the CLI share one definition.
+// and the custom `slayer/…` methods as typed request/notification types. Documented in
+// docs/language-server.md. Imports only the JSON-RPC message types, so the server
+// (language-server/), the VS Code client, the CLI and the tests share one definition: a method's
+// name and its params/result types cannot drift apart between the two ends.
+import { NotificationType, RequestType } from 'vscode-languageserver-protocol';
 
 /** `initializationOptions` of the initialize request. Every field is optional. */
 export interface SlayerInitOptions {
@@ -31,12 +34,6 @@ export function readServerSettings(raw: unknown): SlayerServerSettings {
   if (typeof r.inlayHints === 'boolean') out.inlayHints = r.inlayHints;
   return out;
 }
-
-/**
- * Server → client request: read `config.json` of the checkpoint at host:/path. The client owns the
- * SSH connections (the server never spawns ssh), caches answers and shares requests in flight.
- */
-export const REMOTE_MODEL_CONFIG_METHOD = 'slayer/remoteModelConfig';
 
 export interface RemoteModelConfigParams {
   host: string;
@@ -78,8 +75,12 @@ export function isRemoteModelConfigResult(v: unknown): v is RemoteModelConfigRes
   return r.status === 'ok' && typeof r.configJson === 'string' && (r.findings === undefined || (Array.isArray(r.findings) && r.findings.every(isFinding)));
 }
 
-/** Server → client notification (only with `reportTimings`): time spent producing diagnostics. */
-export const DIAGNOSTICS_TIMING_METHOD = 'slayer/diagnosticsTiming';
+/**
+ * Server → client request: read `config.json` of the checkpoint at host:/path. The client owns the
+ * SSH connections (the server never spawns ssh), caches answers and shares requests in flight.
+ * The server still checks the answer with isRemoteModelConfigResult: a client is another program.
+ */
+export const RemoteModelConfigRequest = new RequestType<RemoteModelConfigParams, RemoteModelConfigResult, void>('slayer/remoteModelConfig');
 
 export interface DiagnosticsTimingParams {
   uri: string;
@@ -89,6 +90,9 @@ export interface DiagnosticsTimingParams {
   /** The plan core's analyzePlan alone. */
   analyzeMs: number;
 }
+
+/** Server → client notification (only with `reportTimings`): time spent producing diagnostics. */
+export const DiagnosticsTimingNotification = new NotificationType<DiagnosticsTimingParams>('slayer/diagnosticsTiming');
 
 /** Commands the server's code lenses call; the extension registers them. */
 export const LENS_COMMANDS = {
