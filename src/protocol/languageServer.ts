@@ -1,9 +1,10 @@
 // The language server ⇄ client contract beyond standard LSP: initialization options, settings,
 // and the custom `slayer/…` methods as typed request/notification types. Documented in
-// docs/language-server.md. Imports only the JSON-RPC message types, so the server
+// docs/language-server.md. Imports only the JSON-RPC message types and the command table, so the server
 // (language-server/), the VS Code client, the CLI and the tests share one definition: a method's
 // name and its params/result types cannot drift apart between the two ends.
 import { NotificationType, RequestType } from 'vscode-languageserver-protocol';
+import { COMMANDS } from './commands';
 
 /** `initializationOptions` of the initialize request. Every field is optional. */
 export interface SlayerInitOptions {
@@ -94,11 +95,11 @@ export interface DiagnosticsTimingParams {
 /** Server → client notification (only with `reportTimings`): time spent producing diagnostics. */
 export const DiagnosticsTimingNotification = new NotificationType<DiagnosticsTimingParams>('slayer/diagnosticsTiming');
 
-/** Commands the server's code lenses call; the extension registers them. */
+/** Commands the server's code lenses call (arguments `[documentUri]`); the extension registers them. */
 export const LENS_COMMANDS = {
-  runExpansion: 'slayer.runExpansion',
-  showImportance: 'slayer.showImportance',
-  showLayerMap: 'slayer.showLayerMap',
+  runExpansion: COMMANDS.runExpansion,
+  showImportance: COMMANDS.showImportance,
+  showLayerMap: COMMANDS.showLayerMap,
 } as const;
 
 /**
@@ -107,7 +108,7 @@ export const LENS_COMMANDS = {
  * offers the Host aliases of the ssh config); resolves to the host added, or undefined if dismissed.
  */
 export const FIX_COMMANDS = {
-  addHost: 'slayer.addHost',
+  addHost: COMMANDS.addHost,
 } as const;
 
 export type AddHostArgs = [host?: string];

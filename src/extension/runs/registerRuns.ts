@@ -6,14 +6,20 @@ import { RunService } from '../../remote/runService';
 import { RunStore } from '../../remote/runStore';
 import { TransportPool } from '../../remote/transportFactory';
 import { settingsFor, sshConfigFile } from './hostConfiguration';
-import { registerRunCommands } from './runCommands';
+import type { CommandHandlers } from '../commands';
+import { runCommands, type RunCommandKey } from './runCommands';
 import { RunOutputs } from './runOutputs';
 import { RunRegistry } from './runRegistry';
 import { RunStatusBar } from './runStatusBar';
 import { registerRunNotices } from './runNotices';
 import { RunColorDecorations, RunsTreeProvider } from './runsTreeView';
 
-export function registerRuns(context: vscode.ExtensionContext): RunRegistry {
+export interface RunsFeature {
+  registry: RunRegistry;
+  commands: Pick<CommandHandlers, RunCommandKey | 'openRunReport'>;
+}
+
+export function registerRuns(context: vscode.ExtensionContext): RunsFeature {
   const store = new RunStore(join(context.globalStorageUri.fsPath, 'runs'));
   const pool = new TransportPool(settingsFor, sshConfigFile());
   const service = new RunService(store, {
@@ -33,10 +39,9 @@ export function registerRuns(context: vscode.ExtensionContext): RunRegistry {
       if (e.affectsConfiguration('slayer.hosts')) registry.fireChanged();
     }),
   );
-  registerRunCommands(context, registry, outputs);
-  registerRunNotices(context, registry);
+  const commands = { ...runCommands(context, registry, outputs), ...registerRunNotices(context, registry) };
   // After a reload (or a crash), live runs stream again and get their channels back; the newest shows.
   const live = registry.attachUnfinished();
   live.forEach((r, i) => outputs.show(r.id, i === 0));
-  return registry;
+  return { registry, commands };
 }
