@@ -16,9 +16,10 @@ import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { PlanAnalysis } from '../src/core';
 import {
-  DEFAULT_SERVER_SETTINGS, DiagnosticsTimingNotification, isRemoteModelConfigResult, readServerSettings, RemoteModelConfigRequest,
+  DEFAULT_SERVER_SETTINGS, DiagnosticsTimingNotification, isRemoteModelConfigResult, readServerSettings, RemoteModelConfigRequest, SERVER_CONFIGURATION_ITEMS,
   type DiagnosticsTimingParams, type SlayerInitOptions, type SlayerServerSettings,
 } from '../src/protocol/languageServer';
+import { SETTINGS_SECTION, settingValue } from '../src/protocol/settings';
 import { CheckpointChecks } from './checkpointChecks';
 import { Debouncer } from './debounce';
 import { addHostActions, unknownHostDiagnostics } from './hostChecks';
@@ -127,11 +128,11 @@ export function startServer(connection: Connection, runtime: ServerRuntime = {})
 
   async function loadSettings(): Promise<void> {
     if (!caps.workspace?.configuration) return;
-    const [ls, sshConfigFile, hosts] = await connection.workspace.getConfiguration([{ section: 'slayer.languageServer' }, { section: 'slayer.sshConfigFile' }, { section: 'slayer.hosts' }]) as unknown[];
+    const [ls, sshConfigFile, hosts] = await connection.workspace.getConfiguration(SERVER_CONFIGURATION_ITEMS) as unknown[];
     settings = readServerSettings(ls);
-    configuredHosts = typeof hosts === 'object' && hosts !== null && !Array.isArray(hosts) ? Object.keys(hosts) : [];
+    configuredHosts = Object.keys(settingValue('hosts', hosts));
     hostsKnown = true;
-    workspace.sshConfigFile = typeof sshConfigFile === 'string' && sshConfigFile ? sshConfigFile : undefined;
+    workspace.sshConfigFile = settingValue('sshConfigFile', sshConfigFile) || undefined;
   }
 
   // Every handler below is wrapped (./guarded): an exception is logged with its method and answered,
@@ -176,7 +177,7 @@ export function startServer(connection: Connection, runtime: ServerRuntime = {})
 
   connection.onInitialized(notification(InitializedNotification.method, () => {
     if (caps.workspace?.didChangeConfiguration?.dynamicRegistration) {
-      void connection.client.register(DidChangeConfigurationNotification.type, { section: 'slayer' });
+      void connection.client.register(DidChangeConfigurationNotification.type, { section: SETTINGS_SECTION });
     }
     if (caps.workspace?.didChangeWatchedFiles?.dynamicRegistration) {
       void connection.client.register(DidChangeWatchedFilesNotification.type, {

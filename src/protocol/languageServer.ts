@@ -5,6 +5,7 @@
 // name and its params/result types cannot drift apart between the two ends.
 import { NotificationType, RequestType } from 'vscode-languageserver-protocol';
 import { COMMANDS } from './commands';
+import { LANGUAGE_SERVER_SECTION, settingId, SETTINGS } from './settings';
 
 /** `initializationOptions` of the initialize request. Every field is optional. */
 export interface SlayerInitOptions {
@@ -16,7 +17,7 @@ export interface SlayerInitOptions {
   docsUrl?: string;
 }
 
-/** Settings read with workspace/configuration, section `slayer.languageServer`. */
+/** Settings read with workspace/configuration, section `slayer.languageServer` (LANGUAGE_SERVER_SECTION). */
 export interface SlayerServerSettings {
   /** Delay between the last keystroke and the diagnostics of a document, in ms. */
   debounceMs: number;
@@ -24,7 +25,13 @@ export interface SlayerServerSettings {
   inlayHints: boolean;
 }
 
-export const DEFAULT_SERVER_SETTINGS: SlayerServerSettings = { debounceMs: 120, inlayHints: true };
+export const DEFAULT_SERVER_SETTINGS: SlayerServerSettings = {
+  debounceMs: SETTINGS['languageServer.debounceMs'].default,
+  inlayHints: SETTINGS['languageServer.inlayHints'].default,
+};
+
+/** What the server asks with workspace/configuration: its own section, then the two settings it shares with runs. */
+export const SERVER_CONFIGURATION_ITEMS = [{ section: LANGUAGE_SERVER_SECTION }, { section: settingId('sshConfigFile') }, { section: settingId('hosts') }];
 
 /** Reads the settings object a client returned, keeping defaults for anything missing or malformed. */
 export function readServerSettings(raw: unknown): SlayerServerSettings {

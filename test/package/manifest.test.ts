@@ -2,12 +2,15 @@
 // a key in the table (whose handler src/extension/commands.ts must provide to compile), every
 // command of the table but the internal ones is contributed, and menus, keybindings, activation
 // events and the walkthrough name only commands of the table (or VS Code's own, not `slayer.*`).
+// And against the settings table (src/protocol/settings.ts): the same names, defaults and types.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { COMMANDS, INTERNAL_COMMANDS } from '../../src/protocol/commands';
-import { FIX_COMMANDS, LENS_COMMANDS } from '../../src/protocol/languageServer';
+import { Schema, SchemaError } from '../../src/protocol/jsonSchema';
+import { DEFAULT_SERVER_SETTINGS, FIX_COMMANDS, LENS_COMMANDS } from '../../src/protocol/languageServer';
+import { LANGUAGE_SERVER_SECTION, settingId, SETTINGS, settingValue, type SettingKey } from '../../src/protocol/settings';
 
 const ROOT = join(__dirname, '..', '..');
 
@@ -18,6 +21,7 @@ interface Manifest {
     menus?: Record<string, { command?: string; alt?: string; submenu?: string }[]>;
     keybindings?: { command: string }[];
     walkthroughs?: { steps: { description: string; completionEvents?: string[] }[] }[];
+    configuration: { properties: Record<string, { type: string | string[]; default: unknown; enum?: unknown[]; minimum?: number; maximum?: number }> }[];
   };
 }
 const manifest = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as Manifest;
@@ -60,4 +64,34 @@ test('the walkthrough\'s buttons and completion events name commands of the tabl
 
 test('the language server\'s lens and quick-fix commands are contributed commands of the table', () => {
   for (const id of [...Object.values(LENS_COMMANDS), ...Object.values(FIX_COMMANDS)]) assert.ok(contributed.includes(id), id);
+});
+
+const properties = Object.assign({}, ...manifest.contributes.configuration.map((g) => g.properties)) as Manifest['contributes']['configuration'][number]['properties'];
+const keys = Object.keys(SETTINGS) as SettingKey[];
+
+test('the contributed settings are exactly the table\'s, with the same defaults', () => {
+  assert.deepEqual(Object.keys(properties).sort(), keys.map(settingId).sort());
+  for (const k of keys) assert.deepEqual(SETTINGS[k].default, properties[settingId(k)]!.default, settingId(k));
+  // The language server's own defaults are the table's; its section is the settings' prefix.
+  assert.deepEqual(DEFAULT_SERVER_SETTINGS, { debounceMs: properties['slayer.languageServer.debounceMs']!.default, inlayHints: properties['slayer.languageServer.inlayHints']!.default });
+  for (const name of Object.keys(properties).filter((n) => n.startsWith(`${LANGUAGE_SERVER_SECTION}.`))) assert.ok(keys.some((k) => settingId(k) === name));
+});
+
+test('a value reads as itself exactly when package.json\'s type (enum, range) admits it, else as the default', () => {
+  const samples: unknown[] = [true, false, 0, 1, 120, -1, 1.5, 5000, 5001, 'x', '', 'off', 'verbose', 'localhost', null, {}, { gpu: { python: 'python3' } }, [], ['x']];
+  for (const k of keys) {
+    const p = properties[settingId(k)]!;
+    // The top-level type only: entries of slayer.hosts are each read by hostSettingsFrom.
+    const schema = new Schema(Object.fromEntries(Object.entries({ type: p.type, enum: p.enum, minimum: p.minimum, maximum: p.maximum }).filter(([, v]) => v !== undefined)));
+    for (const v of samples) {
+      let admitted = true;
+      try {
+        schema.validate(v);
+      } catch (e) {
+        if (!(e instanceof SchemaError)) throw e;
+        admitted = false;
+      }
+      assert.deepEqual(settingValue(k, v), admitted ? v : SETTINGS[k].default, `${settingId(k)} = ${JSON.stringify(v)} (package.json ${admitted ? 'admits' : 'refuses'} it)`);
+    }
+  }
 });

@@ -3,6 +3,7 @@
 // picks the interpreter a host's runs use. Both write user settings, never workspace files.
 import * as vscode from 'vscode';
 import type { AddHostArgs } from '../../protocol/languageServer';
+import { settingId } from '../../protocol/settings';
 import { LOCALHOST } from '../../remote/hostSettings';
 import type { CommandHandlers } from '../commands';
 import { configuredHosts, localPythonCandidates, settingsFor, sshAliases, updateHostSettings } from './hostConfiguration';
@@ -41,7 +42,7 @@ export async function addHost(...[host]: AddHostArgs): Promise<string | undefine
 }
 
 export async function openHostSettings(): Promise<void> {
-  await vscode.commands.executeCommand('workbench.action.openSettings', 'slayer.hosts');
+  await vscode.commands.executeCommand('workbench.action.openSettings', settingId('hosts'));
 }
 
 /** Lets the user pick the Python of `host` (candidates on localhost; a path otherwise). Returns it. */

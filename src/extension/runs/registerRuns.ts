@@ -4,6 +4,7 @@ import * as vscode from 'vscode';
 import { join } from 'node:path';
 import { RunService } from '../../remote/runService';
 import { RunStore } from '../../remote/runStore';
+import { settingId } from '../../protocol/settings';
 import { TransportPool } from '../../remote/transportFactory';
 import { settingsFor, sshConfigFile } from './hostConfiguration';
 import type { CommandHandlers } from '../commands';
@@ -36,7 +37,7 @@ export function registerRuns(context: vscode.ExtensionContext): RunsFeature {
     vscode.window.createTreeView('slayer.runs', { treeDataProvider: tree, showCollapseAll: false, canSelectMany: true }),
     { dispose: () => void pool.closeAll() },
     vscode.workspace.onDidChangeConfiguration((e) => {
-      if (e.affectsConfiguration('slayer.hosts')) registry.fireChanged();
+      if (e.affectsConfiguration(settingId('hosts'))) registry.fireChanged();
     }),
   );
   const commands = { ...runCommands(context, registry, outputs), ...registerRunNotices(context, registry) };
