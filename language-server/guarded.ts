@@ -44,6 +44,13 @@ export function guardedRequest<P, R>(method: string, log: Log, handler: (params:
   };
 }
 
+/** The same for a request without params (shutdown): its handler gets the token alone. */
+export function guardedRequest0<R>(method: string, log: Log, handler: (token: CancellationToken) => R | PromiseLike<R>):
+  (token: CancellationToken) => R | Refusal | Promise<R | Refusal> {
+  const guarded = guardedRequest<undefined, R>(method, log, (_params, token) => handler(token));
+  return (token) => guarded(undefined, token);
+}
+
 /** Wraps a notification handler: an exception is logged with the method name and the stack. */
 export function guardedNotification<P>(method: string, log: Log, handler: (params: P) => void): (params: P) => void {
   return (params) => {

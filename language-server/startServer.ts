@@ -5,7 +5,7 @@ import {
   CodeActionKind, CodeActionRequest, CodeLensRefreshRequest, CodeLensRequest, CompletionRequest, DidChangeConfigurationNotification,
   DidChangeTextDocumentNotification, DidChangeWatchedFilesNotification, DidCloseTextDocumentNotification, DidOpenTextDocumentNotification,
   DocumentDiagnosticReportKind, DocumentDiagnosticRequest, DocumentFormattingRequest, DocumentSymbolRequest, FoldingRangeRequest, HoverRequest,
-  InitializedNotification, InitializeRequest, InlayHintRequest, SemanticTokensRequest, TextDocumentSyncKind,
+  InitializedNotification, InitializeRequest, InlayHintRequest, SemanticTokensRequest, ShutdownRequest, TextDocumentSyncKind,
   type CancellationToken, type ClientCapabilities, type CodeActionParams, type CodeLensParams, type CompletionParams, type Connection, type Diagnostic,
   type DocumentDiagnosticParams, type DocumentFormattingParams, type DocumentSymbolParams, type FoldingRangeParams, type HoverParams,
   type InitializeParams, type InitializeResult, type InlayHintParams, type SemanticTokensParams,
@@ -24,7 +24,7 @@ import { CheckpointChecks } from './checkpointChecks';
 import { Debouncer } from './debounce';
 import { addHostActions, unknownHostDiagnostics } from './hostChecks';
 import { PlanDocuments, uriToPath, type AnalyzedDocument } from './documents';
-import { guardedNotification, guardedRequest } from './guarded';
+import { guardedNotification, guardedRequest, guardedRequest0 } from './guarded';
 import { didChangeParams, didChangeWatchedFilesParams, didCloseParams, didOpenParams, validated, type Guard } from './incoming';
 import { ModelResolver, type RemoteFetch } from './modelResolver';
 import { codeActions, FIX_ALL_KIND } from './service/codeActions';
@@ -258,6 +258,6 @@ export function startServer(connection: Connection, runtime: ServerRuntime = {})
   connection.onDocumentFormatting(request(DocumentFormattingRequest.method, (p: DocumentFormattingParams) => withDoc(p.textDocument.uri, (d) => formatDocument(d.analysis), [])));
   connection.onCodeLens(request(CodeLensRequest.method, (p: CodeLensParams) => withDoc(p.textDocument.uri, (d) => codeLenses(d.analysis, p.textDocument.uri), [])));
 
-  connection.onShutdown(() => debouncer.dispose());
+  connection.onShutdown(guardedRequest0(ShutdownRequest.method, logError, () => debouncer.dispose()));
   connection.listen();
 }
