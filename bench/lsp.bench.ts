@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildSync } from 'esbuild';
-import { DIAGNOSTICS_TIMING_METHOD, type DiagnosticsTimingParams } from '../src/protocol/languageServer';
+import { DiagnosticsTimingNotification, type DiagnosticsTimingParams } from '../src/protocol/languageServer';
 import { LspClient, ROOT } from '../test/language-server/lspClient';
 
 const pct = (xs: number[], p: number): number => {
@@ -38,7 +38,7 @@ async function main(): Promise<void> {
 
   const c = await LspClient.start({ initializationOptions: { reportTimings: true }, settings: { 'slayer.languageServer': { debounceMs: 0 } } });
   const timings = new Map<number, DiagnosticsTimingParams>();
-  c.conn.onNotification(DIAGNOSTICS_TIMING_METHOD, (t: DiagnosticsTimingParams) => void timings.set(t.version, t));
+  c.conn.onNotification(DiagnosticsTimingNotification, (t) => void timings.set(t.version, t));
   const uri = 'untitled:bench.slayer';
   const opened = c.diagnostics(uri, 1);
   await c.open(uri, text);

@@ -3,10 +3,10 @@
 // `slayer.addHost` command with the name; `localhost` is always known.
 import { CodeActionKind, DiagnosticSeverity, type CodeAction, type Diagnostic, type Range } from 'vscode-languageserver';
 import { findStatement, type PlanAnalysis, type Word } from '@slayer/core';
+import { FIX_COMMANDS } from '@slayer/protocol/languageServer';
 import { rangesOverlap, toRange } from './service/ranges';
 
 export const UNKNOWN_HOST_CODE = 'SL052';
-export const ADD_HOST_COMMAND = 'slayer.addHost';
 
 /** The host word of `run on HOST …`, when the plan has one. */
 export function runHostWord(a: PlanAnalysis): Word | undefined {
@@ -41,7 +41,7 @@ export function addHostActions(diagnostics: readonly Diagnostic[], range: Range)
       kind: CodeActionKind.QuickFix,
       diagnostics: [d],
       isPreferred: true,
-      command: { title: `Add "${host}" to slayer.hosts…`, command: ADD_HOST_COMMAND, arguments: [host] },
+      command: { title: `Add "${host}" to slayer.hosts…`, command: FIX_COMMANDS.addHost, arguments: [host] },
     }];
   });
 }

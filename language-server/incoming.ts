@@ -1,7 +1,7 @@
 // Shape checks for every notification the server acts on. The client is trusted to speak LSP, but
 // one malformed message (`didOpen` with `text: null`) must cost one log line, not the process
-// later, when a refresh touches the document it created. Requests need no such guard: the JSON-RPC
-// layer answers a throwing request handler with an error and carries on.
+// later, when a refresh touches the document it created. Requests need no such guard: a throwing
+// request handler is logged and answered with an error (./guarded), and the server carries on.
 import type {
   DidChangeTextDocumentParams, DidChangeWatchedFilesParams, DidCloseTextDocumentParams, DidOpenTextDocumentParams,
 } from 'vscode-languageserver';
@@ -9,7 +9,7 @@ import type {
 /** No editor sends a URI this long; refusing it bounds the keys of every per-document map. */
 const MAX_URI_CHARS = 8192;
 
-type Guard<T> = (p: unknown) => T | string;
+export type Guard<T> = (p: unknown) => T | string;
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isUri = (v: unknown): v is string => typeof v === 'string' && v.length > 0 && v.length <= MAX_URI_CHARS;

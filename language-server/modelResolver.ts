@@ -2,7 +2,7 @@
 //  - local checkpoint directories: config.json read through a cache checked against the file's
 //    mtime and size, so a keystroke costs a stat, not a read and a JSON parse;
 //  - remote checkpoints (host:/path): answered from a cache; a miss starts one fetch (the client
-//    reads the file over SSH, see REMOTE_MODEL_CONFIG_METHOD) and reports "pending"; when the
+//    reads the file over SSH, see RemoteModelConfigRequest) and reports "pending"; when the
 //    answer arrives, `onChange` fires so documents are checked again.
 // Every change of what a model resolves to bumps `epoch`, which keys the analysis cache.
 import { statSync } from 'node:fs';

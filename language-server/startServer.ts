@@ -2,8 +2,13 @@
 // Feature logic lives in service/ (pure functions from an analysis to LSP answers). The same
 // startServer serves VS Code (dist/server.js over IPC) and any editor (`slayer lsp --stdio`).
 import {
-  CodeActionKind, DidChangeConfigurationNotification, DidChangeWatchedFilesNotification, DocumentDiagnosticReportKind,
-  TextDocumentSyncKind, type ClientCapabilities, type Connection, type Diagnostic, type InitializeResult,
+  CodeActionKind, CodeActionRequest, CodeLensRefreshRequest, CodeLensRequest, CompletionRequest, DidChangeConfigurationNotification,
+  DidChangeTextDocumentNotification, DidChangeWatchedFilesNotification, DidCloseTextDocumentNotification, DidOpenTextDocumentNotification,
+  DocumentDiagnosticReportKind, DocumentDiagnosticRequest, DocumentFormattingRequest, DocumentSymbolRequest, FoldingRangeRequest, HoverRequest,
+  InitializedNotification, InitializeRequest, InlayHintRequest, SemanticTokensRequest, ShutdownRequest, TextDocumentSyncKind,
+  type CancellationToken, type ClientCapabilities, type CodeActionParams, type CodeLensParams, type CompletionParams, type Connection, type Diagnostic,
+  type DocumentDiagnosticParams, type DocumentFormattingParams, type DocumentSymbolParams, type FoldingRangeParams, type HoverParams,
+  type InitializeParams, type InitializeResult, type InlayHintParams, type SemanticTokensParams,
 } from 'vscode-languageserver';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
@@ -11,14 +16,16 @@ import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { PlanAnalysis } from '@slayer/core';
 import {
-  DIAGNOSTICS_TIMING_METHOD, DEFAULT_SERVER_SETTINGS, isRemoteModelConfigResult, readServerSettings, REMOTE_MODEL_CONFIG_METHOD,
-  type DiagnosticsTimingParams, type RemoteModelConfigParams, type SlayerInitOptions, type SlayerServerSettings,
+  DEFAULT_SERVER_SETTINGS, DiagnosticsTimingNotification, isRemoteModelConfigResult, readServerSettings, RemoteModelConfigRequest, SERVER_CONFIGURATION_ITEMS,
+  type DiagnosticsTimingParams, type SlayerInitOptions, type SlayerServerSettings,
 } from '@slayer/protocol/languageServer';
+import { SETTINGS_SECTION, settingValue } from '@slayer/protocol/settings';
 import { CheckpointChecks } from './checkpointChecks';
 import { Debouncer } from './debounce';
 import { addHostActions, unknownHostDiagnostics } from './hostChecks';
 import { PlanDocuments, uriToPath, type AnalyzedDocument } from './documents';
-import { didChangeParams, didChangeWatchedFilesParams, didCloseParams, didOpenParams, validated } from './incoming';
+import { guardedNotification, guardedRequest, guardedRequest0 } from './guarded';
+import { didChangeParams, didChangeWatchedFilesParams, didCloseParams, didOpenParams, validated, type Guard } from './incoming';
 import { ModelResolver, type RemoteFetch } from './modelResolver';
 import { codeActions, FIX_ALL_KIND } from './service/codeActions';
 import { codeLenses } from './service/codeLens';
@@ -94,7 +101,7 @@ export function startServer(connection: Connection, runtime: ServerRuntime = {})
     void connection.sendDiagnostics({ uri, version: d.doc.version, diagnostics });
     if (init.reportTimings) {
       const t: DiagnosticsTimingParams = { uri, version: d.doc.version, serverMs: applyMs + performance.now() - started, analyzeMs: d.analyzeMs };
-      void connection.sendNotification(DIAGNOSTICS_TIMING_METHOD, t);
+      void connection.sendNotification(DiagnosticsTimingNotification, t);
     }
   }
 
@@ -119,19 +126,25 @@ export function startServer(connection: Connection, runtime: ServerRuntime = {})
       if (caps.workspace?.diagnostics?.refreshSupport) void connection.languages.diagnostics.refresh();
     } else for (const uri of documents.uris()) validate(uri, 0);
     if (caps.workspace?.inlayHint?.refreshSupport) void connection.languages.inlayHint.refresh();
-    if (caps.workspace?.codeLens?.refreshSupport) void connection.sendRequest('workspace/codeLens/refresh');
+    if (caps.workspace?.codeLens?.refreshSupport) void connection.sendRequest(CodeLensRefreshRequest.type);
   }
 
   async function loadSettings(): Promise<void> {
     if (!caps.workspace?.configuration) return;
-    const [ls, sshConfigFile, hosts] = await connection.workspace.getConfiguration([{ section: 'slayer.languageServer' }, { section: 'slayer.sshConfigFile' }, { section: 'slayer.hosts' }]) as unknown[];
+    const [ls, sshConfigFile, hosts] = await connection.workspace.getConfiguration(SERVER_CONFIGURATION_ITEMS) as unknown[];
     settings = readServerSettings(ls);
-    configuredHosts = typeof hosts === 'object' && hosts !== null && !Array.isArray(hosts) ? Object.keys(hosts) : [];
+    configuredHosts = Object.keys(settingValue('hosts', hosts));
     hostsKnown = true;
-    workspace.sshConfigFile = typeof sshConfigFile === 'string' && sshConfigFile ? sshConfigFile : undefined;
+    workspace.sshConfigFile = settingValue('sshConfigFile', sshConfigFile) || undefined;
   }
 
-  connection.onInitialize((params): InitializeResult => {
+  // Every handler below is wrapped (./guarded): an exception is logged with its method and answered,
+  // a request cancelled before it ran is answered RequestCancelled; the server keeps serving.
+  const logError = (m: string): void => connection.console.error(m);
+  const request = <P, R>(method: string, handler: (params: P, token: CancellationToken) => R) => guardedRequest(method, logError, handler);
+  const notification = <P>(method: string, handler: (params: P) => void) => guardedNotification(method, logError, handler);
+
+  connection.onInitialize(request(InitializeRequest.method, (params: InitializeParams): InitializeResult => {
     caps = params.capabilities;
     init = (params.initializationOptions ?? {}) as SlayerInitOptions;
     if (typeof init.docsUrl === 'string' && init.docsUrl) docsUrl = init.docsUrl;
@@ -141,7 +154,7 @@ export function startServer(connection: Connection, runtime: ServerRuntime = {})
     importance.setFolders(folders.map(uriToPath).filter((p): p is string => p !== undefined));
     if (init.remoteModels) {
       const fetch: RemoteFetch = async (host, path) => {
-        const r: unknown = await connection.sendRequest(REMOTE_MODEL_CONFIG_METHOD, { host, path } satisfies RemoteModelConfigParams);
+        const r: unknown = await connection.sendRequest(RemoteModelConfigRequest, { host, path });
         if (!isRemoteModelConfigResult(r)) throw new Error('the editor gave a malformed answer about the remote model');
         return r;
       };
@@ -164,11 +177,11 @@ export function startServer(connection: Connection, runtime: ServerRuntime = {})
       },
       serverInfo: { name: 'slayer-language-server', version: '0.1.0' },
     };
-  });
+  }));
 
-  connection.onInitialized(() => {
+  connection.onInitialized(notification(InitializedNotification.method, () => {
     if (caps.workspace?.didChangeConfiguration?.dynamicRegistration) {
-      void connection.client.register(DidChangeConfigurationNotification.type, { section: 'slayer' });
+      void connection.client.register(DidChangeConfigurationNotification.type, { section: SETTINGS_SECTION });
     }
     if (caps.workspace?.didChangeWatchedFiles?.dynamicRegistration) {
       void connection.client.register(DidChangeWatchedFilesNotification.type, {
@@ -176,16 +189,18 @@ export function startServer(connection: Connection, runtime: ServerRuntime = {})
       });
     }
     void loadSettings().then(() => refreshAll(), (e: unknown) => connection.console.error(`settings: ${String(e)}`));
-  });
+  }));
 
-  connection.onDidChangeConfiguration(() => {
+  connection.onDidChangeConfiguration(notification(DidChangeConfigurationNotification.method, () => {
     void loadSettings().then(() => refreshAll(), (e: unknown) => connection.console.error(`settings: ${String(e)}`));
-  });
+  }));
 
   // Plans elsewhere in the workspace feed dataset completion; a config.json (created, changed or
   // deleted) may change what a model resolves to.
   const warn = (m: string): void => connection.console.warn(m);
-  connection.onDidChangeWatchedFiles(validated('workspace/didChangeWatchedFiles', didChangeWatchedFilesParams, warn, (p) => {
+  /** A notification whose params are shape-checked first (./incoming): a malformed one is logged and dropped. */
+  const checked = <P>(method: string, guard: Guard<P>, handler: (params: P) => void) => notification(method, validated(method, guard, warn, handler));
+  connection.onDidChangeWatchedFiles(checked(DidChangeWatchedFilesNotification.method, didChangeWatchedFilesParams, (p) => {
     let models = false;
     for (const c of p.changes) {
       const path = uriToPath(c.uri);
@@ -202,24 +217,24 @@ export function startServer(connection: Connection, runtime: ServerRuntime = {})
     }
   }));
 
-  connection.onDidOpenTextDocument(validated('textDocument/didOpen', didOpenParams, warn, ({ textDocument: t }) => {
+  connection.onDidOpenTextDocument(checked(DidOpenTextDocumentNotification.method, didOpenParams, ({ textDocument: t }) => {
     documents.open(t.uri, t.languageId, t.version, t.text);
     validate(t.uri, 0);
   }));
   // Always through the debouncer, even at debounceMs 0: a timer runs only once the messages already
   // queued are handled, so a burst of edits (50 documents × 1000 edits) is analysed per document
   // once, at its latest version, instead of once per edit.
-  connection.onDidChangeTextDocument(validated('textDocument/didChange', didChangeParams, warn, ({ textDocument: t, contentChanges }) => {
+  connection.onDidChangeTextDocument(checked(DidChangeTextDocumentNotification.method, didChangeParams, ({ textDocument: t, contentChanges }) => {
     const t0 = performance.now();
     if (documents.change(t.uri, t.version, contentChanges)) schedule(t.uri, settings.debounceMs, performance.now() - t0);
   }));
-  connection.onDidCloseTextDocument(validated('textDocument/didClose', didCloseParams, warn, ({ textDocument: t }) => {
+  connection.onDidCloseTextDocument(checked(DidCloseTextDocumentNotification.method, didCloseParams, ({ textDocument: t }) => {
     debouncer.cancel(t.uri);
     documents.close(t.uri);
     if (!pullDiagnostics) void connection.sendDiagnostics({ uri: t.uri, diagnostics: [] });
   }));
 
-  connection.languages.diagnostics.on((p) => {
+  connection.languages.diagnostics.on(request(DocumentDiagnosticRequest.method, (p: DocumentDiagnosticParams) => {
     const d = documents.get(p.textDocument.uri);
     if (!d) return { kind: DocumentDiagnosticReportKind.Full, items: [] };
     const items = diagnosticsOf(p.textDocument.uri, d.analysis);
@@ -228,7 +243,7 @@ export function startServer(connection: Connection, runtime: ServerRuntime = {})
     const resultId = `${d.doc.version}:${createHash('sha1').update(JSON.stringify(items)).digest('base64url')}`;
     if (p.previousResultId === resultId) return { kind: DocumentDiagnosticReportKind.Unchanged, resultId };
     return { kind: DocumentDiagnosticReportKind.Full, resultId, items };
-  });
+  }));
 
   /** A measurement of the plan's model in the workspace's fetched run artifacts, if any. */
   const importanceFor = (uri: string, a: PlanAnalysis): ReturnType<ImportanceIndex['forPlan']> =>
@@ -239,20 +254,20 @@ export function startServer(connection: Connection, runtime: ServerRuntime = {})
     return d ? fn(d) : none;
   };
 
-  connection.onHover((p) => withDoc(p.textDocument.uri, (d) => hover(d.analysis, p.position), null));
-  connection.onCompletion((p) => withDoc(p.textDocument.uri, (d) => completions(d.analysis, p.position, workspace, uriToPath(p.textDocument.uri)), []));
-  connection.onCodeAction((p) => withDoc(p.textDocument.uri, (d) => [
+  connection.onHover(request(HoverRequest.method, (p: HoverParams) => withDoc(p.textDocument.uri, (d) => hover(d.analysis, p.position), null)));
+  connection.onCompletion(request(CompletionRequest.method, (p: CompletionParams) => withDoc(p.textDocument.uri, (d) => completions(d.analysis, p.position, workspace, uriToPath(p.textDocument.uri)), [])));
+  connection.onCodeAction(request(CodeActionRequest.method, (p: CodeActionParams) => withDoc(p.textDocument.uri, (d) => [
     ...codeActions(d.analysis, p, diagContext(p.textDocument.uri)),
     ...suggestActions(d.analysis, p, p.textDocument.uri, () => importanceFor(p.textDocument.uri, d.analysis)),
     ...(!p.context.only || p.context.only.includes(CodeActionKind.QuickFix) ? addHostActions(hostDiagnostics(d.analysis), p.range) : []),
-  ], []));
-  connection.languages.inlayHint.on((p) => withDoc(p.textDocument.uri, (d) => (settings.inlayHints ? inlayHints(d.analysis, p.range) : []), []));
-  connection.languages.semanticTokens.on((p) => withDoc(p.textDocument.uri, (d) => semanticTokens(d.analysis), { data: [] }));
-  connection.onDocumentSymbol((p) => withDoc(p.textDocument.uri, (d) => documentSymbols(d.analysis), []));
-  connection.onFoldingRanges((p) => withDoc(p.textDocument.uri, (d) => foldingRanges(d.analysis), []));
-  connection.onDocumentFormatting((p) => withDoc(p.textDocument.uri, (d) => formatDocument(d.analysis), []));
-  connection.onCodeLens((p) => withDoc(p.textDocument.uri, (d) => codeLenses(d.analysis, p.textDocument.uri), []));
+  ], [])));
+  connection.languages.inlayHint.on(request(InlayHintRequest.method, (p: InlayHintParams) => withDoc(p.textDocument.uri, (d) => (settings.inlayHints ? inlayHints(d.analysis, p.range) : []), [])));
+  connection.languages.semanticTokens.on(request(SemanticTokensRequest.method, (p: SemanticTokensParams) => withDoc(p.textDocument.uri, (d) => semanticTokens(d.analysis), { data: [] })));
+  connection.onDocumentSymbol(request(DocumentSymbolRequest.method, (p: DocumentSymbolParams) => withDoc(p.textDocument.uri, (d) => documentSymbols(d.analysis), [])));
+  connection.onFoldingRanges(request(FoldingRangeRequest.method, (p: FoldingRangeParams) => withDoc(p.textDocument.uri, (d) => foldingRanges(d.analysis), [])));
+  connection.onDocumentFormatting(request(DocumentFormattingRequest.method, (p: DocumentFormattingParams) => withDoc(p.textDocument.uri, (d) => formatDocument(d.analysis), [])));
+  connection.onCodeLens(request(CodeLensRequest.method, (p: CodeLensParams) => withDoc(p.textDocument.uri, (d) => codeLenses(d.analysis, p.textDocument.uri), [])));
 
-  connection.onShutdown(() => debouncer.dispose());
+  connection.onShutdown(guardedRequest0(ShutdownRequest.method, logError, () => debouncer.dispose()));
   connection.listen();
 }

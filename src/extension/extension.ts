@@ -1,11 +1,13 @@
 // Extension entry: activation wires each feature's own module; nothing else lives here.
-// Each feature exports `register(context)` and owns its commands, views and disposables.
+// Each feature owns its views and disposables and returns the handlers of its commands; the
+// command table (./commands) registers them all in one loop.
 import * as vscode from 'vscode';
+import { registerCommands } from './commands';
 import { registerLanguageClient } from './languageClient';
-import { registerPlanCommands } from './planCommands';
-import { registerHostCommands } from './runs/hostCommands';
+import { planCommands } from './planCommands';
+import { hostCommands } from './runs/hostCommands';
 import { registerRuns } from './runs/registerRuns';
-import { registerWalkthrough } from './walkthrough';
+import { walkthroughCommands } from './walkthrough';
 import { registerWebviews } from './webviews/registerWebviews';
 import type { RunRegistry } from './runs/runRegistry';
 
@@ -18,14 +20,12 @@ export async function activate(context: vscode.ExtensionContext): Promise<Slayer
   const output = vscode.window.createOutputChannel('SLayer Studio', { log: true });
   context.subscriptions.push(output);
   output.info(`SLayer Studio ${String(context.extension.packageJSON.version)} activated`);
-  registerPlanCommands(context);
-  registerHostCommands(context);
   const runs = registerRuns(context);
-  registerWebviews(context, runs, output);
-  registerWalkthrough(context);
+  const views = registerWebviews(context, runs.registry, output);
+  registerCommands(context, { ...planCommands(), ...hostCommands(), ...runs.commands, ...views, ...walkthroughCommands(context) });
   // The language server does not hold up activation; a failure to start is logged.
   registerLanguageClient(context, output).catch((e: unknown) => output.error(`language server: ${e instanceof Error ? e.message : String(e)}`));
-  return { runs };
+  return { runs: runs.registry };
 }
 
 export function deactivate(): void {

@@ -3,10 +3,12 @@
 // code lenses (document URI arguments, Run Expansion hidden in untrusted workspaces).
 import * as vscode from 'vscode';
 import { LanguageClient, TransportKind, type LanguageClientOptions, type ServerOptions } from 'vscode-languageclient/node';
-import { LENS_COMMANDS, REMOTE_MODEL_CONFIG_METHOD, type RemoteModelConfigParams, type RemoteModelConfigResult, type SlayerInitOptions } from '../protocol/languageServer';
+import { LENS_COMMANDS, RemoteModelConfigRequest, type SlayerInitOptions } from '../protocol/languageServer';
+import { LANGUAGE_SERVER_SECTION } from '../protocol/settings';
 import { remoteConfigFetcher } from '../remote/remoteModelConfig';
 import { TransportPool } from '../remote/transportFactory';
 import { settingsFor, sshConfigFile } from './runs/hostConfiguration';
+import { setting } from './settings';
 
 export async function registerLanguageClient(context: vscode.ExtensionContext, output: vscode.LogOutputChannel): Promise<LanguageClient> {
   const module = context.asAbsolutePath('dist/server.js');
@@ -17,7 +19,7 @@ export async function registerLanguageClient(context: vscode.ExtensionContext, o
   // One SSH control master per host, opened only when a plan names host:/path.
   let pool: TransportPool | undefined;
   const fetchRemote = remoteConfigFetcher((host) => (pool ??= new TransportPool(settingsFor, sshConfigFile())).get(host));
-  const remoteAllowed = (): boolean => vscode.workspace.isTrusted && vscode.workspace.getConfiguration('slayer.languageServer').get<boolean>('remoteModels', true);
+  const remoteAllowed = (): boolean => vscode.workspace.isTrusted && setting('languageServer.remoteModels');
 
   const clientOptions: LanguageClientOptions = {
     documentSelector: [{ language: 'slayer', scheme: 'file' }, { language: 'slayer', scheme: 'untitled' }],
@@ -38,8 +40,9 @@ export async function registerLanguageClient(context: vscode.ExtensionContext, o
       },
     },
   };
-  const client = new LanguageClient('slayer.languageServer', 'SLayer Language Server', serverOptions, clientOptions);
-  client.onRequest(REMOTE_MODEL_CONFIG_METHOD, async (p: RemoteModelConfigParams): Promise<RemoteModelConfigResult> => {
+  // The id names the `slayer.languageServer.trace.server` setting the client reads itself.
+  const client = new LanguageClient(LANGUAGE_SERVER_SECTION, 'SLayer Language Server', serverOptions, clientOptions);
+  client.onRequest(RemoteModelConfigRequest, async (p) => {
     if (!remoteAllowed()) {
       return { status: 'error', message: vscode.workspace.isTrusted ? 'reading remote models is turned off (slayer.languageServer.remoteModels)' : 'remote models are read only in a trusted workspace' };
     }

@@ -7,6 +7,7 @@ import { dirname } from 'node:path';
 import { analyzePlan, explainText, type PlanAnalysis } from '../core';
 import { readIfFile } from '../modelfiles/planFile';
 import type { LayerMap } from '../protocol/layerMap';
+import type { CommandHandlers } from './commands';
 
 export function analyzeDocument(doc: vscode.TextDocument): PlanAnalysis {
   const file = doc.uri.scheme === 'file' ? doc.uri.fsPath : undefined;
@@ -24,10 +25,10 @@ async function planDocument(uri?: vscode.Uri): Promise<vscode.TextDocument> {
   return doc;
 }
 
-export function registerPlanCommands(context: vscode.ExtensionContext): void {
+export function planCommands(): Pick<CommandHandlers, 'compilePlan' | 'explainPlan'> {
   let explainChannel: vscode.OutputChannel | undefined;
-  context.subscriptions.push(
-    vscode.commands.registerCommand('slayer.compilePlan', async (uri?: vscode.Uri): Promise<LayerMap> => {
+  return {
+    compilePlan: async (uri?: vscode.Uri): Promise<LayerMap> => {
       const doc = await planDocument(uri);
       const a = analyzeDocument(doc);
       if (!a.layerMap) {
@@ -36,13 +37,13 @@ export function registerPlanCommands(context: vscode.ExtensionContext): void {
         throw new Error(`the plan does not compile: ${where}${first?.message ?? 'no model shape or expansion'}`);
       }
       return a.layerMap;
-    }),
-    vscode.commands.registerCommand('slayer.explainPlan', async (uri?: vscode.Uri) => {
+    },
+    explainPlan: async (uri?: vscode.Uri) => {
       const doc = await planDocument(uri);
       explainChannel ??= vscode.window.createOutputChannel('SLayer: Explain');
       explainChannel.clear();
       explainChannel.append(explainText(vscode.workspace.asRelativePath(doc.uri), analyzeDocument(doc)));
       explainChannel.show(true);
-    }),
-  );
+    },
+  };
 }

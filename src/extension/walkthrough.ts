@@ -3,6 +3,7 @@
 // the workspace folder, under slayer-demo/, and opens it — runs write next to the plan, so it must
 // live in the user's folder, not in the extension's. An existing copy is opened, never overwritten.
 import * as vscode from 'vscode';
+import type { CommandHandlers } from './commands';
 
 const DEMO_FILES = ['demo.slayer', 'tiny-llama/config.json'];
 const TARGET = 'slayer-demo';
@@ -34,6 +35,6 @@ export async function openDemoPlan(context: vscode.ExtensionContext): Promise<vs
   return plan;
 }
 
-export function registerWalkthrough(context: vscode.ExtensionContext): void {
-  context.subscriptions.push(vscode.commands.registerCommand('slayer.openDemoPlan', () => openDemoPlan(context)));
+export function walkthroughCommands(context: vscode.ExtensionContext): Pick<CommandHandlers, 'openDemoPlan'> {
+  return { openDemoPlan: () => openDemoPlan(context) };
 }

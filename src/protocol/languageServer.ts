@@ -1,6 +1,11 @@
 // The language server ⇄ client contract beyond standard LSP: initialization options, settings,
-// and the custom `slayer/…` methods. Documented in docs/language-server.md. Imports nothing, so
-// the server (language-server/), the VS Code client and the CLI share one definition.
+// and the custom `slayer/…` methods as typed request/notification types. Documented in
+// docs/language-server.md. Imports only the JSON-RPC message types and the command table, so the server
+// (language-server/), the VS Code client, the CLI and the tests share one definition: a method's
+// name and its params/result types cannot drift apart between the two ends.
+import { NotificationType, RequestType } from 'vscode-languageserver-protocol';
+import { COMMANDS } from './commands';
+import { LANGUAGE_SERVER_SECTION, settingId, SETTINGS } from './settings';
 
 /** `initializationOptions` of the initialize request. Every field is optional. */
 export interface SlayerInitOptions {
@@ -12,7 +17,7 @@ export interface SlayerInitOptions {
   docsUrl?: string;
 }
 
-/** Settings read with workspace/configuration, section `slayer.languageServer`. */
+/** Settings read with workspace/configuration, section `slayer.languageServer` (LANGUAGE_SERVER_SECTION). */
 export interface SlayerServerSettings {
   /** Delay between the last keystroke and the diagnostics of a document, in ms. */
   debounceMs: number;
@@ -20,7 +25,13 @@ export interface SlayerServerSettings {
   inlayHints: boolean;
 }
 
-export const DEFAULT_SERVER_SETTINGS: SlayerServerSettings = { debounceMs: 120, inlayHints: true };
+export const DEFAULT_SERVER_SETTINGS: SlayerServerSettings = {
+  debounceMs: SETTINGS['languageServer.debounceMs'].default,
+  inlayHints: SETTINGS['languageServer.inlayHints'].default,
+};
+
+/** What the server asks with workspace/configuration: its own section, then the two settings it shares with runs. */
+export const SERVER_CONFIGURATION_ITEMS = [{ section: LANGUAGE_SERVER_SECTION }, { section: settingId('sshConfigFile') }, { section: settingId('hosts') }];
 
 /** Reads the settings object a client returned, keeping defaults for anything missing or malformed. */
 export function readServerSettings(raw: unknown): SlayerServerSettings {
@@ -31,12 +42,6 @@ export function readServerSettings(raw: unknown): SlayerServerSettings {
   if (typeof r.inlayHints === 'boolean') out.inlayHints = r.inlayHints;
   return out;
 }
-
-/**
- * Server → client request: read `config.json` of the checkpoint at host:/path. The client owns the
- * SSH connections (the server never spawns ssh), caches answers and shares requests in flight.
- */
-export const REMOTE_MODEL_CONFIG_METHOD = 'slayer/remoteModelConfig';
 
 export interface RemoteModelConfigParams {
   host: string;
@@ -78,8 +83,12 @@ export function isRemoteModelConfigResult(v: unknown): v is RemoteModelConfigRes
   return r.status === 'ok' && typeof r.configJson === 'string' && (r.findings === undefined || (Array.isArray(r.findings) && r.findings.every(isFinding)));
 }
 
-/** Server → client notification (only with `reportTimings`): time spent producing diagnostics. */
-export const DIAGNOSTICS_TIMING_METHOD = 'slayer/diagnosticsTiming';
+/**
+ * Server → client request: read `config.json` of the checkpoint at host:/path. The client owns the
+ * SSH connections (the server never spawns ssh), caches answers and shares requests in flight.
+ * The server still checks the answer with isRemoteModelConfigResult: a client is another program.
+ */
+export const RemoteModelConfigRequest = new RequestType<RemoteModelConfigParams, RemoteModelConfigResult, void>('slayer/remoteModelConfig');
 
 export interface DiagnosticsTimingParams {
   uri: string;
@@ -90,11 +99,14 @@ export interface DiagnosticsTimingParams {
   analyzeMs: number;
 }
 
-/** Commands the server's code lenses call; the extension registers them. */
+/** Server → client notification (only with `reportTimings`): time spent producing diagnostics. */
+export const DiagnosticsTimingNotification = new NotificationType<DiagnosticsTimingParams>('slayer/diagnosticsTiming');
+
+/** Commands the server's code lenses call (arguments `[documentUri]`); the extension registers them. */
 export const LENS_COMMANDS = {
-  runExpansion: 'slayer.runExpansion',
-  showImportance: 'slayer.showImportance',
-  showLayerMap: 'slayer.showLayerMap',
+  runExpansion: COMMANDS.runExpansion,
+  showImportance: COMMANDS.showImportance,
+  showLayerMap: COMMANDS.showLayerMap,
 } as const;
 
 /**
@@ -103,7 +115,7 @@ export const LENS_COMMANDS = {
  * offers the Host aliases of the ssh config); resolves to the host added, or undefined if dismissed.
  */
 export const FIX_COMMANDS = {
-  addHost: 'slayer.addHost',
+  addHost: COMMANDS.addHost,
 } as const;
 
 export type AddHostArgs = [host?: string];

@@ -2,8 +2,10 @@
 // ssh config; the unknown-host quick fix calls it with the plan's host. `slayer.choosePython`:
 // picks the interpreter a host's runs use. Both write user settings, never workspace files.
 import * as vscode from 'vscode';
-import { FIX_COMMANDS, type AddHostArgs } from '../../protocol/languageServer';
+import type { AddHostArgs } from '../../protocol/languageServer';
+import { settingId } from '../../protocol/settings';
 import { LOCALHOST } from '../../remote/hostSettings';
+import type { CommandHandlers } from '../commands';
 import { configuredHosts, localPythonCandidates, settingsFor, sshAliases, updateHostSettings } from './hostConfiguration';
 
 const HOST_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
@@ -40,7 +42,7 @@ export async function addHost(...[host]: AddHostArgs): Promise<string | undefine
 }
 
 export async function openHostSettings(): Promise<void> {
-  await vscode.commands.executeCommand('workbench.action.openSettings', 'slayer.hosts');
+  await vscode.commands.executeCommand('workbench.action.openSettings', settingId('hosts'));
 }
 
 /** Lets the user pick the Python of `host` (candidates on localhost; a path otherwise). Returns it. */
@@ -63,13 +65,13 @@ export async function choosePython(host: string): Promise<string | undefined> {
   return python;
 }
 
-export function registerHostCommands(context: vscode.ExtensionContext): void {
+export function hostCommands(): Pick<CommandHandlers, 'addHost' | 'choosePython'> {
   const fail = (e: unknown) => void vscode.window.showErrorMessage(`SLayer: ${(e as Error).message}`);
-  context.subscriptions.push(
-    vscode.commands.registerCommand(FIX_COMMANDS.addHost, (...args: AddHostArgs) => addHost(...args).catch(fail)),
-    vscode.commands.registerCommand('slayer.choosePython', async (host?: string) => {
+  return {
+    addHost: (...args: AddHostArgs) => addHost(...args).catch(fail),
+    choosePython: async (host?: string) => {
       const h = host ?? await vscode.window.showQuickPick(configuredHosts(), { placeHolder: 'Choose the Python of which host?' });
       return h ? choosePython(h).catch(fail) : undefined;
-    }),
-  );
+    },
+  };
 }

@@ -5,9 +5,10 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { hostSettingsFrom, LOCALHOST, type HostSettings } from '../../remote/hostSettings';
 import { sshConfigHosts } from '../../remote/sshConfigHosts';
+import { globalSetting, setting, updateGlobalSetting } from '../settings';
 
 function hostsSetting(): Record<string, unknown> {
-  return vscode.workspace.getConfiguration('slayer').get<Record<string, unknown>>('hosts') ?? {};
+  return setting('hosts');
 }
 
 export function configuredHosts(): string[] {
@@ -56,23 +57,21 @@ export function settingsFor(host: string): HostSettings {
 
 /** Sets keys of one host's entry in `slayer.hosts` (machine scope: user settings), creating it. */
 export async function updateHostSettings(host: string, patch: Record<string, unknown>): Promise<void> {
-  const config = vscode.workspace.getConfiguration('slayer');
-  const all = { ...(config.inspect<Record<string, unknown>>('hosts')?.globalValue ?? {}) };
+  const all = { ...(globalSetting('hosts') ?? {}) };
   const entry = all[host];
   all[host] = { ...(typeof entry === 'object' && entry !== null ? entry : {}), ...patch };
-  await config.update('hosts', all, vscode.ConfigurationTarget.Global);
+  await updateGlobalSetting('hosts', all);
 }
 
 export function sshConfigFile(): string | undefined {
-  return vscode.workspace.getConfiguration('slayer').get<string>('sshConfigFile') || undefined;
+  return setting('sshConfigFile') || undefined;
 }
 
 export function defaultHost(): string {
-  return vscode.workspace.getConfiguration('slayer').get<string>('defaultHost') || LOCALHOST;
+  return setting('defaultHost') || LOCALHOST;
 }
 
 export function runChoices(): { tinyModel: boolean; maxSteps: number | null } {
-  const c = vscode.workspace.getConfiguration('slayer.runs');
-  const maxSteps = c.get<number | null>('maxSteps') ?? null;
-  return { tinyModel: c.get<boolean>('tinyModel') ?? false, maxSteps: maxSteps && maxSteps > 0 ? maxSteps : null };
+  const maxSteps = setting('runs.maxSteps');
+  return { tinyModel: setting('runs.tinyModel'), maxSteps: maxSteps && maxSteps > 0 ? maxSteps : null };
 }

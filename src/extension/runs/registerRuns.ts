@@ -4,16 +4,23 @@ import * as vscode from 'vscode';
 import { join } from 'node:path';
 import { RunService } from '../../remote/runService';
 import { RunStore } from '../../remote/runStore';
+import { settingId } from '../../protocol/settings';
 import { TransportPool } from '../../remote/transportFactory';
 import { settingsFor, sshConfigFile } from './hostConfiguration';
-import { registerRunCommands } from './runCommands';
+import type { CommandHandlers } from '../commands';
+import { runCommands, type RunCommandKey } from './runCommands';
 import { RunOutputs } from './runOutputs';
 import { RunRegistry } from './runRegistry';
 import { RunStatusBar } from './runStatusBar';
 import { registerRunNotices } from './runNotices';
 import { RunColorDecorations, RunsTreeProvider } from './runsTreeView';
 
-export function registerRuns(context: vscode.ExtensionContext): RunRegistry {
+export interface RunsFeature {
+  registry: RunRegistry;
+  commands: Pick<CommandHandlers, RunCommandKey | 'openRunReport'>;
+}
+
+export function registerRuns(context: vscode.ExtensionContext): RunsFeature {
   const store = new RunStore(join(context.globalStorageUri.fsPath, 'runs'));
   const pool = new TransportPool(settingsFor, sshConfigFile());
   const service = new RunService(store, {
@@ -30,13 +37,12 @@ export function registerRuns(context: vscode.ExtensionContext): RunRegistry {
     vscode.window.createTreeView('slayer.runs', { treeDataProvider: tree, showCollapseAll: false, canSelectMany: true }),
     { dispose: () => void pool.closeAll() },
     vscode.workspace.onDidChangeConfiguration((e) => {
-      if (e.affectsConfiguration('slayer.hosts')) registry.fireChanged();
+      if (e.affectsConfiguration(settingId('hosts'))) registry.fireChanged();
     }),
   );
-  registerRunCommands(context, registry, outputs);
-  registerRunNotices(context, registry);
+  const commands = { ...runCommands(context, registry, outputs), ...registerRunNotices(context, registry) };
   // After a reload (or a crash), live runs stream again and get their channels back; the newest shows.
   const live = registry.attachUnfinished();
   live.forEach((r, i) => outputs.show(r.id, i === 0));
-  return registry;
+  return { registry, commands };
 }

@@ -1,6 +1,7 @@
 // Run commands: Run Expansion (compile, doctor, upload, launch, register), cancel, re-attach,
 // open the log, fetch artifacts, delete a run directory. Dispatch needs a trusted workspace.
 import * as vscode from 'vscode';
+import { COMMANDS } from '../../protocol/commands';
 import { validateLayerMap, type LayerMap } from '../../protocol/layerMap';
 import { buildRunConfig } from '../../remote/runConfigBuilder';
 import type { RunPhase } from '../../protocol/runConfig';
@@ -11,6 +12,7 @@ import { runDisplayName, type RunRecord } from '../../remote/runStore';
 import { configuredHosts, defaultHost, isKnownHost, runChoices, settingsFor } from './hostConfiguration';
 import { addHost, openHostSettings } from './hostCommands';
 import { modelHasMeasurement, normalizePhases, pickPhases } from './runPhases';
+import type { CommandHandlers } from '../commands';
 import type { RunOutputs } from './runOutputs';
 import type { RunRegistry } from './runRegistry';
 
@@ -29,7 +31,9 @@ export interface RunExpansionOptions {
   pickHost?: boolean;
 }
 
-export function registerRunCommands(context: vscode.ExtensionContext, registry: RunRegistry, outputs: RunOutputs): void {
+export type RunCommandKey = 'runExpansion' | 'runExpansionOn' | 'resumeRun' | 'renameRun' | 'cancelRun' | 'reattachRun' | 'openRemoteLog' | 'fetchArtifacts' | 'deleteRun' | 'setHuggingFaceToken';
+
+export function runCommands(context: vscode.ExtensionContext, registry: RunRegistry, outputs: RunOutputs): Pick<CommandHandlers, RunCommandKey> {
   const pickRun = async (arg: RunArg, filter: (r: RunRecord) => boolean, placeHolder: string): Promise<RunRecord | undefined> => {
     const id = typeof arg === 'string' ? arg : arg?.run?.id;
     if (id) return registry.get(id);
@@ -41,11 +45,7 @@ export function registerRunCommands(context: vscode.ExtensionContext, registry: 
     const pick = await vscode.window.showQuickPick(runs.map((r) => ({ label: runDisplayName(r), description: `${r.host} · ${r.state} · ${r.label}`, detail: r.id, run: r })), { placeHolder });
     return pick?.run;
   };
-  const reg = (id: string, fn: (...args: never[]) => unknown) => context.subscriptions.push(vscode.commands.registerCommand(id, fn));
   const fail = (e: unknown) => void vscode.window.showErrorMessage(`SLayer: ${(e as Error).message}`);
-
-  reg('slayer.runExpansion', (uri?: vscode.Uri, options?: RunExpansionOptions) => runExpansion(uri, options ?? {}));
-  reg('slayer.runExpansionOn', (uri?: vscode.Uri) => runExpansion(uri, { pickHost: true }));
 
   /**
    * Run Expansion: the plan's `run on HOST` is the target (asked only when the plan names none and
@@ -114,7 +114,7 @@ export function registerRunCommands(context: vscode.ExtensionContext, registry: 
     const who = rec ? `${runDisplayName(rec)} failed` : 'the run failed';
     const pick = await vscode.window.showErrorMessage(`SLayer: ${who}: the doctor on ${e.host} refused it. ${e.problems.join(' · ')}`, ...actions);
     if (pick === PYTHON) {
-      if (await vscode.commands.executeCommand<string | undefined>('slayer.choosePython', e.host)) await again({});
+      if (await vscode.commands.executeCommand<string | undefined>(COMMANDS.choosePython, e.host)) await again({});
     } else if (pick === RANDOM) await again({ tinyModel: true });
     else if (pick === SETTINGS) await openHostSettings();
   }
@@ -144,7 +144,7 @@ export function registerRunCommands(context: vscode.ExtensionContext, registry: 
     return pick.host;
   }
 
-  reg('slayer.resumeRun', async (arg: RunArg) => {
+  const resumeRun = async (arg: RunArg) => {
     const r = await pickRun(arg, (x) => x.state === 'cancelled' || x.state === 'failed', 'Resume which run (from its latest checkpoint)?');
     if (!r) return;
     if (!vscode.workspace.isTrusted) return;
@@ -160,9 +160,9 @@ export function registerRunCommands(context: vscode.ExtensionContext, registry: 
     } finally {
       registry.fireChanged();
     }
-  });
+  };
 
-  reg('slayer.renameRun', async (arg: RunArg) => {
+  const renameRun = async (arg: RunArg) => {
     const r = await pickRun(arg, () => true, 'Rename which run?');
     if (!r) return;
     const name = await vscode.window.showInputBox({ prompt: `New name for ${runDisplayName(r)} (${r.id})`, value: runDisplayName(r), validateInput: (v) => (cleanRunName(v) ? null : 'a name cannot be empty') });
@@ -173,9 +173,9 @@ export function registerRunCommands(context: vscode.ExtensionContext, registry: 
     } catch (e) {
       fail(e);
     }
-  });
+  };
 
-  reg('slayer.cancelRun', async (arg: RunArg) => {
+  const cancelRun = async (arg: RunArg) => {
     const r = await pickRun(arg, (x) => ['queued', 'running', 'uploading'].includes(x.state), 'Cancel which run?');
     if (!r) return;
     try {
@@ -185,9 +185,9 @@ export function registerRunCommands(context: vscode.ExtensionContext, registry: 
     } catch (e) {
       fail(e);
     }
-  });
+  };
 
-  reg('slayer.reattachRun', async (arg: RunArg) => {
+  const reattachRun = async (arg: RunArg) => {
     let r: RunRecord | undefined;
     if (arg) r = await pickRun(arg, () => true, 'Re-attach to which run?');
     else {
@@ -216,14 +216,14 @@ export function registerRunCommands(context: vscode.ExtensionContext, registry: 
       registry.reattach(r.id);
       outputs.show(r.id);
     }
-  });
+  };
 
-  reg('slayer.openRemoteLog', async (arg: RunArg) => {
+  const openRemoteLog = async (arg: RunArg) => {
     const r = await pickRun(arg, () => true, 'Open the log of which run?');
     if (r) outputs.show(r.id);
-  });
+  };
 
-  reg('slayer.fetchArtifacts', async (arg: RunArg) => {
+  const fetchArtifacts = async (arg: RunArg) => {
     const r = await pickRun(arg, () => true, 'Fetch the artifacts of which run?');
     if (!r) return;
     const base = vscode.workspace.workspaceFolders?.[0]?.uri;
@@ -236,9 +236,9 @@ export function registerRunCommands(context: vscode.ExtensionContext, registry: 
     } catch (e) {
       fail(e);
     }
-  });
+  };
 
-  reg('slayer.deleteRun', async (arg: RunArg) => {
+  const deleteRun = async (arg: RunArg) => {
     const r = await pickRun(arg, () => true, 'Delete which run directory?');
     if (!r) return;
     const yes = await vscode.window.showWarningMessage(
@@ -250,14 +250,20 @@ export function registerRunCommands(context: vscode.ExtensionContext, registry: 
     } catch (e) {
       fail(e);
     }
-  });
+  };
 
-  reg('slayer.setHuggingFaceToken', async () => {
+  const setHuggingFaceToken = async () => {
     const token = await vscode.window.showInputBox({ prompt: 'Hugging Face token for runs (kept in the OS keychain; sent to hosts on stdin only)', password: true, ignoreFocusOut: true });
     if (token === undefined) return;
     if (token === '') await context.secrets.delete(HF_TOKEN_KEY);
     else await context.secrets.store(HF_TOKEN_KEY, token);
-  });
+  };
+
+  return {
+    runExpansion: (uri?: vscode.Uri, options?: RunExpansionOptions) => runExpansion(uri, options ?? {}),
+    runExpansionOn: (uri?: vscode.Uri) => runExpansion(uri, { pickHost: true }),
+    resumeRun, renameRun, cancelRun, reattachRun, openRemoteLog, fetchArtifacts, deleteRun, setHuggingFaceToken,
+  };
 }
 
 /**
@@ -269,8 +275,8 @@ async function compileActivePlan(uri?: vscode.Uri): Promise<{ layerMap: LayerMap
   if (!doc) throw new Error('open a plan (.slayer) first');
   if (doc.languageId === 'slayer') {
     const commands = await vscode.commands.getCommands(true);
-    if (!commands.includes('slayer.compilePlan')) throw new Error('the plan compiler (slayer.compilePlan) is not available in this build');
-    const compiled = await vscode.commands.executeCommand<unknown>('slayer.compilePlan', doc.uri);
+    if (!commands.includes(COMMANDS.compilePlan)) throw new Error(`the plan compiler (${COMMANDS.compilePlan}) is not available in this build`);
+    const compiled = await vscode.commands.executeCommand<unknown>(COMMANDS.compilePlan, doc.uri);
     return { layerMap: validateLayerMap(compiled), planFile: doc.uri.fsPath };
   }
   let json: unknown;

@@ -8,6 +8,8 @@ import { join } from 'node:path';
 import { buildRunReport, readRunDir } from '../../report/runReport';
 import { runDisplayName, type RunRecord } from '../../remote/runStore';
 import { endMessage } from '../../remote/runSummary';
+import { COMMANDS } from '../../protocol/commands';
+import type { CommandHandlers } from '../commands';
 import type { RunRegistry } from './runRegistry';
 
 const CURVES = 'Open Curves';
@@ -15,14 +17,14 @@ const REPORT = 'Open Report';
 const COMPARE = 'Compare';
 const RESUME = 'Resume';
 
-export function registerRunNotices(context: vscode.ExtensionContext, registry: RunRegistry): void {
-  context.subscriptions.push(
-    registry.onDidEndRun((r) => void announce(registry, r)),
-    vscode.commands.registerCommand('slayer.openRunReport', async (arg?: string | { run?: RunRecord }) => {
+export function registerRunNotices(context: vscode.ExtensionContext, registry: RunRegistry): Pick<CommandHandlers, 'openRunReport'> {
+  context.subscriptions.push(registry.onDidEndRun((r) => void announce(registry, r)));
+  return {
+    openRunReport: async (arg?: string | { run?: RunRecord }) => {
       const id = typeof arg === 'string' ? arg : arg?.run?.id ?? registry.list()[0]?.id;
       if (id) await openReport(registry, id).catch((e: unknown) => vscode.window.showErrorMessage(`SLayer: ${(e as Error).message}`));
-    }),
-  );
+    },
+  };
 }
 
 /** The plan's run before this one (what "Compare" puts next to it). */
@@ -36,12 +38,12 @@ async function announce(registry: RunRegistry, r: RunRecord): Promise<void> {
   const actions = [CURVES, REPORT, ...(previous ? [COMPARE] : []), ...(r.state === 'cancelled' || r.state === 'failed' ? [RESUME] : [])];
   const show = r.state === 'succeeded' ? vscode.window.showInformationMessage : r.state === 'cancelled' ? vscode.window.showWarningMessage : vscode.window.showErrorMessage;
   const pick = await show(text, ...actions);
-  if (pick === CURVES) await vscode.commands.executeCommand('slayer.showTrainingCurves', r.id);
-  else if (pick === REPORT) await vscode.commands.executeCommand('slayer.openRunReport', r.id);
+  if (pick === CURVES) await vscode.commands.executeCommand(COMMANDS.showTrainingCurves, r.id);
+  else if (pick === REPORT) await vscode.commands.executeCommand(COMMANDS.openRunReport, r.id);
   else if (pick === COMPARE && previous) {
-    await vscode.commands.executeCommand('slayer.showTrainingCurves', previous.id);
-    await vscode.commands.executeCommand('slayer.showTrainingCurves', r.id);
-  } else if (pick === RESUME) await vscode.commands.executeCommand('slayer.resumeRun', r.id);
+    await vscode.commands.executeCommand(COMMANDS.showTrainingCurves, previous.id);
+    await vscode.commands.executeCommand(COMMANDS.showTrainingCurves, r.id);
+  } else if (pick === RESUME) await vscode.commands.executeCommand(COMMANDS.resumeRun, r.id);
 }
 
 async function openReport(registry: RunRegistry, runId: string): Promise<void> {

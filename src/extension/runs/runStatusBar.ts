@@ -1,5 +1,6 @@
 // Status bar item for the active run: step, loss and ETA; also drives the slayer.hasActiveRun context key.
 import * as vscode from 'vscode';
+import { COMMANDS } from '../../protocol/commands';
 import { runDisplayName } from '../../remote/runStore';
 import type { RunRegistry } from './runRegistry';
 import { formatDuration } from './runsTreeView';
@@ -28,7 +29,7 @@ export class RunStatusBar implements vscode.Disposable {
     if (r.etaS !== null) parts.push(`ETA ${formatDuration(r.etaS * 1000)}`);
     this.item.text = parts.join(' · ');
     this.item.tooltip = `${runDisplayName(r)} (${r.label}) on ${r.host} — click to open its log`;
-    this.item.command = { command: 'slayer.openRemoteLog', title: 'Open Log', arguments: [r.id] };
+    this.item.command = { command: COMMANDS.openRemoteLog, title: 'Open Log', arguments: [r.id] };
     this.item.show();
   }
 

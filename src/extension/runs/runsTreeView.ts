@@ -2,6 +2,7 @@
 // elapsed time and last loss; the tooltip carries the plan, the directory and, for a failed run,
 // the reason (the doctor's report for a refusal).
 import * as vscode from 'vscode';
+import { COMMANDS } from '../../protocol/commands';
 import { colorOf, RUN_COLORS, startTimeText } from '../../remote/runIdentity';
 import { isFinal, type RunState } from '../../remote/runStatus';
 import { runDisplayName, type RunRecord } from '../../remote/runStore';
@@ -103,7 +104,7 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<Node>, vscode.D
     // The reason a run failed (a refusal carries the doctor's whole report) as it was printed.
     if (r.message) tip.appendCodeblock(r.message, 'text');
     item.tooltip = tip;
-    item.command = { command: 'slayer.openRemoteLog', title: 'Open Log', arguments: [r.id] };
+    item.command = { command: COMMANDS.openRemoteLog, title: 'Open Log', arguments: [r.id] };
     return item;
   }
 

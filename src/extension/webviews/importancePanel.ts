@@ -3,6 +3,7 @@
 // streamed), overlays the open plan, and turns "add a block here" into a workspace edit of the
 // plan, which the language server then re-checks like any edit.
 import * as vscode from 'vscode';
+import { COMMANDS } from '../../protocol/commands';
 import { validateImportanceFile, type ImportanceFile } from '../../protocol/runnerEvents';
 import type { SuggestionPreview, WeightSimilarity } from '../../messages/webviewMessages';
 import { analyzeDocument } from '../planCommands';
@@ -222,7 +223,7 @@ export class ImportanceController implements ViewController {
 
   async onMessage(m: Parameters<ViewController['onMessage']>[0]): Promise<void> {
     if (m.type === 'startRun') {
-      await vscode.commands.executeCommand('slayer.runExpansion', this.plans.document?.uri);
+      await vscode.commands.executeCommand(COMMANDS.runExpansion, this.plans.document?.uri);
     } else if (m.type === 'openImportanceFile') {
       const picked = await vscode.window.showOpenDialog({ canSelectMany: false, filters: { 'importance.json': ['json'] }, openLabel: 'Show importance' });
       if (!picked?.[0]) return;

@@ -1,7 +1,9 @@
 // The webview feature: commands that open (or reveal) each panel, and a serializer per view type
 // so panels come back after the editor restarts (`onWebviewPanel:` activation events).
 import * as vscode from 'vscode';
+import { COMMANDS, type CommandKey } from '../../protocol/commands';
 import { VIEW_KINDS, VIEW_TYPES, type ViewKind } from '../../messages/webviewMessages';
+import type { CommandHandlers } from '../commands';
 import type { RunRegistry } from '../runs/runRegistry';
 import { CurvesController } from './curvesPanel';
 import { EvaluationController } from './evaluationPanel';
@@ -16,14 +18,17 @@ const TITLES: Record<ViewKind, string> = {
   curves: 'SLayer: Training Curves',
   evaluation: 'SLayer: Evaluation',
 };
-const COMMANDS: Record<ViewKind, string> = {
-  importance: 'slayer.showImportance',
-  layerMap: 'slayer.showLayerMap',
-  curves: 'slayer.showTrainingCurves',
-  evaluation: 'slayer.showEvaluation',
-};
+const SHOW_COMMANDS = {
+  importance: 'showImportance',
+  layerMap: 'showLayerMap',
+  curves: 'showTrainingCurves',
+  evaluation: 'showEvaluation',
+} as const satisfies Record<ViewKind, CommandKey>;
 
-export function registerWebviews(context: vscode.ExtensionContext, registry: RunRegistry, log: vscode.LogOutputChannel): void {
+type ViewCommandKey = (typeof SHOW_COMMANDS)[ViewKind] | 'compareRuns' | 'suggestExpansion';
+
+/** Panels, their serializers, and the handlers of the commands that open them. */
+export function registerWebviews(context: vscode.ExtensionContext, registry: RunRegistry, log: vscode.LogOutputChannel): Pick<CommandHandlers, ViewCommandKey> {
   const plans = new PlanSource();
   const open = new Map<ViewKind, { host: PanelHost; controller: ViewController }>();
   context.subscriptions.push(plans, { dispose: () => { for (const p of open.values()) p.host.dispose(); } });
@@ -71,32 +76,32 @@ export function registerWebviews(context: vscode.ExtensionContext, registry: Run
       try {
         plans.use(await vscode.workspace.openTextDocument(typeof arg === 'string' ? vscode.Uri.parse(arg) : arg));
       } catch (e) {
-        log.warn(`${COMMANDS[kind]}: cannot open ${String(arg)}: ${(e as Error).message}`);
+        log.warn(`${COMMANDS[SHOW_COMMANDS[kind]]}: cannot open ${String(arg)}: ${(e as Error).message}`);
       }
     }
     show(kind);
   };
-  context.subscriptions.push(
-    vscode.commands.registerCommand(COMMANDS.importance, (arg?: string | vscode.Uri) => showForPlan('importance', arg)),
-    vscode.commands.registerCommand(COMMANDS.layerMap, (arg?: string | vscode.Uri) => showForPlan('layerMap', arg)),
-    vscode.commands.registerCommand(COMMANDS.curves, (arg?: string | { run?: { id: string } }) => {
+  return {
+    showImportance: (arg?: string | vscode.Uri) => showForPlan('importance', arg),
+    showLayerMap: (arg?: string | vscode.Uri) => showForPlan('layerMap', arg),
+    showTrainingCurves: (arg?: string | { run?: { id: string } }) => {
       const { controller } = show('curves');
       const runId = typeof arg === 'string' ? arg : arg?.run?.id ?? null;
       if (runId && controller instanceof CurvesController) controller.reveal(runId);
-    }),
+    },
     // From a run's context menu (the run, or every selected run: "Compare Runs"), or the palette.
-    vscode.commands.registerCommand(COMMANDS.evaluation, (arg?: string | { run?: { id: string } }, selected?: { run?: { id: string } }[]) => {
+    showEvaluation: (arg?: string | { run?: { id: string } }, selected?: { run?: { id: string } }[]) => {
       const { controller } = show('evaluation');
       const ids = (selected?.length ? selected.map((s) => s.run?.id) : [typeof arg === 'string' ? arg : arg?.run?.id]).filter((x): x is string => !!x);
       if (controller instanceof EvaluationController) controller.reveal(ids);
-    }),
+    },
     // SLayer: Suggest Expansion… — the importance view shows the measurement and previews the suggestion.
-    vscode.commands.registerCommand('slayer.suggestExpansion', async (arg?: string | vscode.Uri) => {
+    suggestExpansion: async (arg?: string | vscode.Uri) => {
       await showForPlan('importance', arg);
       const { controller } = show('importance');
       if (controller instanceof ImportanceController) await controller.suggest();
-    }),
-    vscode.commands.registerCommand('slayer.compareRuns', (arg?: { run?: { id: string } }, selected?: { run?: { id: string } }[]) =>
-      vscode.commands.executeCommand(COMMANDS.evaluation, arg, selected)),
-  );
+    },
+    compareRuns: (arg?: { run?: { id: string } }, selected?: { run?: { id: string } }[]) =>
+      vscode.commands.executeCommand(COMMANDS.showEvaluation, arg, selected),
+  };
 }

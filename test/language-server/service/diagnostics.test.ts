@@ -8,7 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { DiagnosticSeverity, DiagnosticTag, DidChangeWatchedFilesNotification, DocumentDiagnosticRequest, FileChangeType, type Diagnostic } from 'vscode-languageserver-protocol';
 import { writeCheckpoint } from '../../helpers/safetensorsWriter';
-import { REMOTE_MODEL_CONFIG_METHOD, type RemoteModelConfigParams } from '../../../src/protocol/languageServer';
+import { RemoteModelConfigRequest, type RemoteModelConfigParams } from '../../../src/protocol/languageServer';
 import { llamaConfig, llamaTensors } from '../../modelfiles/helpers';
 import { buildOnce, makeFixture, PAPER_PLAN, smolConfig, type Fixture } from '../fixture';
 import { LspClient, posOf, PUSH_CAPABILITIES } from '../lspClient';
@@ -20,7 +20,8 @@ const msg = (d: Diagnostic): string => (typeof d.message === 'string' ? d.messag
 async function remoteModelError(answer: unknown): Promise<string> {
   const c = await LspClient.start({ env: { HOME: fx.home }, initializationOptions: { remoteModels: true }, settings: { 'slayer.languageServer': { debounceMs: 0 } } });
   try {
-    c.conn.onRequest(REMOTE_MODEL_CONFIG_METHOD, () => answer);
+    // By method name: the answer may be malformed on purpose, which the typed request would not let through.
+    c.conn.onRequest(RemoteModelConfigRequest.method, () => answer);
     const uri = 'untitled:remote-error.slayer';
     const d = c.diagnostics(uri, 1, (p) => p.diagnostics.some((x) => x.code === 'SL012'));
     await c.open(uri, 'model gpu-box:/m\nexpand (4+1)x8\n');
@@ -264,7 +265,7 @@ describe('remote models through the client', () => {
     const requests: RemoteModelConfigParams[] = [];
     const c = await LspClient.start({ env: { HOME: fx.home }, initializationOptions: { remoteModels: true }, settings: { 'slayer.languageServer': { debounceMs: 0 } } });
     try {
-      c.conn.onRequest(REMOTE_MODEL_CONFIG_METHOD, async (p: RemoteModelConfigParams) => {
+      c.conn.onRequest(RemoteModelConfigRequest, async (p) => {
         requests.push(p);
         await new Promise((r) => setTimeout(r, 100));
         return { status: 'ok', configJson: smolConfig(24) };
@@ -323,7 +324,7 @@ describe('pull diagnostics', () => {
         refreshed();
         return null;
       });
-      c.conn.onRequest(REMOTE_MODEL_CONFIG_METHOD, () => ({ status: 'ok', configJson: smolConfig(20) }));
+      c.conn.onRequest(RemoteModelConfigRequest, () => ({ status: 'ok' as const, configJson: smolConfig(20) }));
       const uri = 'untitled:pull-remote.slayer';
       await c.open(uri, 'model box:/m\nexpand (2+1)x8 | 9\n');
       const r1 = await c.conn.sendRequest(DocumentDiagnosticRequest.type, { textDocument: { uri } });

@@ -1,6 +1,7 @@
 // Activation, contributions and the plan commands, asserted through the VS Code API.
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
+import { COMMANDS } from '../../../src/protocol/commands';
 import { api, extension, openPlan, waitFor, workspaceUri } from './helpers';
 
 describe('activation and contributions', () => {
@@ -25,12 +26,12 @@ describe('activation and contributions', () => {
     assert.match(editor.document.lineAt(line).text, /^train\s+new/);
   });
 
-  it('registers every command the manifest contributes, and the plan commands', async () => {
+  it('registers every command the manifest contributes, and every command of the table', async () => {
     await api();
     const contributed = (extension().packageJSON as { contributes: { commands: { command: string }[] } }).contributes.commands.map((c) => c.command);
     assert.ok(contributed.length >= 8, `only ${contributed.length} commands contributed`);
     const registered = new Set(await vscode.commands.getCommands(true));
-    const missing = [...contributed, 'slayer.compilePlan', 'slayer.explainPlan'].filter((c) => !registered.has(c));
+    const missing = [...contributed, ...Object.values(COMMANDS)].filter((c) => !registered.has(c));
     assert.deepEqual(missing, [], `contributed but not registered: ${missing.join(', ')}`);
   });
 
