@@ -13,6 +13,7 @@ import { parsePlan } from './parser';
 import { checkStageOrder, compileRun, compileStage } from './stages';
 import { compileEval } from './evaluation';
 import type { EvalPlan } from '../protocol/evalPlan';
+import { analyzeSweep, type SweepAnalysis } from './sweep';
 import { LineIndex } from './text';
 
 /** What a remote-model resolver (`host:/path`) answers; the core itself never does I/O. */
@@ -33,6 +34,8 @@ export interface AnalyzeOptions {
    */
   readFile?: (path: string) => string | undefined;
   remoteModel?: (host: string, path: string) => RemoteModelAnswer | undefined;
+  /** Set when analysing one variant of a sweep (its sweep section is not analysed again). */
+  insideSweep?: boolean;
 }
 
 export type ModelSource = 'catalogue' | 'local' | 'remote';
@@ -47,6 +50,8 @@ export interface ModelResolution {
 
 export type TrainItem = 'new' | 'final' | 'kept' | 'head' | 'norm' | 'embed';
 export const TRAIN_ITEMS: readonly TrainItem[] = ['new', 'final', 'kept', 'head', 'norm', 'embed'];
+/** What a `train` list may say: the items, `all` (full fine-tuning) and `last N` (the deepest N kept blocks). */
+export const TRAIN_WORDS: readonly string[] = [...TRAIN_ITEMS, 'all', 'last'];
 export const INIT_METHODS = ['copy', 'average'] as const;
 export const FINAL_METHODS = ['average', 'average-deleted', 'keep'] as const;
 export const ZERO_TARGETS = ['o_proj', 'down_proj', 'none'] as const;
@@ -59,6 +64,8 @@ export interface PlanAnalysis {
   layout: Layout | null;
   init: 'copy' | 'average';
   train: TrainItem[];
+  /** `train last N`: the deepest N kept original blocks are trainable; null without it. */
+  trainLast: number | null;
   params: ParamCounts | null;
   /** Trainable parameters of the blocks plus the output head: the paper's Table 4 figure. */
   trainableWithHead: number | null;
@@ -67,6 +74,8 @@ export interface PlanAnalysis {
   run: (RunTarget & { gpuMemory: number | null }) | null;
   /** The eval section, compiled; null without one (or when it names nothing). */
   evaluation: EvalPlan | null;
+  /** The sweep section's variants, each compiled as its own plan; null without a sweep section. */
+  sweep: SweepAnalysis | null;
   /** Canonical notation of the expansion. */
   canonicalExpansion: string | null;
   layerMap: LayerMap | null;
@@ -184,8 +193,8 @@ function oversizePlan(text: string): PlanAnalysis {
   const { ast } = parsePlan('');
   const d = diagnostic('SL001', 'error', { start: 0, end: 0 }, `the plan is ${showLimit(text.length)} characters long; plans are limited to ${showLimit(MAX_PLAN_CHARS)} (see docs/limits.md)`);
   return {
-    ast: { ...ast, length: text.length }, lines: new LineIndex(text), diagnostics: [d], model: null, layout: null, init: 'copy', train: [], params: null,
-    trainableWithHead: null, memory: null, stages: [], run: null, evaluation: null, canonicalExpansion: null, layerMap: null,
+    ast: { ...ast, length: text.length }, lines: new LineIndex(text), diagnostics: [d], model: null, layout: null, init: 'copy', train: [], trainLast: null, params: null,
+    trainableWithHead: null, memory: null, stages: [], run: null, evaluation: null, sweep: null, canonicalExpansion: null, layerMap: null,
   };
 }
 
@@ -259,17 +268,30 @@ export function analyzePlan(text: string, opts: AnalyzeOptions = {}): PlanAnalys
   const finalStmt = findStatement(ast, 'final');
   const finalMethod = (finalStmt && oneWord(finalStmt, FINAL_METHODS, diags)) || 'average';
   let train: TrainItem[] = ['new', 'final'];
+  let trainLast: number | null = null;
+  let trainAll = false;
   const trainStmt = findStatement(ast, 'train');
   if (trainStmt) {
     train = [];
     const items = listItems(trainStmt);
-    if (!items.length) diags.push(diagnostic('SL004', 'error', trainStmt.key.span, `train needs a list: ${TRAIN_ITEMS.join(', ')}`));
-    for (const it of items) {
-      if ((TRAIN_ITEMS as readonly string[]).includes(it.text)) {
+    if (!items.length) diags.push(diagnostic('SL004', 'error', trainStmt.key.span, `train needs a list: ${TRAIN_WORDS.join(', ')}`));
+    for (let i = 0; i < items.length; i++) {
+      const it = items[i]!;
+      if (it.text === 'all') {
+        // Full fine-tuning: every block and every other tensor (the final block only where there is one).
+        trainAll = true;
+        for (const t of TRAIN_ITEMS) if (!train.includes(t)) train.push(t);
+      } else if (it.text === 'last') {
+        const n = items[i + 1];
+        if (n && /^[1-9]\d{0,5}$/.test(n.text)) {
+          trainLast = Number(n.text);
+          i++;
+        } else diags.push(diagnostic('SL004', 'error', n ? { start: it.span.start, end: n.span.end } : it.span, '"last" needs a number of blocks: "train last 4" trains the deepest 4 original blocks'));
+      } else if ((TRAIN_ITEMS as readonly string[]).includes(it.text)) {
         if (!train.includes(it.text as TrainItem)) train.push(it.text as TrainItem);
       } else {
-        const guess = nearest(it.text, TRAIN_ITEMS);
-        diags.push(diagnostic('SL004', 'error', it.span, `cannot train "${it.text}"; use ${TRAIN_ITEMS.join(', ')}`,
+        const guess = nearest(it.text, TRAIN_WORDS);
+        diags.push(diagnostic('SL004', 'error', it.span, `cannot train "${it.text}"; use ${TRAIN_WORDS.join(', ')}`,
           { fixes: guess ? [{ title: `Change to "${guess}"`, edits: [{ span: it.span, newText: guess }], preferred: true }] : [] }));
       }
     }
@@ -292,7 +314,7 @@ export function analyzePlan(text: string, opts: AnalyzeOptions = {}): PlanAnalys
   if (expr && expr.segments.length && shape) {
     const L = shape.numLayers;
     const covered = expr.segments.reduce((a, s) => a + (s.kind === 'group' ? s.keep * s.repeat : s.count), 0);
-    const wantsFinal = train.includes('final');
+    const wantsFinal = train.includes('final') && !trainAll;
     // With a syntax error in the expression, counts of covered or deleted blocks would mislead.
     if (covered > L && !expansionErrors) {
       const fix = fitFix(text, expr, L, wantsFinal);
@@ -303,7 +325,7 @@ export function analyzePlan(text: string, opts: AnalyzeOptions = {}): PlanAnalys
       // Checked before building: (0+999999999)x999999999 would otherwise allocate every block.
       diags.push(diagnostic('SL022', 'error', expr.span, `the expansion makes ${showLimit(outputDepth(expr))} blocks; a plan may make at most ${showLimit(MAX_BLOCKS)} (see docs/limits.md)`));
     } else if (covered <= L) {
-      const r = computeLayout(expr, L, { init, zero: zeroTargets.flatMap((t) => outputProjectionSuffixes(shape).filter((s) => s.includes(t))), final: finalMethod, train: new Set(train.filter((t): t is 'new' | 'final' | 'kept' => t === 'new' || t === 'final' || t === 'kept')) });
+      const r = computeLayout(expr, L, { init, zero: zeroTargets.flatMap((t) => outputProjectionSuffixes(shape).filter((s) => s.includes(t))), final: finalMethod, train: new Set(train.filter((t): t is 'new' | 'final' | 'kept' => t === 'new' || t === 'final' || t === 'kept')), trainLast: trainLast ?? 0 });
       layout = r.layout;
       for (const d of r.diagnostics) diags.push(d);
       const D = layout.deleted.length;
@@ -326,7 +348,11 @@ export function analyzePlan(text: string, opts: AnalyzeOptions = {}): PlanAnalys
           diags.push(diagnostic('SL024', 'warning', expr.span, `${D} blocks are deleted; the paper's Table 3 shows quality falling off beyond 2`, { fixes: fix ? [fix] : [] }));
         }
       }
-      if (layout.newCount === 0) diags.push(diagnostic('SL029', 'warning', expr.span, 'the expansion inserts no new blocks; groups look like (2+1)x8'));
+      const keptCount = layout.blocks.filter((b) => b.role === 'kept').length;
+      if (trainLast !== null && trainLast > keptCount && trainStmt) diags.push(diagnostic('SL042', 'error', trainStmt.span, `"last ${trainLast}" asks for more blocks than the ${keptCount} original blocks the expansion keeps`));
+      // A control that fine-tunes original blocks (train last N, kept, all) adds no blocks on purpose.
+      const trainsOriginal = trainLast !== null || train.includes('kept');
+      if (layout.newCount === 0 && !trainsOriginal) diags.push(diagnostic('SL029', 'warning', expr.span, 'the expansion inserts no new blocks; groups look like (2+1)x8'));
       if (wantsFinal && !layout.final && trainStmt) diags.push(noFinalBlock(trainStmt));
       if (finalStmt && !layout.final) diags.push(diagnostic('SL027', 'warning', finalStmt.span, 'there is no updated final block for "final" to shape'));
     }
@@ -370,6 +396,10 @@ export function analyzePlan(text: string, opts: AnalyzeOptions = {}): PlanAnalys
     }
   }
 
+  // The sweep's variants are plans of their own (src/core/sweep.ts); their problems are this plan's.
+  const sweep = ast.sweeps.length && !opts.insideSweep ? analyzeSweep(text, ast, { shape, diagnostics: diags }, opts, analyzePlan) : null;
+  if (sweep) diags.push(...sweep.diagnostics);
+
   const canonicalExpansion = expr && expr.segments.length ? formatExpansion(expr, init === 'average') : null;
   const hasErrors = diags.some((d) => d.severity === 'error');
   let layerMap: LayerMap | null = null;
@@ -389,5 +419,5 @@ export function analyzePlan(text: string, opts: AnalyzeOptions = {}): PlanAnalys
       ...(evaluation ? { evaluation } : {}),
     };
   }
-  return { ast, lines, diagnostics: capDiagnosticsPerLine(diags, lines), model, layout, init, train, params, trainableWithHead, memory, stages, run, evaluation, canonicalExpansion, layerMap };
+  return { ast, lines, diagnostics: capDiagnosticsPerLine(diags, lines), model, layout, init, train, trainLast, params, trainableWithHead, memory, stages, run, evaluation, sweep, canonicalExpansion, layerMap };
 }
