@@ -7,6 +7,7 @@ import { inspectCommand } from './commands/inspect';
 import { lspCommand } from './commands/lsp';
 import { reportCommand } from './commands/report';
 import { runCommand } from './commands/run';
+import { sweepCommand, sweepTableCommand } from './commands/sweep';
 import { compilePlanFile } from './planFile';
 import type { CliCommand, CliIo } from './io';
 
@@ -29,6 +30,8 @@ export const COMMANDS: CliCommand[] = [
   runFamily('eval', 'evaluate a plan\'s base model without training: slayer eval PLAN --on HOST'),
   compareCommand,
   reportCommand,
+  sweepCommand,
+  sweepTableCommand,
 ];
 
 function usage(): string {
