@@ -12,6 +12,7 @@ import { RunRegistry } from './runRegistry';
 import { RunStatusBar } from './runStatusBar';
 import { registerRunNotices } from './runNotices';
 import { RunColorDecorations, RunsTreeProvider } from './runsTreeView';
+import { registerSweepCommands } from './sweepCommands';
 
 export function registerRuns(context: vscode.ExtensionContext): RunRegistry {
   const store = new RunStore(join(context.globalStorageUri.fsPath, 'runs'));
@@ -34,6 +35,7 @@ export function registerRuns(context: vscode.ExtensionContext): RunRegistry {
     }),
   );
   registerRunCommands(context, registry, outputs);
+  registerSweepCommands(context, registry, outputs);
   registerRunNotices(context, registry);
   // After a reload (or a crash), live runs stream again and get their channels back; the newest shows.
   const live = registry.attachUnfinished();
