@@ -128,7 +128,7 @@ describe('completion', () => {
     const stageKeys = (await complete(uri, { line: 7, character: 2 })).map((i) => i.label);
     assert.ok(stageKeys.includes('tokens') && stageKeys.includes('weight-decay') && !stageKeys.includes('model'));
     assert.deepEqual((await complete(uri, { line: 2, character: 5 })).map((i) => i.label), ['copy', 'average']);
-    assert.deepEqual((await complete(uri, { line: 3, character: 11 })).map((i) => i.label), ['final', 'kept', 'head', 'norm', 'embed']);
+    assert.deepEqual((await complete(uri, { line: 3, character: 11 })).map((i) => i.label), ['final', 'kept', 'head', 'norm', 'embed', 'all', 'last']);
   });
 
   test('snippets for a whole plan and the paper\'s plans at the start of a top-level line', async () => {
@@ -140,7 +140,7 @@ describe('completion', () => {
     const withModel = 'model meta-llama/Llama-2-7b-hf\n\n';
     await show('empty.slayer', withModel);
     const keys = (await complete(uri, { line: 1, character: 0 })).filter((i) => i.kind === 14).sort((x, y) => x.sortText!.localeCompare(y.sortText!));
-    assert.deepEqual(keys.map((i) => i.label), ['expand', 'init', 'zero', 'final', 'train', 'stage', 'eval', 'run', 'model']);
+    assert.deepEqual(keys.map((i) => i.label), ['expand', 'init', 'zero', 'final', 'train', 'stage', 'eval', 'sweep', 'run', 'model']);
     assert.equal(keys[keys.length - 1]!.detail, 'already given on line 1');
     const paper = items.find((i) => i.label === 'plan: SLayer-8B (paper)')!;
     assert.equal(paper.insertTextFormat, 2);
