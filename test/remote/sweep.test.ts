@@ -2,7 +2,8 @@
 // tiny plan (random weights, a few steps, held-out perplexity) one after another, each an ordinary
 // run named SWEEP-VARIANT with the sweep in its run.json and record; `slayer sweep-table` prints a
 // row per variant filled from what the runs wrote. Then a sweep whose middle variant is refused
-// by the doctor: the others still run and the sweep record says which failed.
+// by the doctor: the others still run and the sweep record says which failed. On the test Slurm
+// (over the test sshd) a sweep's variants are submitted together as parallel jobs.
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,6 +18,8 @@ import { runSweep } from '../../src/remote/sweepRunner';
 import { listSweeps } from '../../src/remote/sweepStore';
 import { PROJECT_PYTHON } from '../helpers/python';
 import { killLeftoverRuns, makeRig } from './harness/remoteFixture';
+import { SLURM_TOOLS, TestSlurm } from './harness/slurm';
+import { missingTools, SSHD, TestSshd } from './harness/sshd';
 import { tinyLayerMap, tinyRunConfig } from './fixtures/tinyPlan';
 
 class Capture implements CliIo {
@@ -162,7 +165,8 @@ sweep placement
         host: 'localhost', name: 'robust', planFile: '/plans/tiny.slayer', parallel: false,
         variants: [
           { name: 'a', layerMap: tinyLayerMap(), train: 'new', runConfig: quick },
-          { name: 'refused', layerMap: tinyLayerMap(), train: 'new', runConfig: { ...quick, source_model: bare, tiny_model: null } },
+          // The doctor looks for the weights a surgery would read: a config.json alone is refused.
+          { name: 'refused', layerMap: tinyLayerMap(), train: 'new', runConfig: { ...quick, phases: ['doctor', 'surgery'], source_model: bare, tiny_model: null } },
           { name: 'c', layerMap: tinyLayerMap(), train: 'new', runConfig: quick },
         ],
         follow: (rec) => rig.service.attach(rec.id, {}).finished,
@@ -176,5 +180,46 @@ sweep placement
     } finally {
       await rig.dispose();
     }
+  });
+});
+
+const noSlurm = missingTools([SSHD, '/usr/bin/ssh', PROJECT_PYTHON, ...SLURM_TOOLS]);
+
+describe('a sweep on Slurm over SSH', { skip: noSlurm ?? false, timeout: 240_000 }, () => {
+  let slurm: TestSlurm;
+  let sshd: TestSshd;
+  let rig: ReturnType<typeof makeRig>;
+  before(async () => {
+    slurm = await TestSlurm.start();
+    sshd = await TestSshd.start({ SLURM_CONF: slurm.conf });
+    rig = makeRig(sshd, {
+      'slayer-test': { scheduler: 'slurm', gpusPerNode: 1, slurm: { partition: 'debug', account: null, time: '00:10:00', packTasksOnOneNode: true } },
+    }, {}, undefined, undefined, { pollMs: 300 });
+  });
+  after(async () => {
+    await rig?.dispose();
+    await sshd?.stop();
+    await slurm?.stop();
+  });
+
+  test('the variants are parallel jobs; the refused one fails alone', async () => {
+    // The transport fixture's doctor refuses a run that asks for CUDA (there is none here).
+    const sweep = await runSweep(rig.service, {
+      host: 'slayer-test', name: 'par', planFile: null, parallel: true, secrets: { SLAYER_FAKE_INTERVAL: '0.05' },
+      variants: [
+        { name: 'a', layerMap: tinyLayerMap(), train: 'new', runConfig: tinyRunConfig(200) },
+        { name: 'cuda', layerMap: tinyLayerMap(), train: 'new', runConfig: tinyRunConfig(200, { device: 'cuda' }) },
+        { name: 'c', layerMap: tinyLayerMap(), train: 'new', runConfig: tinyRunConfig(200) },
+      ],
+      follow: (rec) => rig.service.attach(rec.id, {}).finished,
+    });
+    const [a, refused, c] = sweep.variants.map((v) => rig.store.get(v.runId!)!);
+    assert.deepEqual([a!.state, refused!.state, c!.state], ['succeeded', 'failed', 'succeeded'], slurm.logs());
+    assert.match(sweep.variants[1]!.error!, /CUDA/);
+    assert.match(a!.jobId ?? '', /^\d+$/);
+    assert.match(c!.jobId ?? '', /^\d+$/);
+    // Parallel: the last job was submitted before the first one had finished.
+    assert.ok(c!.createdAt < a!.finishedAt!, `c submitted at ${c!.createdAt}, a finished at ${a!.finishedAt}`);
+    assert.deepEqual([a, refused, c].map((r) => r!.name), ['par-a', 'par-cuda', 'par-c']);
   });
 });
