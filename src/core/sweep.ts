@@ -16,6 +16,7 @@
 import { findStatement, type PlanAst, type Setting, type SweepBlock, type Word } from './ast';
 import type { AnalyzeOptions, PlanAnalysis } from './analyze';
 import { diagnostic, nearest, type PlanDiagnostic, type PlanFix } from './diagnostics';
+import { showLimit } from './limits';
 import type { LayerMap, ModelShape } from '../protocol/layerMap';
 import type { Span } from './text';
 
@@ -24,6 +25,8 @@ export const SWEEP_OVERRIDES = ['train', 'init', 'final', 'zero'] as const;
 export type SweepOverride = (typeof SWEEP_OVERRIDES)[number];
 /** The expansion word of a control without new blocks: every original block kept. */
 export const NO_EXPANSION = 'none';
+/** Each variant is compiled as a whole plan: past this many, a hostile plan would cost too much (docs/limits.md). */
+export const MAX_SWEEP_VARIANTS = 64;
 /** Sweep and variant names become run names (`placement-bottom`) and file names: kept plain. */
 export const SWEEP_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$/;
 
@@ -80,7 +83,11 @@ export function analyzeSweep(text: string, ast: PlanAst, base: SweepBase, opts: 
   const blanked = blankSweeps(text, ast.sweeps);
   const seen = new Map<string, Word>();
   const variants: SweepVariant[] = [];
-  for (const line of block.variants) {
+  if (block.variants.length > MAX_SWEEP_VARIANTS) {
+    const extra = block.variants[MAX_SWEEP_VARIANTS]!;
+    diags.push(diagnostic('SL070', 'error', extra.key.span, `a sweep may list at most ${MAX_SWEEP_VARIANTS} variants; this is variant ${MAX_SWEEP_VARIANTS + 1} of ${showLimit(block.variants.length)} (see docs/limits.md)`));
+  }
+  for (const line of block.variants.slice(0, MAX_SWEEP_VARIANTS)) {
     const name = line.key;
     const prev = seen.get(name.text);
     if (prev) {

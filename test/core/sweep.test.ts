@@ -146,3 +146,17 @@ test('sweep section shape: a name, at least two variants, one section; formattin
   assert.equal(formatPlan(formatPlan(after)), formatPlan(after));
   assert.match(formatPlan(after), /^sweep s\n {2}a {2}\(2\+1\)x8\n {2}b {2}\(4\+1\)x8$/m);
 });
+
+test('a hostile sweep: 20,000 variants of a near-limit plan are cut at 64, each checked once', () => {
+  // Every variant is a whole plan; without the cap this would compile the plan 20,000 times.
+  const filler = `# ${'x'.repeat(78)}\n`.repeat(2_000);
+  const text = `${LLAMA}expand (4+1)x8\n${filler}sweep big\n${Array.from({ length: 20_000 }, (_, i) => `  v${i}  (2+1)x${1 + (i % 8)}\n`).join('')}`;
+  const started = process.hrtime.bigint();
+  const a = analyzePlan(text);
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  assert.equal(a.sweep!.variants.length, 64);
+  const cap = a.diagnostics.find((d) => d.code === 'SL070')!;
+  assert.deepEqual(cap.span, { start: text.indexOf('  v64 ') + 2, end: text.indexOf('  v64 ') + 5 });
+  assert.match(cap.message, /at most 64 variants; this is variant 65 of 20,000/);
+  assert.ok(seconds < 30, `a generous bound on a loaded machine: ${seconds.toFixed(1)} s`);
+});

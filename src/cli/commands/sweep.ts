@@ -95,10 +95,14 @@ async function dispatchSweep(args: Args, io: CliIo): Promise<number> {
   const baseTrain = findStatement(analysis.ast, 'train')?.value.text || 'new, final';
   const { service, settingsFor, close } = makeService(args);
   let stopping = false;
+  let stop = (): void => undefined;
+  // Ctrl-C: the followed runs are detached (they go on), their follow ends, later variants are not started.
+  const stopped = new Promise<void>((r) => (stop = r));
   const onInt = () => {
     stopping = true;
     io.err('\n» stopping the sweep: the running variant goes on detached (slayer attach), later ones are not started\n');
     for (const r of service.store.list()) service.detach(r.id);
+    stop();
   };
   process.once('SIGINT', onInt);
   try {
@@ -120,7 +124,7 @@ async function dispatchSweep(args: Args, io: CliIo): Promise<number> {
       shouldContinue: () => !stopping,
       follow: (rec: RunRecord) => {
         const tag = `[${rec.sweep?.variant ?? rec.id}]`;
-        return service.attach(rec.id, {
+        const monitor = service.attach(rec.id, {
           onEvents: (_id, events) => {
             for (const e of events) {
               const line = e.kind === 'progress' ? '' : describe(e);
@@ -131,7 +135,8 @@ async function dispatchSweep(args: Args, io: CliIo): Promise<number> {
             if (showLog) io.out(lines.map((l) => `${tag}   | ${l}\n`).join(''));
           },
           onNotice: (_id, msg) => io.err(`» ${tag} ${msg}\n`),
-        }).finished;
+        });
+        return Promise.race([monitor.finished, stopped.then(() => service.store.get(rec.id) ?? rec)]);
       },
     });
     const table = buildSweepTable(result, sweepRunsFrom(service.store));
@@ -139,7 +144,7 @@ async function dispatchSweep(args: Args, io: CliIo): Promise<number> {
     const states = result.variants.map((v) => (v.runId ? service.store.get(v.runId)?.state : undefined));
     const ok = states.filter((s) => s === 'succeeded').length;
     io.err(`» sweep ${result.id}: ${ok} of ${states.length} variants succeeded${ok < states.length ? ` (${failedNames(result, states).join(', ')} did not)` : ''}; slayer sweep-table ${result.id} --format md\n`);
-    return ok === states.length ? 0 : 1;
+    return stopping ? 130 : ok === states.length ? 0 : 1;
   } finally {
     process.removeListener('SIGINT', onInt);
     await close();
