@@ -2,6 +2,8 @@
 // LLaMA Pro placement ablation, the controls `train last N` and `train all`), with diagnostics at
 // the exact words of the variant line that caused them.
 import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { analyzePlan, formatPlan, parsePlan, type PlanDiagnostic } from '../../src/core';
 import { validateLayerMap } from '../../src/protocol/layerMap';
@@ -159,4 +161,19 @@ test('a hostile sweep: 20,000 variants of a near-limit plan are cut at 64, each 
   assert.deepEqual(cap.span, { start: text.indexOf('  v64 ') + 2, end: text.indexOf('  v64 ') + 5 });
   assert.match(cap.message, /at most 64 variants; this is variant 65 of 20,000/);
   assert.ok(seconds < 30, `a generous bound on a loaded machine: ${seconds.toFixed(1)} s`);
+});
+
+test('the shipped example sweep compiles clean: equal budgets for bottom, top and the last-2 control', () => {
+  const dir = join(__dirname, '..', '..', 'examples');
+  const analysis = analyzePlan(readFileSync(join(dir, 'placement-sweep.slayer'), 'utf8'), {
+    baseDir: dir, readFile: (p) => (existsSync(p) ? readFileSync(p, 'utf8') : undefined),
+  });
+  assert.deepEqual(analysis.diagnostics.map((d) => [d.code, d.message]), []);
+  const v = new Map(analysis.sweep!.variants.map((x) => [x.name, x.layerMap!]));
+  const trainable = (name: string): number[] => v.get(name)!.blocks.filter((b) => b.trainable).map((b) => b.index);
+  assert.deepEqual(trainable('bottom'), [4, 5]);
+  assert.deepEqual(trainable('top'), [8, 9]);
+  assert.deepEqual(trainable('last2'), [6, 7]);
+  assert.equal(v.get('bottom')!.params.trainable, v.get('last2')!.params.trainable);
+  assert.equal(v.get('full')!.params.trainable, v.get('full')!.params.total);
 });
