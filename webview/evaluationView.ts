@@ -1,7 +1,7 @@
 // Evaluation: did the expansion inject knowledge without forgetting? The base model against one or
 // more runs — grouped bars per task, domain and general side by side, a table with coloured deltas,
-// a one-line verdict per run, and CSV / Markdown export of the same comparison `slayer compare`
-// prints (webview/shared/evalCompare.ts).
+// a one-line verdict per run, a table with one row per run (a sweep's variants), and CSV /
+// Markdown export of the same comparison `slayer compare` prints (webview/shared/evalCompare.ts).
 import type { EvaluatedRun, HostMessage } from '@slayer/messages/webviewMessages';
 import { applyThemeDefaults, Chart, recolorChart } from './shared/charts';
 import { byId, clear, h } from './shared/dom';
@@ -27,12 +27,14 @@ const verdicts = h('div', { id: 'verdicts' });
 const empty = h('p', { class: 'note', id: 'empty' }, 'No evaluated run yet. Add an eval section to the plan (“eval” with “  domain gsm8k”, “  general arc_challenge”) and run it; scores appear here.');
 const grid = h('div', { class: 'grid' });
 const table = h('table', { class: 'scores', id: 'scores' });
+// One row per run (a sweep's variants side by side, as the paper's Table 3 prints them).
+const perRun = h('table', { class: 'scores', id: 'per-run' });
 app.append(
   h('header', { class: 'toolbar' },
     h('button', { id: 'export-csv', onclick: () => exportAs('csv') }, 'Export CSV'),
     h('button', { id: 'export-md', onclick: () => exportAs('md') }, 'Export Markdown'),
   ),
-  runList, verdicts, empty, grid, table,
+  runList, verdicts, empty, grid, table, perRun,
 );
 for (const group of ['domain', 'general'] as const) {
   const canvas = h('canvas', { id: `chart-${group}` });
@@ -76,6 +78,7 @@ function render(): void {
   for (const v of comparison?.runs ?? []) verdicts.append(h('p', { class: 'verdict' }, h('strong', {}, v.run), ` (${v.model}): ${v.verdict}`));
   drawCharts();
   drawTable();
+  drawPerRun();
 }
 
 function drawCharts(): void {
@@ -109,6 +112,25 @@ function drawTable(): void {
         cell(x.delta === null ? '' : signed(x.delta, digits(r)), `num delta${x.better === null ? '' : x.better ? ' better' : ' worse'}`),
       ])));
   }
+}
+
+function drawPerRun(): void {
+  clear(perRun);
+  if (!comparison || comparison.runs.length < 2) return;
+  const c = comparison;
+  const digits = (r: CompareRow): number => (r.source === 'perplexity' ? 3 : 2);
+  perRun.append(h('tr', {}, h('th', {}, 'run'), ...c.rows.map((r) => h('th', { class: 'num' }, r.task)), h('th', {}, 'verdict')));
+  if (c.rows.some((r) => r.base !== null)) {
+    perRun.append(h('tr', { 'data-run': 'base' }, cell('base'), ...c.rows.map((r) => cell(r.base === null ? '' : r.base.toFixed(digits(r)), 'num')), cell('')));
+  }
+  c.runs.forEach((run, i) => {
+    perRun.append(h('tr', { 'data-run': run.run }, cell(run.run),
+      ...c.rows.map((r) => {
+        const x = r.cells[i]!;
+        return cell(x.value === null ? '' : x.value.toFixed(digits(r)), `num${x.better === null ? '' : x.better ? ' better' : ' worse'}`);
+      }),
+      cell(run.verdict)));
+  });
 }
 
 function exportAs(format: 'csv' | 'md'): void {

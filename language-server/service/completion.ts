@@ -6,7 +6,7 @@ import { CompletionItemKind, InsertTextFormat, MarkupKind, type CompletionItem, 
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import {
-  CATALOGUE, EVAL_KEYS, EVAL_TASKS, FINAL_METHODS, TASK_OPTIONS, WHEN_WORDS, INIT_METHODS, PRECISIONS, RUN_OPTIONS, SCHEDULES, STAGE_KEYS, TOP_LEVEL_KEYS, TRAIN_ITEMS, ZERO_TARGETS, type PlanAnalysis,
+  CATALOGUE, EVAL_KEYS, EVAL_TASKS, FINAL_METHODS, TASK_OPTIONS, WHEN_WORDS, INIT_METHODS, PRECISIONS, RUN_OPTIONS, SCHEDULES, STAGE_KEYS, TOP_LEVEL_KEYS, TRAIN_WORDS, ZERO_TARGETS, NO_EXPANSION, SWEEP_OVERRIDES, type PlanAnalysis,
 } from '@slayer/core';
 import { EVAL_KEY_DOCS, EVAL_OPTION_DOCS, KEY_DOCS, VALUE_DOCS } from './keyDocs';
 import { PAPER_EXPANSIONS, PLAN_SNIPPETS } from './snippets';
@@ -38,8 +38,10 @@ export function completions(a: PlanAnalysis, pos: Position, src: CompletionSourc
   });
   const header = indent > 0 ? a.ast.lines.slice(0, pos.line).reverse().find((l) => l.kind === 'stage' || l.kind === 'statement') : undefined;
   const inEval = header?.kind === 'stage' && header.settings[0]?.key.text === 'eval';
-  const inStage = header?.kind === 'stage' && !inEval;
+  const inSweep = header?.kind === 'stage' && header.settings[0]?.key.text === 'sweep';
+  const inStage = header?.kind === 'stage' && !inEval && !inSweep;
   if (inEval) return evalCompletions(words, item);
+  if (inSweep) return sweepCompletions(words, item);
 
   // The first word of a line: a key.
   if (words.length === 1) {
@@ -77,7 +79,7 @@ export function completions(a: PlanAnalysis, pos: Position, src: CompletionSourc
       return words.length === 2 ? FINAL_METHODS.map((v) => item(v, CompletionItemKind.EnumMember, undefined, VALUE_DOCS[v])) : [];
     case 'zero':
     case 'train': {
-      const all: readonly string[] = key === 'zero' ? ZERO_TARGETS : TRAIN_ITEMS;
+      const all: readonly string[] = key === 'zero' ? ZERO_TARGETS : TRAIN_WORDS;
       const typed = words.slice(1).join(' ').split(/[ ,]+/);
       const part = current.slice(current.lastIndexOf(',') + 1);
       return all.filter((v) => !typed.slice(0, -1).includes(v)).map((v) => item(v, CompletionItemKind.EnumMember, undefined, VALUE_DOCS[v], wordRange(offset - part.length)));
@@ -169,4 +171,16 @@ function modelValues(current: string, offset: number, src: CompletionSources, fi
   if (base) for (const p of src.checkpointsUnder(base)) out.push(item(p, CompletionItemKind.Folder, 'local checkpoint (config.json)', undefined, undefined, `0${p}`));
   for (const h of src.hosts()) out.push(item(`${h}:/`, CompletionItemKind.Reference, 'a checkpoint on this host (host:/path)', undefined, undefined, `3${h}`));
   return out;
+}
+
+/** A sweep variant line: after its name the expansion (or `none`), then overrides and their values. */
+function sweepCompletions(words: string[], item: (label: string, kind: CompletionItemKind, detail?: string, doc?: string) => CompletionItem): CompletionItem[] {
+  if (words.length === 1) return [];
+  const keys = SWEEP_OVERRIDES.map((k) => item(k, CompletionItemKind.Keyword, 'override in this variant', KEY_DOCS[k]));
+  const lastKey = [...words.slice(1, -1)].reverse().find((w) => (SWEEP_OVERRIDES as readonly string[]).includes(w));
+  if (lastKey === 'train') return [...TRAIN_WORDS.map((v) => item(v, CompletionItemKind.EnumMember, undefined, VALUE_DOCS[v])), ...keys];
+  if (lastKey === 'init') return INIT_METHODS.map((v) => item(v, CompletionItemKind.EnumMember, undefined, VALUE_DOCS[v]));
+  if (lastKey === 'final') return FINAL_METHODS.map((v) => item(v, CompletionItemKind.EnumMember, undefined, VALUE_DOCS[v]));
+  if (lastKey === 'zero') return ZERO_TARGETS.map((v) => item(v, CompletionItemKind.EnumMember, undefined, VALUE_DOCS[v]));
+  return words.length === 2 ? [item(NO_EXPANSION, CompletionItemKind.Value, 'no expansion: every original block kept', VALUE_DOCS.none), ...keys] : keys;
 }

@@ -2,7 +2,7 @@
 // (total; trainable in blocks and with the head) and training memory per GPU; on a segment, the
 // original blocks it covers first. On the model: what it resolved to. On keys and values: docs.
 import { MarkupKind, type Hover, type Position } from 'vscode-languageserver';
-import { blockRange, catalogueTask, type PlanAnalysis, type SegmentLayout, type Setting } from '@slayer/core';
+import { blockRange, catalogueTask, type PlanAnalysis, type SegmentLayout, type Setting, type SweepVariant } from '@slayer/core';
 import { formatBytes, formatCount, withThousands } from '@slayer/shared/format';
 import { taskDoc } from './completion';
 import { EVAL_KEY_DOCS, EVAL_OPTION_DOCS, KEY_DOCS, VALUE_DOCS } from './keyDocs';
@@ -14,6 +14,8 @@ export function hover(a: PlanAnalysis, pos: Position): Hover | null {
   const offset = a.lines.offsetAt(pos);
   const line = a.ast.lines[pos.line];
   if (!line) return null;
+  const variant = a.sweep?.variants.find((v) => spanContains(v.nameSpan, offset) && offset < v.nameSpan.end);
+  if (variant) return variantHover(a, variant);
   const inEval = line.kind === 'setting' && a.ast.evals.some((e) => e.settings.includes(line.settings[0]!));
   for (const s of line.settings) {
     if (inEval) return evalHover(a, s, offset);
@@ -122,4 +124,19 @@ function expansionHover(a: PlanAnalysis, offset: number, s: Setting): Hover {
     parts.push(`| ${b.index} | ${b.role} | ${src} | ${b.init} | ${zero} | ${b.trainable ? 'yes' : 'no'} |`);
   }
   return md(parts.join('\n'), a, seg ? seg.segment.span : s.value.span);
+}
+
+/** A sweep variant's name: what it compiles to — expansion, depth, trainable blocks and parameters. */
+function variantHover(a: PlanAnalysis, v: SweepVariant): Hover {
+  const head = `**variant ${v.name}** of sweep ${a.sweep!.name ?? ''}: runs as \`${a.sweep!.name ?? 'sweep'}-${v.name}\``;
+  const m = v.layerMap;
+  if (!m) return md(`${head}\n\nDoes not compile: see its diagnostics.`, a, v.nameSpan);
+  const trainable = m.blocks.filter((b) => b.trainable).map((b) => b.index);
+  const shown = trainable.length > 12 ? `${trainable.slice(0, 12).join(', ')}, … (${trainable.length})` : trainable.join(', ') || 'none';
+  return md([
+    head, '',
+    `\`${m.plan.expand}\`: ${m.base.numLayers} → ${m.result.numLayers} blocks, ${m.blocks.filter((b) => b.role === 'new').length} new, ${m.deleted.length} deleted`,
+    `trainable blocks (0-based): ${shown}${m.trainableExtras.length ? ` + ${m.trainableExtras.join(', ')}` : ''}`,
+    `parameters: ${withThousands(m.params.total)}, trainable ${withThousands(m.params.trainable)} (${((100 * m.params.trainable) / m.params.total).toFixed(1)}%)`,
+  ].join('  \n'), a, v.nameSpan);
 }

@@ -7,7 +7,8 @@ export const KEY_DOCS: Record<string, string> = {
   init: 'How new blocks start: `copy` (a copy of the block before, LLaMA Pro) or `average` (the mean of the blocks before and after, the paper\'s eq. 5). Default: `average` when the expansion carries ◇, else `copy`.',
   zero: 'Output projections set to zero in new blocks, so the expanded model computes what the base computed: `o_proj`, `down_proj` (either or both), or `none`. Default: both.',
   final: 'How the updated final block starts: `average` (mean of the last kept block and the deleted ones), `average-deleted` (mean of the deleted ones), `keep` (unchanged, but trained). Default: `average`.',
-  train: 'What trains: any of `new`, `final`, `kept`, `head`, `norm`, `embed`. Default: `new, final`.',
+  train: 'What trains: any of `new`, `final`, `kept`, `head`, `norm`, `embed`; `last N` (the deepest N kept original blocks) or `all` (full fine-tuning). Default: `new, final`.',
+  sweep: 'Starts a sweep: `sweep NAME`, then one indented line per variant of this plan, `VARIANT [EXPANSION] [train …] [init …] [final …] [zero …]` (`none` = no expansion). Same model, data, stages and eval; Run Sweep runs each as `NAME-VARIANT` and the sweep table compares them.',
   stage: 'Starts a training stage: `stage cpt`, `stage sft`, or `stage NAME cpt|sft`, followed by indented settings. CPT comes before SFT.',
   eval: 'Starts the evaluation section: indented lines name domain tasks (what the run should inject), general tasks (what it must not forget), held-out perplexity files, and when to evaluate. Scores go to the Evaluation view, `slayer compare` and the run report.',
   run: 'Where the plan runs: `run on HOST gpus N [nodes N] [gpu-memory 80GB] [weights random]`. HOST is a Host alias from ~/.ssh/config, or `localhost`.',
@@ -44,6 +45,8 @@ export const VALUE_DOCS: Record<string, string> = {
   head: 'The output head (`lm_head`); with tied embeddings, the embedding matrix.',
   norm: 'The final RMSNorm.',
   embed: 'The token embeddings.',
+  all: 'Every parameter: all blocks, embeddings, final norm and head (full fine-tuning).',
+  last: '`last N`: the deepest N original blocks the expansion keeps (a control without new blocks: `none  train last 4`).',
   cpt: 'Continued pre-training on raw text.',
   sft: 'Supervised fine-tuning on instructions.',
 };

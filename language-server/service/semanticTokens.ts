@@ -2,7 +2,7 @@
 // digits and operators (a deletion's count is marked `deprecated`: those blocks go away).
 import { SemanticTokensBuilder, type SemanticTokens, type SemanticTokensLegend } from 'vscode-languageserver';
 import {
-  EVAL_KEYS, FINAL_METHODS, INIT_METHODS, PRECISIONS, RUN_OPTIONS, SCHEDULES, STAGE_KEYS, TOP_LEVEL_KEYS, TRAIN_ITEMS, ZERO_TARGETS, type PlanAnalysis, type Setting, type Word,
+  EVAL_KEYS, FINAL_METHODS, INIT_METHODS, PRECISIONS, RUN_OPTIONS, SCHEDULES, STAGE_KEYS, TOP_LEVEL_KEYS, TRAIN_WORDS, ZERO_TARGETS, type PlanAnalysis, type Setting, type Word,
 } from '@slayer/core';
 
 export const TOKEN_TYPES = ['keyword', 'property', 'parameter', 'number', 'operator', 'string', 'comment', 'enumMember', 'namespace', 'type', 'variable', 'macro'] as const;
@@ -21,7 +21,7 @@ interface Token {
 
 const RUN_OPTION_SET = new Set(RUN_OPTIONS);
 /** The values the plan core accepts for init, final, zero, train, schedule and precision. */
-const ENUM_WORDS = new Set<string>([...INIT_METHODS, ...FINAL_METHODS, ...ZERO_TARGETS, ...TRAIN_ITEMS, ...SCHEDULES, ...PRECISIONS]);
+const ENUM_WORDS = new Set<string>([...INIT_METHODS, ...FINAL_METHODS, ...ZERO_TARGETS, ...TRAIN_WORDS, ...SCHEDULES, ...PRECISIONS]);
 const OPERATOR_WORDS = new Set(['x', '×', '*']);
 const isNumberLike = (t: string): boolean => /^[+-]?\d[\d_.]*(e[+-]?\d+)?[%kKmMbBtTGgiB]*$/.test(t);
 

@@ -216,6 +216,9 @@ class Pipeline:
         phases = self.run["phases"]  # validated: known phases only
         try:
             self.log(f"run {self.run['run_id']}: phases {', '.join(phases)}; {self.d.world} process(es) on {self.d.device}")
+            sweep = self.run.get("sweep")
+            if sweep:
+                self.log(f"variant {sweep['variant']} ({sweep['index'] + 1}) of sweep {sweep['name']} ({sweep['id']})")
             for phase in phases:
                 self.current = phase
                 self.cancel.check()

@@ -28,6 +28,14 @@ class TinyModelSpec(TypedDict):
     seed: int
 
 
+class SweepRef(TypedDict):
+    """The sweep a run is a variant of (docs/sweeps.md): the runner only logs it."""
+    id: str
+    name: str
+    variant: str
+    index: int
+
+
 class RunConfig(TypedDict):
     v: int
     run_id: str

@@ -8,6 +8,7 @@ import { lspCommand } from './commands/lsp';
 import { reportCommand } from './commands/report';
 import { runCommand } from './commands/run';
 import { suggestCommand } from './commands/suggest';
+import { sweepCommand, sweepTableCommand } from './commands/sweep';
 import { compilePlanFile } from '../modelfiles/planFile';
 import type { CliCommand, CliIo } from './io';
 
@@ -31,6 +32,8 @@ export const COMMANDS: CliCommand[] = [
   compareCommand,
   reportCommand,
   suggestCommand,
+  sweepCommand,
+  sweepTableCommand,
 ];
 
 function usage(): string {

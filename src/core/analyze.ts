@@ -14,6 +14,7 @@ import { parsePlan } from './parser';
 import { checkStageOrder, compileRun, compileStage } from './stages';
 import { compileEval } from './evaluation';
 import type { EvalPlan } from '../protocol/evalPlan';
+import { analyzeSweep, type SweepAnalysis } from './sweep';
 import { LineIndex } from './text';
 
 /** What a remote-model resolver (`host:/path`) answers; the core itself never does I/O. */
@@ -34,6 +35,8 @@ export interface AnalyzeOptions {
    */
   readFile?: (path: string) => string | undefined;
   remoteModel?: (host: string, path: string) => RemoteModelAnswer | undefined;
+  /** Set when analysing one variant of a sweep (its sweep section is not analysed again). */
+  insideSweep?: boolean;
 }
 
 export type ModelSource = 'catalogue' | 'local' | 'remote';
@@ -48,6 +51,8 @@ export interface ModelResolution {
 
 export type TrainItem = 'new' | 'final' | 'kept' | 'head' | 'norm' | 'embed';
 export const TRAIN_ITEMS: readonly TrainItem[] = ['new', 'final', 'kept', 'head', 'norm', 'embed'];
+/** What a `train` list may say: the items, `all` (full fine-tuning) and `last N` (the deepest N kept blocks). */
+export const TRAIN_WORDS: readonly string[] = [...TRAIN_ITEMS, 'all', 'last'];
 export const INIT_METHODS = ['copy', 'average'] as const;
 export const FINAL_METHODS = ['average', 'average-deleted', 'keep'] as const;
 export const ZERO_TARGETS = ['o_proj', 'down_proj', 'none'] as const;
@@ -60,6 +65,8 @@ export interface PlanAnalysis {
   layout: Layout | null;
   init: 'copy' | 'average';
   train: TrainItem[];
+  /** `train last N`: the deepest N kept original blocks are trainable; null without it. */
+  trainLast: number | null;
   params: ParamCounts | null;
   /** Trainable parameters of the blocks plus the output head: the paper's Table 4 figure. */
   trainableWithHead: number | null;
@@ -68,6 +75,8 @@ export interface PlanAnalysis {
   run: (RunTarget & { gpuMemory: number | null }) | null;
   /** The eval section, compiled; null without one (or when it names nothing). */
   evaluation: EvalPlan | null;
+  /** The sweep section's variants, each compiled as its own plan; null without a sweep section. */
+  sweep: SweepAnalysis | null;
   /** Canonical notation of the expansion. */
   canonicalExpansion: string | null;
   layerMap: LayerMap | null;
@@ -185,8 +194,8 @@ function oversizePlan(text: string): PlanAnalysis {
   const { ast } = parsePlan('');
   const d = diagnostic('SL001', 'error', { start: 0, end: 0 }, `the plan is ${showLimit(text.length)} characters long; plans are limited to ${showLimit(MAX_PLAN_CHARS)} (see docs/limits.md)`);
   return {
-    ast: { ...ast, length: text.length }, lines: new LineIndex(text), diagnostics: [d], model: null, layout: null, init: 'copy', train: [], params: null,
-    trainableWithHead: null, memory: null, stages: [], run: null, evaluation: null, canonicalExpansion: null, layerMap: null,
+    ast: { ...ast, length: text.length }, lines: new LineIndex(text), diagnostics: [d], model: null, layout: null, init: 'copy', train: [], trainLast: null, params: null,
+    trainableWithHead: null, memory: null, stages: [], run: null, evaluation: null, sweep: null, canonicalExpansion: null, layerMap: null,
   };
 }
 
@@ -222,6 +231,9 @@ interface AnalysisContext {
   zeroTargets: string[];
   finalMethod: (typeof FINAL_METHODS)[number];
   train: TrainItem[];
+  trainLast: number | null;
+  /** `train all`: full fine-tuning, which asks for no updated final block of its own. */
+  trainAll: boolean;
   layout: Layout | null;
   stages: StageSpec[];
   run: RunLine | null;
@@ -229,6 +241,7 @@ interface AnalysisContext {
   params: ParamCounts | null;
   trainableWithHead: number | null;
   memory: PlanAnalysis['memory'];
+  sweep: SweepAnalysis | null;
 }
 
 type Pass = (ctx: AnalysisContext) => void;
@@ -239,8 +252,8 @@ function newContext(text: string, opts: AnalyzeOptions): AnalysisContext {
   const diamond = expr ? hasDiamond(expr) : false;
   return {
     text, opts, ast, lines, diags: diagnostics, expr, diamond,
-    model: null, init: diamond ? 'average' : 'copy', zeroTargets: ['o_proj', 'down_proj'], finalMethod: 'average', train: ['new', 'final'],
-    layout: null, stages: [], run: null, evaluation: null, params: null, trainableWithHead: null, memory: null,
+    model: null, init: diamond ? 'average' : 'copy', zeroTargets: ['o_proj', 'down_proj'], finalMethod: 'average', train: ['new', 'final'], trainLast: null, trainAll: false,
+    layout: null, stages: [], run: null, evaluation: null, params: null, trainableWithHead: null, memory: null, sweep: null,
   };
 }
 
@@ -307,17 +320,31 @@ function readTrain(ctx: AnalysisContext): void {
   if (!stmt) return;
   ctx.train = [];
   const items = listItems(stmt);
-  if (!items.length) ctx.diags.push(diagnostic('SL004', 'error', stmt.key.span, `train needs a list: ${TRAIN_ITEMS.join(', ')}`));
-  for (const it of items) {
-    if ((TRAIN_ITEMS as readonly string[]).includes(it.text)) {
+  if (!items.length) ctx.diags.push(diagnostic('SL004', 'error', stmt.key.span, `train needs a list: ${TRAIN_WORDS.join(', ')}`));
+  for (let i = 0; i < items.length; i++) {
+    const it = items[i]!;
+    if (it.text === 'all') {
+      // Full fine-tuning: every block and every other tensor (the final block only where there is one).
+      ctx.trainAll = true;
+      for (const t of TRAIN_ITEMS) if (!ctx.train.includes(t)) ctx.train.push(t);
+    } else if (it.text === 'last') {
+      const n = items[i + 1];
+      if (n && /^[1-9]\d{0,5}$/.test(n.text)) {
+        ctx.trainLast = Number(n.text);
+        i++;
+      } else ctx.diags.push(diagnostic('SL004', 'error', n ? { start: it.span.start, end: n.span.end } : it.span, '"last" needs a number of blocks: "train last 4" trains the deepest 4 original blocks'));
+    } else if ((TRAIN_ITEMS as readonly string[]).includes(it.text)) {
       if (!ctx.train.includes(it.text as TrainItem)) ctx.train.push(it.text as TrainItem);
     } else {
-      const guess = nearest(it.text, TRAIN_ITEMS);
-      ctx.diags.push(diagnostic('SL004', 'error', it.span, `cannot train "${it.text}"; use ${TRAIN_ITEMS.join(', ')}`,
+      const guess = nearest(it.text, TRAIN_WORDS);
+      ctx.diags.push(diagnostic('SL004', 'error', it.span, `cannot train "${it.text}"; use ${TRAIN_WORDS.join(', ')}`,
         { fixes: guess ? [{ title: `Change to "${guess}"`, edits: [{ span: it.span, newText: guess }], preferred: true }] : [] }));
     }
   }
 }
+
+/** The plan asks for an updated final block (`train all` trains whatever blocks there are). */
+const wantsFinal = (ctx: AnalysisContext): boolean => ctx.train.includes('final') && !ctx.trainAll;
 
 /** A plan without an expansion describes no surgery. */
 function checkExpandLine(ctx: AnalysisContext): void {
@@ -355,7 +382,7 @@ function layOutBlocks(ctx: AnalysisContext): void {
   } else {
     const trainedBlocks = new Set(ctx.train.filter((t): t is 'new' | 'final' | 'kept' => t === 'new' || t === 'final' || t === 'kept'));
     const zero = ctx.zeroTargets.flatMap((t) => outputProjectionSuffixes(shape).filter((s) => s.includes(t)));
-    const r = computeLayout(expr, L, { init: ctx.init, zero, final: ctx.finalMethod, train: trainedBlocks });
+    const r = computeLayout(expr, L, { init: ctx.init, zero, final: ctx.finalMethod, train: trainedBlocks, trainLast: ctx.trainLast ?? 0 });
     ctx.layout = r.layout;
     for (const d of r.diagnostics) ctx.diags.push(d);
     // Layout kept for hovers; its deletion counts are not reported until the expression parses.
@@ -366,12 +393,11 @@ function layOutBlocks(ctx: AnalysisContext): void {
 
 /** SL022 with a fix that trims the deep end; and the final-block warning, which holds whatever the counts. */
 function reportOvercover(ctx: AnalysisContext, expr: ExpansionExpr, covered: number, L: number): void {
-  const wantsFinal = ctx.train.includes('final');
-  const fix = fitFix(ctx.text, expr, L, wantsFinal);
+  const fix = fitFix(ctx.text, expr, L, wantsFinal(ctx));
   ctx.diags.push(diagnostic('SL022', 'error', expr.span, `the segments cover ${covered} blocks but ${ctx.model!.id} has ${L} (0–${L - 1}): ${covered - L} too many`, { fixes: fix ? [fix] : [] }));
   // An expression not ending "… | k | 1" has no updated final block.
   const trainStmt = findStatement(ctx.ast, 'train');
-  if (wantsFinal && trainStmt && !deepEnd(expr).finalShaped) ctx.diags.push(noFinalBlock(trainStmt));
+  if (wantsFinal(ctx) && trainStmt && !deepEnd(expr).finalShaped) ctx.diags.push(noFinalBlock(trainStmt));
 }
 
 /** How many deep blocks go: named when implied by a miscount, warned when more than the paper deletes. */
@@ -391,16 +417,21 @@ function checkDeletions(ctx: AnalysisContext, expr: ExpansionExpr, layout: Layou
   const related = D > 2 ? deletionPlaces(expr, layout) : [];
   if (D > L / 4) ctx.diags.push(diagnostic('SL025', 'warning', expr.span, `${D} of ${L} blocks are deleted; more than a quarter of the model is gone`, { related }));
   else if (D > 2) {
-    const fix = deleteTwoFix(ctx.text, expr, L, ctx.train.includes('final'));
+    const fix = deleteTwoFix(ctx.text, expr, L, wantsFinal(ctx));
     ctx.diags.push(diagnostic('SL024', 'warning', expr.span, `${D} blocks are deleted; the paper's Table 3 shows quality falling off beyond 2`, { fixes: fix ? [fix] : [], related }));
   }
 }
 
 /** Settings the layout makes pointless: no new blocks, `final` with no final block (faded). */
 function checkLayoutEffects(ctx: AnalysisContext, expr: ExpansionExpr, layout: Layout): void {
-  if (layout.newCount === 0) ctx.diags.push(diagnostic('SL029', 'warning', expr.span, 'the expansion inserts no new blocks; groups look like (2+1)x8'));
   const trainStmt = findStatement(ctx.ast, 'train');
-  if (ctx.train.includes('final') && !layout.final && trainStmt) ctx.diags.push(noFinalBlock(trainStmt));
+  const keptCount = layout.blocks.filter((b) => b.role === 'kept').length;
+  const last = ctx.trainLast;
+  if (last !== null && last > keptCount && trainStmt) ctx.diags.push(diagnostic('SL042', 'error', trainStmt.span, `"last ${last}" asks for more blocks than the ${keptCount} original blocks the expansion keeps`));
+  // A control that fine-tunes original blocks (train last N, kept, all) adds no blocks on purpose.
+  const trainsOriginal = last !== null || ctx.train.includes('kept');
+  if (layout.newCount === 0 && !trainsOriginal) ctx.diags.push(diagnostic('SL029', 'warning', expr.span, 'the expansion inserts no new blocks; groups look like (2+1)x8'));
+  if (wantsFinal(ctx) && !layout.final && trainStmt) ctx.diags.push(noFinalBlock(trainStmt));
   const finalStmt = findStatement(ctx.ast, 'final');
   if (finalStmt && !layout.final) ctx.diags.push(diagnostic('SL027', 'warning', finalStmt.span, 'there is no updated final block for "final" to shape', { tags: ['unnecessary'] }));
 }
@@ -464,6 +495,13 @@ function checkFit(ctx: AnalysisContext): void {
   }
 }
 
+/** The sweep's variants are plans of their own (src/core/sweep.ts); their problems are this plan's. */
+function analyzeSweepSection(ctx: AnalysisContext): void {
+  if (!ctx.ast.sweeps.length || ctx.opts.insideSweep) return;
+  ctx.sweep = analyzeSweep(ctx.text, ctx.ast, { shape: ctx.model?.shape ?? null, diagnostics: ctx.diags }, ctx.opts, analyzePlan);
+  ctx.diags.push(...ctx.sweep.diagnostics);
+}
+
 /** The checks, in the order their diagnostics are listed; each reads what the earlier ones settled. */
 const PASSES: readonly Pass[] = [
   checkDuplicateStatements,
@@ -480,6 +518,7 @@ const PASSES: readonly Pass[] = [
   compileEvalSection,
   countParamsAndMemory,
   checkFit,
+  analyzeSweepSection,
 ];
 
 /** The compile step: a LayerMap only for a plan without errors whose model and layout are known. */
@@ -507,8 +546,8 @@ export function analyzePlan(text: string, opts: AnalyzeOptions = {}): PlanAnalys
   if (text.length > MAX_PLAN_CHARS) return oversizePlan(text);
   const ctx = newContext(text, opts);
   for (const pass of PASSES) pass(ctx);
-  const { ast, lines, diags, model, layout, init, train, params, trainableWithHead, memory, stages, run, evaluation, expr } = ctx;
+  const { ast, lines, diags, model, layout, init, train, trainLast, params, trainableWithHead, memory, stages, run, evaluation, sweep, expr } = ctx;
   const canonicalExpansion = expr && expr.segments.length ? formatExpansion(expr, init === 'average') : null;
   const layerMap = compileLayerMap(ctx, canonicalExpansion);
-  return { ast, lines, diagnostics: capDiagnosticsPerLine(diags, lines), model, layout, init, train, params, trainableWithHead, memory, stages, run, evaluation, canonicalExpansion, layerMap };
+  return { ast, lines, diagnostics: capDiagnosticsPerLine(diags, lines), model, layout, init, train, trainLast, params, trainableWithHead, memory, stages, run, evaluation, sweep, canonicalExpansion, layerMap };
 }

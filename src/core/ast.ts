@@ -39,6 +39,17 @@ export interface EvalBlock {
   span: Span;
 }
 
+/**
+ * The `sweep NAME` section: one variant of the plan per indented line, `VARIANT [EXPANSION]
+ * [train …] [init …] [final …] [zero …]` (src/core/sweep.ts). The variant's name is the setting's key.
+ */
+export interface SweepBlock {
+  header: Statement;
+  name: Word | null;
+  variants: Setting[];
+  span: Span;
+}
+
 export type LineKind = 'blank' | 'comment' | 'statement' | 'stage' | 'setting';
 
 export interface LineInfo {
@@ -58,13 +69,15 @@ export interface PlanAst {
   stages: StageBlock[];
   /** `eval` sections in order (the first counts; a second is a duplicate). */
   evals: EvalBlock[];
+  /** `sweep` sections in order (the first counts; a second is a duplicate). */
+  sweeps: SweepBlock[];
   lines: LineInfo[];
   /** The first `expand` statement's parsed expression. */
   expansion: { statement: Statement; expr: ExpansionExpr } | null;
   length: number;
 }
 
-export const TOP_LEVEL_KEYS = ['model', 'expand', 'init', 'zero', 'final', 'train', 'stage', 'eval', 'run'] as const;
+export const TOP_LEVEL_KEYS = ['model', 'expand', 'init', 'zero', 'final', 'train', 'stage', 'eval', 'sweep', 'run'] as const;
 export const STAGE_KEYS = [
   'data', 'tokens', 'steps', 'epochs', 'lr', 'schedule', 'warmup', 'batch', 'seq', 'precision',
   'weight-decay', 'clip', 'checkpoint-every',

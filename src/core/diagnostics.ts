@@ -67,6 +67,8 @@ export const DIAGNOSTIC_CODES = {
   SL060: 'Unknown evaluation task',
   SL061: 'Evaluation setting differs from the published protocol',
   SL062: 'Evaluation measures nothing or no forgetting',
+  SL070: 'Bad sweep section',
+  SL071: 'A sweep variant does not compile',
 } as const;
 
 export type DiagnosticCode = keyof typeof DIAGNOSTIC_CODES;

@@ -6,12 +6,12 @@
 //   formatPlan(text)            → canonical aligned text (comments kept)
 //   parseHfConfig(json)         → ModelShape;  lookupCatalogue(id), CATALOGUE
 //   countParams / paramsPerBlock / memoryPerGpu → accounting
-export { analyzePlan, makeDeletionExplicit, DEFAULT_GPU_MEMORY, FINAL_METHODS, INIT_METHODS, TRAIN_ITEMS, ZERO_TARGETS } from './analyze';
+export { analyzePlan, makeDeletionExplicit, DEFAULT_GPU_MEMORY, FINAL_METHODS, INIT_METHODS, TRAIN_ITEMS, TRAIN_WORDS, ZERO_TARGETS } from './analyze';
 export type { AnalyzeOptions, ModelResolution, ModelSource, PlanAnalysis, RemoteModelAnswer, TrainItem } from './analyze';
 export { parsePlan } from './parser';
 export type { ParseResult } from './parser';
 export { STAGE_KEYS, TOP_LEVEL_KEYS, findStatement } from './ast';
-export type { EvalBlock, LineInfo, PlanAst, Setting, StageBlock, Statement, Word } from './ast';
+export type { EvalBlock, SweepBlock, LineInfo, PlanAst, Setting, StageBlock, Statement, Word } from './ast';
 export { EVAL_DEFAULTS, EVAL_KEYS, EVAL_TASKS, PAPER_PROTOCOL_SNIPPET, TASK_OPTIONS, WHEN_WORDS, catalogueTask, compileEval } from './evaluation';
 export type { CatalogueTask } from './evaluation';
 export { parseExpansion, formatExpansion } from './expansion';
@@ -28,6 +28,8 @@ export type { MemoryEstimate, ParallelStrategy } from './accounting';
 export { parseCount, parseFraction, parseMemorySize, SCHEDULES, PRECISIONS, RUN_OPTIONS } from './stages';
 export { formatPlan } from './format';
 export { explainText, formatDiagnostic } from './explain';
+export { analyzeSweep, NO_EXPANSION, SWEEP_NAME_RE, SWEEP_OVERRIDES } from './sweep';
+export type { SweepAnalysis, SweepOverride, SweepVariant } from './sweep';
 export { LineIndex } from './text';
 export type { Position, Span } from './text';
 export { layerMapOverlay, planOverlay } from './overlay';

@@ -42,6 +42,8 @@ export interface LayoutOptions {
   zero: string[];
   final: 'average' | 'average-deleted' | 'keep';
   train: ReadonlySet<'new' | 'final' | 'kept'>;
+  /** `train last N`: the deepest N kept original blocks train too (a control without new blocks). */
+  trainLast?: number;
 }
 
 /** Index of the segment that is the updated final block, or -1 (see docs/plan-language.md). */
@@ -125,6 +127,7 @@ export function computeLayout(expr: ExpansionExpr, L: number, opts: LayoutOption
     }
     segments.push({ segment: seg, original: { start: origStart, end: Math.min(orig, L) }, output: { start: oStart, end: blocks.length }, newBlocks, isFinal: si === finalIdx });
   });
+  if (opts.trainLast) for (const b of blocks.filter((x) => x.role === 'kept').slice(-opts.trainLast)) b.trainable = true;
   const implicitDeleted: number[] = [];
   for (let b = covered; b < L; b++) implicitDeleted.push(b);
   for (const b of implicitDeleted) deleted.push(b);

@@ -1,6 +1,6 @@
 // Line-oriented parser with error recovery: every line is parsed on its own, so a mistake on one
 // line never hides the next, and the tree is always usable.
-import { STAGE_KEYS, TOP_LEVEL_KEYS, type EvalBlock, type LineInfo, type PlanAst, type Setting, type StageBlock, type Statement, type Word } from './ast';
+import { STAGE_KEYS, TOP_LEVEL_KEYS, type EvalBlock, type LineInfo, type PlanAst, type Setting, type StageBlock, type Statement, type SweepBlock, type Word } from './ast';
 import { diagnostic, nearest, type PlanDiagnostic } from './diagnostics';
 import { EVAL_KEYS } from './evaluation';
 import { parseExpansion } from './expansion';
@@ -89,6 +89,8 @@ export function parsePlan(text: string): ParseResult {
   let stage: StageBlock | null = null;
   const evals: EvalBlock[] = [];
   let evalBlock: EvalBlock | null = null;
+  const sweeps: SweepBlock[] = [];
+  let sweepBlock: SweepBlock | null = null;
   let expansion: PlanAst['expansion'] = null;
 
   for (let ln = 0; ln < lines.lineCount; ln++) {
@@ -113,6 +115,15 @@ export function parsePlan(text: string): ParseResult {
       evalBlock.span = { start: evalBlock.span.start, end: s.span.end };
       continue;
     }
+    if (indent > 0 && sweepBlock && !topKeys.includes(key.text)) {
+      // A variant: its name, then the rest of the line (checked by src/core/sweep.ts).
+      info.kind = 'setting';
+      const s = setting(text, key, words.slice(1));
+      info.settings = [s];
+      sweepBlock.variants.push(s);
+      sweepBlock.span = { start: sweepBlock.span.start, end: s.span.end };
+      continue;
+    }
     if (indent > 0 && stage && key.text !== 'stage' && !(topKeys.includes(key.text) && !stageKeys.includes(key.text))) {
       info.kind = 'setting';
       info.settings = splitStageLine(text, words, diagnostics);
@@ -134,6 +145,7 @@ export function parsePlan(text: string): ParseResult {
     if (key.text === 'stage') {
       info.kind = 'stage';
       evalBlock = null;
+      sweepBlock = null;
       stage = { header: stmt, name: stmt.args[0] ?? null, kind: stmt.args[1] ?? null, settings: [], span: stmt.span };
       stages.push(stage);
       if (!stmt.args[0]) diagnostics.push(diagnostic('SL004', 'error', key.span, 'a stage needs a name: "stage cpt" or "stage sft" (or "stage NAME cpt")'));
@@ -142,6 +154,14 @@ export function parsePlan(text: string): ParseResult {
     }
     stage = null;
     evalBlock = null;
+    sweepBlock = null;
+    if (key.text === 'sweep') {
+      info.kind = 'stage';
+      sweepBlock = { header: stmt, name: stmt.args[0] ?? null, variants: [], span: stmt.span };
+      sweeps.push(sweepBlock);
+      for (const extra of stmt.args.slice(1)) diagnostics.push(diagnostic('SL004', 'error', extra.span, `unexpected "${extra.text}": a sweep has one name; put its variants on indented lines below`));
+      continue;
+    }
     if (key.text === 'eval') {
       info.kind = 'stage';
       evalBlock = { header: stmt, settings: [], span: stmt.span };
@@ -165,5 +185,5 @@ export function parsePlan(text: string): ParseResult {
       }
     }
   }
-  return { ast: { statements, stages, evals, lines: lineInfos, expansion, length: text.length }, diagnostics, lines };
+  return { ast: { statements, stages, evals, sweeps, lines: lineInfos, expansion, length: text.length }, diagnostics, lines };
 }

@@ -11,6 +11,10 @@ export const COMMANDS = {
   // Runs
   runExpansion: 'slayer.runExpansion',
   runExpansionOn: 'slayer.runExpansionOn',
+  runSweep: 'slayer.runSweep',
+  showSweepCurves: 'slayer.showSweepCurves',
+  compareSweep: 'slayer.compareSweep',
+  exportSweepTable: 'slayer.exportSweepTable',
   cancelRun: 'slayer.cancelRun',
   reattachRun: 'slayer.reattachRun',
   resumeRun: 'slayer.resumeRun',

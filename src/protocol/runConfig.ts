@@ -54,6 +54,18 @@ export interface RunConfig {
   attn_implementation?: AttnImplementation;
   /** What the eval phase evaluates (the plan's eval section); absent or null = nothing. */
   eval?: EvalPlan | null;
+  /** The sweep this run is a variant of (docs/sweeps.md); absent or null = a run of its own. */
+  sweep?: SweepRef | null;
+}
+
+/** A run's place in a sweep: the dispatch it belongs to, the plan's sweep name, its variant. */
+export interface SweepRef {
+  /** One dispatch of a sweep (`s-STAMP-HEX`), shared by all its runs. */
+  id: string;
+  name: string;
+  variant: string;
+  /** The variant's place in the sweep section, 0-based (the table's row order). */
+  index: number;
 }
 
 export class RunConfigError extends Error {

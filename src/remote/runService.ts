@@ -30,6 +30,8 @@ export interface DispatchRequest {
   /** run.json without run_id; the service assigns the id. */
   runConfig: Omit<RunConfig, 'run_id'>;
   label?: string;
+  /** The run's name; default the plan's next (`demo-3`). A sweep names its runs `SWEEP-VARIANT`. */
+  name?: string;
   planFile?: string | null;
   /** Environment for the runner (e.g. HF_TOKEN): sent on stdin, never on argv or in a file. */
   secrets?: Record<string, string>;
@@ -99,7 +101,8 @@ export class RunService {
       remoteDir: runDirPath(settings, id), scheduler: settings.scheduler, jobId: null, pid: null,
       state: 'uploading', createdAt: Date.now(), startedAt: null, finishedAt: null, exitCode: null,
       lastStep: null, lastLoss: null, etaS: null, message: `uploaded to ${up.stdout.toString('utf8').trim()}`,
-      name: identity.name, color: identity.color, model: req.layerMap.plan.model, phases: [...config.phases],
+      name: req.name ?? identity.name, color: identity.color, model: req.layerMap.plan.model, phases: [...config.phases],
+      ...(config.sweep ? { sweep: config.sweep } : {}),
     };
     this.store.put(record);
 

@@ -9,6 +9,7 @@ import {
   statSync, unlinkSync, writeFileSync, writeSync,
 } from 'node:fs';
 import { join } from 'node:path';
+import type { SweepRef } from '../protocol/runConfig';
 import type { RunState } from './runStatus';
 import { checkRunId, RUN_ID_PATTERN } from './runScripts';
 
@@ -40,6 +41,8 @@ export interface RunRecord {
   model?: string | null;
   /** The phases the run was started with. */
   phases?: string[] | null;
+  /** The sweep this run is a variant of (run.json's `sweep`); the Runs view groups by its id. */
+  sweep?: SweepRef | null;
 }
 
 /** The name a run is shown by: its own name, or the label of records from before names existed. */

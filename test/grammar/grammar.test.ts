@@ -59,6 +59,22 @@ test('a stray character in the notation is marked invalid', () => {
   assert.equal(scopeOf(l, 0, 'q'), 'invalid.illegal.expansion.slayer');
 });
 
+test('a sweep section: its name, variant names, expansions and overrides; it ends at the next top-level line', () => {
+  const l = tokenize('sweep table3\n  llama-pro  (4+1)x8  train new   # LLaMA Pro\n  last4      none  train last 4\nrun on localhost');
+  assert.equal(scopeOf(l, 0, 'sweep'), 'keyword.control.sweep.slayer');
+  assert.equal(scopeOf(l, 0, 'table3'), 'entity.name.section.sweep.slayer');
+  assert.equal(scopeOf(l, 1, 'llama-pro'), 'entity.name.function.variant.slayer');
+  assert.equal(scopeOf(l, 1, '('), 'punctuation.section.group.begin.slayer');
+  assert.equal(scopeOf(l, 1, 'x'), 'keyword.operator.repeat.slayer');
+  assert.equal(scopeOf(l, 1, 'train'), 'keyword.other.key.slayer');
+  assert.equal(scopeOf(l, 1, 'new'), 'constant.language.slayer');
+  assert.equal(scopeOf(l, 1, ' LLaMA Pro'), 'comment.line.number-sign.slayer');
+  assert.equal(scopeOf(l, 2, 'none'), 'constant.language.slayer');
+  assert.equal(scopeOf(l, 2, 'last'), 'constant.language.slayer');
+  assert.equal(scopeOf(l, 2, '4'), 'constant.numeric.slayer');
+  assert.equal(scopeOf(l, 3, 'run'), 'keyword.other.key.slayer');
+});
+
 test('model ids, local paths and host:/path', () => {
   const l = tokenize('model meta-llama/Llama-2-7b-hf\nmodel gpu-box:/data/llama2');
   assert.equal(scopeOf(l, 0, 'meta-llama/Llama-2-7b-hf'), 'string.unquoted.model.slayer');

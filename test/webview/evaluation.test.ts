@@ -62,6 +62,13 @@ describe('evaluation view (Chromium)', () => {
     const verdicts = await v.page.locator('#verdicts .verdict').allTextContents();
     assert.deepEqual(verdicts, expected.runs.map((r) => `${r.run} (final): ${r.verdict}`));
     assert.match(verdicts[0]!, /: [+−±]\d+\.\d domain, [+−±]\d+\.\d general$/);
+    // One row per run (a sweep's variants), the base first: each task's value and the verdict.
+    const perRun = await v.page.locator('#per-run tr[data-run]').evaluateAll((trs) => trs.map((tr) => Array.from(tr.querySelectorAll('td')).map((td) => td.textContent)));
+    const digits = (i: number): number => (expected.rows[i]!.source === 'perplexity' ? 3 : 2);
+    assert.deepEqual(perRun, [
+      ['base', ...expected.rows.map((r, i) => (r.base === null ? '' : r.base.toFixed(digits(i)))), ''],
+      ...expected.runs.map((run, j) => [run.run, ...expected.rows.map((r, i) => (r.cells[j]!.value === null ? '' : r.cells[j]!.value!.toFixed(digits(i)))), run.verdict]),
+    ]);
   });
 
   it('exports the same comparison as CSV and Markdown (what slayer compare prints)', async () => {

@@ -47,14 +47,14 @@ eval: the plan's eval section without training — the base model by default (it
 HOST is an SSH alias (resolved by OpenSSH: ~/.ssh/config, Include, ProxyJump) or localhost.
 Secrets: HF_TOKEN from the environment is passed to the runner through stdin, never argv.`;
 
-interface Args {
+export interface Args {
   positional: string[];
   flags: Map<string, string | true>;
   /** Repeated `--data NAME=PATH` values, in order. */
   data: string[];
 }
 
-function parsePhases(value: string): RunPhase[] {
+export function parsePhases(value: string): RunPhase[] {
   const phases = value.split(',').map((p) => p.trim()).filter((p) => p !== '');
   for (const p of phases) {
     if (!RUN_PHASES.includes(p as RunPhase)) throw new UsageError(`unknown phase "${p}" (phases: ${RUN_PHASES.join(', ')})`);
@@ -63,7 +63,7 @@ function parsePhases(value: string): RunPhase[] {
   return phases as RunPhase[];
 }
 
-function parseDatasets(values: string[]): Record<string, string> {
+export function parseDatasets(values: string[]): Record<string, string> {
   const out: Record<string, string> = {};
   for (const v of values) {
     const eq = v.indexOf('=');
@@ -73,11 +73,11 @@ function parseDatasets(values: string[]): Record<string, string> {
   return out;
 }
 
-function parseArgs(argv: string[]): Args {
+export function parseArgs(argv: string[]): Args {
   const positional: string[] = [];
   const flags = new Map<string, string | true>();
   const data: string[] = [];
-  const valued = new Set(['--on', '--when', '--max-steps', '--hosts', '--ssh-config', '--store', '--runner', '--phases', '--data', '--calibration']);
+  const valued = new Set(['--on', '--host', '--format', '--when', '--max-steps', '--hosts', '--ssh-config', '--store', '--runner', '--phases', '--data', '--calibration']);
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a.startsWith('--')) {
@@ -101,9 +101,9 @@ function parseArgs(argv: string[]): Args {
   return { positional, flags, data };
 }
 
-class UsageError extends Error {}
+export class UsageError extends Error {}
 
-function str(args: Args, flag: string): string | undefined {
+export function str(args: Args, flag: string): string | undefined {
   const v = args.flags.get(flag);
   return typeof v === 'string' ? v : undefined;
 }
@@ -117,12 +117,17 @@ function findRunner(): string {
   throw new Error('cannot find runner/slayer_runner; pass --runner DIR');
 }
 
-function makeService(args: Args): { service: RunService; settingsFor: (host: string) => HostSettings; close(): Promise<void> } {
+/** The CLI's run store: --store, else $XDG_DATA_HOME/slayer (~/.local/share/slayer). */
+export function storeDirOf(args: Args): string {
+  return str(args, '--store') ?? join(process.env.XDG_DATA_HOME ?? join(homedir(), '.local', 'share'), 'slayer');
+}
+
+export function makeService(args: Args): { service: RunService; settingsFor: (host: string) => HostSettings; close(): Promise<void> } {
   const hostsFile = str(args, '--hosts') ?? join(homedir(), '.config', 'slayer', 'hosts.json');
   const hosts = existsSync(hostsFile) ? (JSON.parse(readFileSync(hostsFile, 'utf8')) as Record<string, unknown>) : {};
   const settingsFor = (host: string): HostSettings => hostSettingsFrom(host, hosts[host]);
   const pool = new TransportPool(settingsFor, str(args, '--ssh-config'));
-  const store = new RunStore(str(args, '--store') ?? join(process.env.XDG_DATA_HOME ?? join(homedir(), '.local', 'share'), 'slayer'));
+  const store = new RunStore(storeDirOf(args));
   const service = new RunService(store, { runnerDir: str(args, '--runner') ?? findRunner(), transportFor: (h) => pool.get(h), settingsFor });
   return { service, settingsFor, close: async () => {
     service.dispose();
@@ -284,7 +289,7 @@ async function stream(service: RunService, id: string, args: Args, io: CliIo): P
   }
 }
 
-function describe(e: RunnerEvent): string {
+export function describe(e: RunnerEvent): string {
   switch (e.kind) {
     case 'metric':
       return `[${e.stage}] step ${e.step} loss ${e.loss.toFixed(4)} lr ${e.lr.toExponential(2)} ${Math.round(e.tokens_per_s)} tok/s`;

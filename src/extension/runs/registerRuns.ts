@@ -14,10 +14,11 @@ import { RunRegistry } from './runRegistry';
 import { RunStatusBar } from './runStatusBar';
 import { registerRunNotices } from './runNotices';
 import { RunColorDecorations, RunsTreeProvider } from './runsTreeView';
+import { sweepCommands, type SweepCommandKey } from './sweepCommands';
 
 export interface RunsFeature {
   registry: RunRegistry;
-  commands: Pick<CommandHandlers, RunCommandKey | 'openRunReport'>;
+  commands: Pick<CommandHandlers, RunCommandKey | SweepCommandKey | 'openRunReport'>;
 }
 
 export function registerRuns(context: vscode.ExtensionContext): RunsFeature {
@@ -40,7 +41,7 @@ export function registerRuns(context: vscode.ExtensionContext): RunsFeature {
       if (e.affectsConfiguration(settingId('hosts'))) registry.fireChanged();
     }),
   );
-  const commands = { ...runCommands(context, registry, outputs), ...registerRunNotices(context, registry) };
+  const commands = { ...runCommands(context, registry, outputs), ...sweepCommands(context, registry, outputs), ...registerRunNotices(context, registry) };
   // After a reload (or a crash), live runs stream again and get their channels back; the newest shows.
   const live = registry.attachUnfinished();
   live.forEach((r, i) => outputs.show(r.id, i === 0));

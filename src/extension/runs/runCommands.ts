@@ -16,7 +16,8 @@ import type { CommandHandlers } from '../commands';
 import type { RunOutputs } from './runOutputs';
 import type { RunRegistry } from './runRegistry';
 
-const HF_TOKEN_KEY = 'slayer.huggingFaceToken';
+/** The secret storage key of the Hugging Face token (Run Expansion and Run Sweep read it). */
+export const HF_TOKEN_KEY = 'slayer.huggingFaceToken';
 
 /** Tree items pass their run id; the command palette asks. */
 type RunArg = string | { run?: RunRecord } | undefined;

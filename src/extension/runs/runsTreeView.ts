@@ -7,10 +7,12 @@ import { colorOf, RUN_COLORS, startTimeText } from '../../remote/runIdentity';
 import { isFinal, type RunState } from '../../remote/runStatus';
 import { runDisplayName, type RunRecord } from '../../remote/runStore';
 import { formatDuration } from '../../shared/format';
+import { failedVariants, hostEntries, sweepSummary, type SweepGroup } from '../../remote/sweepGroups';
+import { listSweeps } from '../../remote/sweepStore';
 import { configuredHosts } from './hostConfiguration';
 import type { RunRegistry } from './runRegistry';
 
-type Node = { kind: 'host'; host: string } | { kind: 'run'; run: RunRecord };
+type Node = { kind: 'host'; host: string } | { kind: 'run'; run: RunRecord } | { kind: 'sweep'; group: SweepGroup };
 
 const ICONS: Record<RunState, [string, string | undefined]> = {
   uploading: ['cloud-upload', undefined],
@@ -70,7 +72,9 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<Node>, vscode.D
     const runs = this.registry.list();
     // Configured hosts show even before their first run, so the view lists every target.
     if (!node) return [...new Set([...configuredHosts(), ...runs.map((r) => r.host)])].sort().map((host) => ({ kind: 'host', host }));
-    if (node.kind === 'host') return runs.filter((r) => r.host === node.host).map((run) => ({ kind: 'run', run }));
+    // A sweep's runs sit under one parent node (src/remote/sweepGroups.ts).
+    if (node.kind === 'host') return hostEntries(runs, node.host, listSweeps(this.registry.service.store.dir)).map((e) => (e.kind === 'run' ? { kind: 'run', run: e.run } : { kind: 'sweep', group: e.group }));
+    if (node.kind === 'sweep') return node.group.runs.map((run) => ({ kind: 'run', run }));
     return [];
   }
 
@@ -86,6 +90,7 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<Node>, vscode.D
       item.contextValue = 'host';
       return item;
     }
+    if (node.kind === 'sweep') return sweepItem(node.group);
     const r = node.run;
     const item = new vscode.TreeItem(runDisplayName(r), vscode.TreeItemCollapsibleState.None);
     item.resourceUri = vscode.Uri.from({ scheme: 'slayer-run', path: `/${r.id}` });
@@ -113,6 +118,24 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<Node>, vscode.D
     this.subscription.dispose();
     this.changed.dispose();
   }
+}
+
+/** A sweep: its name, how its variants stand, and (in the tooltip) each variant and why any failed. */
+function sweepItem(g: SweepGroup): vscode.TreeItem {
+  const item = new vscode.TreeItem(`sweep ${g.name}`, vscode.TreeItemCollapsibleState.Expanded);
+  item.id = `sweep:${g.id}`;
+  item.description = `${sweepSummary(g)} · ${startTimeText(g.createdAt)}`;
+  const failed = failedVariants(g);
+  const active = g.runs.some((r) => !isFinal(r.state)) || g.waiting.some((w) => !w.error);
+  item.iconPath = new vscode.ThemeIcon(active ? 'beaker' : failed.length ? 'warning' : 'pass', active ? undefined : new vscode.ThemeColor(failed.length ? 'testing.iconFailed' : 'testing.iconPassed'));
+  item.contextValue = 'sweep';
+  item.tooltip = new vscode.MarkdownString([
+    `**sweep ${escapeMd(g.name)}** · ${escapeMd(sweepSummary(g))}`, `sweep ${g.id} on ${g.host}`,
+    ...g.runs.map((r) => `${escapeMd(r.sweep!.variant)}: ${r.state}`),
+    ...g.waiting.map((w) => `${escapeMd(w.name)}: ${w.error ? escapeMd(w.error.split('\n')[0]!) : 'waiting'}`),
+    failed.length ? `did not succeed: ${failed.map(escapeMd).join(', ')}` : '',
+  ].filter(Boolean).join('  \n'));
+  return item;
 }
 
 function escapeMd(text: string): string {

@@ -55,7 +55,7 @@ test('dataset names used in the workspace after "data", keys at the start of lin
   const stageKeys = (await s.complete(uri, { line: 7, character: 2 })).map((i) => i.label);
   assert.ok(stageKeys.includes('tokens') && stageKeys.includes('weight-decay') && !stageKeys.includes('model'));
   assert.deepEqual((await s.complete(uri, { line: 2, character: 5 })).map((i) => i.label), ['copy', 'average']);
-  assert.deepEqual((await s.complete(uri, { line: 3, character: 11 })).map((i) => i.label), ['final', 'kept', 'head', 'norm', 'embed']);
+  assert.deepEqual((await s.complete(uri, { line: 3, character: 11 })).map((i) => i.label), ['final', 'kept', 'head', 'norm', 'embed', 'all', 'last']);
 });
 
 test('eval completion: keys, the catalogue (own group first), task options, metric and when values', async () => {

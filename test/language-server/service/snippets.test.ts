@@ -28,7 +28,7 @@ test('snippets for a whole plan and the paper\'s plans at the start of a top-lev
   const withModel = 'model meta-llama/Llama-2-7b-hf\n\n';
   await s.show('empty.slayer', withModel);
   const keys = (await s.complete(uri, { line: 1, character: 0 })).filter((i) => i.kind === 14).sort((x, y) => x.sortText!.localeCompare(y.sortText!));
-  assert.deepEqual(keys.map((i) => i.label), ['expand', 'init', 'zero', 'final', 'train', 'stage', 'eval', 'run', 'model']);
+  assert.deepEqual(keys.map((i) => i.label), ['expand', 'init', 'zero', 'final', 'train', 'stage', 'eval', 'sweep', 'run', 'model']);
   assert.equal(keys[keys.length - 1]!.detail, 'already given on line 1');
   const paper = items.find((i) => i.label === 'plan: SLayer-8B (paper)')!;
   assert.equal(paper.insertTextFormat, 2);
