@@ -16,7 +16,7 @@ export { decodeToFloat32, encodeFromFloat32 } from './dtype';
 export { encodeSafetensors, writeCheckpoint, writeSafetensors } from './writer';
 export type { TensorToWrite } from './writer';
 export { inspect } from './inspect';
-export { FileRefusedError, fileKind, openRegularFile, readRegularFile, readRegularFileSync } from './regularFile';
+export { FileRefusedError, kindOf, notRegularFile, openRegularFile, readRegularFile, readRegularFileSync } from './regularFile';
 export type { AttentionLayout, CheckpointDiagnostic, CheckpointReport, CheckpointSeverity, DtypeSummary, LayerReport } from './inspect';
 export { inspectCheckpoint, loadAndInspect, LocalCheckpointCache } from './inspectDir';
 export type { InspectedCheckpoint } from './inspectDir';

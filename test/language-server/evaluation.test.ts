@@ -2,46 +2,14 @@
 // diagnostics, completion of keys, catalogue tasks, task options and values, hovers on tasks,
 // and the paper's protocol snippet.
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import { pathToFileURL } from 'node:url';
-import { CompletionRequest, HoverRequest, type CompletionItem, type Diagnostic, type MarkupContent, type Position, type TextEdit } from 'vscode-languageserver-protocol';
-import { buildOnce, makeFixture, type Fixture } from './fixture';
-import { LspClient, posOf } from './lspClient';
+import { test } from 'node:test';
+import { type MarkupContent, type TextEdit } from 'vscode-languageserver-protocol';
+import { useWorkspaceServer } from './fixture';
+import { posOf } from './lspClient';
 
-let fx: Fixture;
-let c: LspClient;
-let version = 0;
-
-before(async () => {
-  buildOnce();
-  fx = makeFixture();
-  c = await LspClient.start({
-    env: { HOME: fx.home },
-    workspaceFolders: [{ uri: pathToFileURL(fx.workspace).href, name: 'ws' }],
-    settings: { 'slayer.languageServer': { debounceMs: 0 } },
-  });
-});
-after(async () => {
-  await c.stop();
-  fx.cleanup();
-});
-
-async function show(text: string): Promise<{ uri: string; diagnostics: Diagnostic[] }> {
-  const uri = fx.uri('eval.slayer');
-  const v = ++version;
-  const p = c.diagnostics(uri, v);
-  if (v === 1) await c.open(uri, text, v);
-  else await c.change(uri, v, [{ text }]);
-  return { uri, diagnostics: (await p).diagnostics };
-}
-const complete = async (uri: string, position: Position): Promise<CompletionItem[]> => {
-  const r = await c.conn.sendRequest(CompletionRequest.type, { textDocument: { uri }, position });
-  return Array.isArray(r) ? r : (r?.items ?? []);
-};
-const hoverText = async (uri: string, position: Position): Promise<string> => {
-  const h = await c.conn.sendRequest(HoverRequest.type, { textDocument: { uri }, position });
-  return h ? (h.contents as MarkupContent).value : '';
-};
+const ls = useWorkspaceServer();
+const { hoverText, complete } = ls;
+const show = (text: string): ReturnType<typeof ls.show> => ls.show('eval.slayer', text);
 
 const PLAN = `model meta-llama/Llama-2-7b-hf
 expand (2+1)x8 | 13 | 1◇

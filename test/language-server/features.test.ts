@@ -2,55 +2,16 @@
 // (each edit applied to the text, then the document re-checked), inlay hints, semantic tokens,
 // symbols, folding, formatting and code lenses.
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { pathToFileURL } from 'node:url';
+import { describe, test } from 'node:test';
 import {
-  CodeActionRequest, CodeLensRequest, CompletionRequest, DidChangeConfigurationNotification, DocumentFormattingRequest, DocumentSymbolRequest, FoldingRangeRequest, HoverRequest,
-  InlayHintRequest, SemanticTokensRequest, type CodeAction, type CompletionItem, type Diagnostic, type DocumentSymbol, type MarkupContent, type Position, type TextEdit,
+  CodeActionRequest, CodeLensRequest, DidChangeConfigurationNotification, DocumentFormattingRequest, DocumentSymbolRequest, FoldingRangeRequest, HoverRequest,
+  InlayHintRequest, SemanticTokensRequest, type CodeAction, type Diagnostic, type DocumentSymbol, type Position, type TextEdit,
 } from 'vscode-languageserver-protocol';
-import { buildOnce, makeFixture, PAPER_PLAN, type Fixture } from './fixture';
-import { applyEdits, LspClient, posOf } from './lspClient';
+import { PAPER_PLAN, useWorkspaceServer } from './fixture';
+import { applyEdits, posOf } from './lspClient';
 
-let fx: Fixture;
-let c: LspClient;
-let version = 0;
-
-before(async () => {
-  buildOnce();
-  fx = makeFixture();
-  c = await LspClient.start({
-    env: { HOME: fx.home },
-    workspaceFolders: [{ uri: pathToFileURL(fx.workspace).href, name: 'ws' }],
-    settings: { 'slayer.languageServer': { debounceMs: 0 } },
-  });
-});
-after(async () => {
-  await c.stop();
-  fx.cleanup();
-});
-
-/** Opens (or replaces) a document and waits for its diagnostics. */
-async function show(name: string, text: string): Promise<{ uri: string; diagnostics: Diagnostic[] }> {
-  const uri = fx.uri(name);
-  const v = ++version;
-  const p = c.diagnostics(uri, v);
-  if (v === 1 || !opened.has(uri)) {
-    opened.add(uri);
-    await c.open(uri, text, v);
-  } else await c.change(uri, v, [{ text }]);
-  return { uri, diagnostics: (await p).diagnostics };
-}
-const opened = new Set<string>();
-
-const hoverText = async (uri: string, position: Position): Promise<string> => {
-  const h = await c.conn.sendRequest(HoverRequest.type, { textDocument: { uri }, position });
-  return h ? (h.contents as MarkupContent).value : '';
-};
-
-const complete = async (uri: string, position: Position): Promise<CompletionItem[]> => {
-  const r = await c.conn.sendRequest(CompletionRequest.type, { textDocument: { uri }, position });
-  return Array.isArray(r) ? r : (r?.items ?? []);
-};
+const ls = useWorkspaceServer();
+const { show, hoverText, complete } = ls;
 
 describe('hover', () => {
   test('the expansion: depth L + N − D, parameters with and without the head, memory per GPU, the table of blocks', async () => {
@@ -73,7 +34,7 @@ describe('hover', () => {
   });
 
   test('a segment: the original blocks it covers, 0-based with the paper\'s 1-based in parentheses', async () => {
-    const uri = fx.uri('paper.slayer');
+    const uri = ls.fx.uri('paper.slayer');
     const seg13 = await hoverText(uri, posOf(PAPER_PLAN, '13 |', 1));
     assert.match(seg13, /\*\*Segment `13`\*\*\n\nCovers original blocks 16–28 \(17–29\)\.\nProduces output blocks 24–36\./);
     const group = await hoverText(uri, posOf(PAPER_PLAN, '(2+1)x8', 3));
@@ -83,7 +44,7 @@ describe('hover', () => {
   });
 
   test('keys, values and the model have documentation', async () => {
-    const uri = fx.uri('paper.slayer');
+    const uri = ls.fx.uri('paper.slayer');
     assert.match(await hoverText(uri, posOf(PAPER_PLAN, 'train ', 2)), /^\*\*train\*\* — What trains: any of `new`, `final`/);
     assert.match(await hoverText(uri, posOf(PAPER_PLAN, 'tokens', 1)), /^\*\*tokens\*\* — Token budget/);
     assert.match(await hoverText(uri, posOf(PAPER_PLAN, 'head', 1)), /^\*\*head\*\* — The output head/);
@@ -150,12 +111,12 @@ describe('completion', () => {
 
 describe('code actions', () => {
   async function fixesAt(uri: string, d: Diagnostic): Promise<CodeAction[]> {
-    const r = await c.conn.sendRequest(CodeActionRequest.type, { textDocument: { uri }, range: d.range, context: { diagnostics: [d] } });
+    const r = await ls.c.conn.sendRequest(CodeActionRequest.type, { textDocument: { uri }, range: d.range, context: { diagnostics: [d] } });
     return (r ?? []).filter((x): x is CodeAction => 'kind' in x);
   }
   /** Applies the action's edit, sends the new text, and returns the new diagnostics. */
   async function apply(name: string, text: string, action: CodeAction): Promise<{ text: string; diagnostics: Diagnostic[] }> {
-    const uri = fx.uri(name);
+    const uri = ls.fx.uri(name);
     const next = applyEdits(text, action.edit!.changes![uri]!);
     return { text: next, diagnostics: (await show(name, next)).diagnostics };
   }
@@ -185,7 +146,7 @@ describe('code actions', () => {
     const text = 'modle meta-llama/Llama-2-7b-hf\nexpand (2+1)×8 | 13 | 1◇\ntrain new,fnal\ntokens 30B\nstage cpt\n  data x\n  tokns 1B\n';
     const { uri, diagnostics } = await show('fixall.slayer', text);
     assert.deepEqual(diagnostics.map((d) => d.code).filter((x) => x !== 'SL023').sort(), ['SL002', 'SL002', 'SL004', 'SL005', 'SL010', 'SL031']);
-    const r = await c.conn.sendRequest(CodeActionRequest.type, { textDocument: { uri }, range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } }, context: { diagnostics: [], only: ['source.fixAll'] } });
+    const r = await ls.c.conn.sendRequest(CodeActionRequest.type, { textDocument: { uri }, range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } }, context: { diagnostics: [], only: ['source.fixAll'] } });
     const all = (r ?? []) as CodeAction[];
     assert.deepEqual(all.map((a) => [a.title, a.kind]), [['Fix all safe SLayer problems', 'source.fixAll.slayer']]);
     const after = await apply('fixall.slayer', text, all[0]!);
@@ -198,7 +159,7 @@ describe('code actions', () => {
 describe('inlay hints, semantic tokens, symbols, folding, formatting, code lens', () => {
   test('inlay hints: output ranges per segment, the implied deletion, steps per stage', async () => {
     const { uri } = await show('paper.slayer', PAPER_PLAN);
-    const hints = await c.conn.sendRequest(InlayHintRequest.type, { textDocument: { uri }, range: { start: { line: 0, character: 0 }, end: { line: 20, character: 0 } } });
+    const hints = await ls.c.conn.sendRequest(InlayHintRequest.type, { textDocument: { uri }, range: { start: { line: 0, character: 0 }, end: { line: 20, character: 0 } } });
     const got = (hints ?? []).map((h) => [h.position, h.label]);
     const endOf = (s: string, n = 0): Position => posOf(PAPER_PLAN, s, s.length, n);
     assert.deepEqual(got, [
@@ -212,9 +173,9 @@ describe('inlay hints, semantic tokens, symbols, folding, formatting, code lens'
   });
 
   test('semantic tokens: keys, numbers and operators of the expression, comments, values', async () => {
-    const uri = fx.uri('paper.slayer');
-    const legend = c.init.capabilities.semanticTokensProvider!.legend;
-    const r = await c.conn.sendRequest(SemanticTokensRequest.type, { textDocument: { uri } });
+    const uri = ls.fx.uri('paper.slayer');
+    const legend = ls.c.init.capabilities.semanticTokensProvider!.legend;
+    const r = await ls.c.conn.sendRequest(SemanticTokensRequest.type, { textDocument: { uri } });
     const data = r!.data;
     const tokens: { line: number; char: number; text: string; type: string; mods: string[] }[] = [];
     let line = 0;
@@ -240,16 +201,16 @@ describe('inlay hints, semantic tokens, symbols, folding, formatting, code lens'
   test('deleted blocks are marked deprecated in the expression', async () => {
     const text = 'model meta-llama/Llama-2-7b-hf\nexpand (2+1)x8 | 13 | 1◇ | -2\n';
     const { uri } = await show('deleted.slayer', text);
-    const legend = c.init.capabilities.semanticTokensProvider!.legend;
-    const data = (await c.conn.sendRequest(SemanticTokensRequest.type, { textDocument: { uri } }))!.data;
+    const legend = ls.c.init.capabilities.semanticTokensProvider!.legend;
+    const data = (await ls.c.conn.sendRequest(SemanticTokensRequest.type, { textDocument: { uri } }))!.data;
     const last = data.slice(-10);
     assert.deepEqual([legend.tokenTypes[last[3]!], legend.tokenTypes[last[8]!]], ['operator', 'number']);
     assert.equal(legend.tokenModifiers[Math.log2(last[9]!)], 'deprecated');
   });
 
   test('symbols: model, expansion with its segments, stages with settings, run', async () => {
-    const uri = fx.uri('paper.slayer');
-    const syms = (await c.conn.sendRequest(DocumentSymbolRequest.type, { textDocument: { uri } })) as DocumentSymbol[];
+    const uri = ls.fx.uri('paper.slayer');
+    const syms = (await ls.c.conn.sendRequest(DocumentSymbolRequest.type, { textDocument: { uri } })) as DocumentSymbol[];
     assert.deepEqual(syms.map((s) => s.name), ['model meta-llama/Llama-2-7b-hf', 'expand (2+1)x8 | 13 | 1◇', 'train new, final, head', 'stage cpt', 'run on a100-box gpus 8']);
     assert.deepEqual(syms[1]!.children!.map((s) => [s.name, s.detail]), [['(2+1)x8', '→ output 0–23'], ['13', '→ output 24–36'], ['1◇', '→ output 37–37']]);
     assert.equal(syms[1]!.detail, '38 blocks');
@@ -260,24 +221,24 @@ describe('inlay hints, semantic tokens, symbols, folding, formatting, code lens'
   test('folding: stage blocks and runs of comments', async () => {
     const text = '# a\n# b\nmodel meta-llama/Llama-2-7b-hf\nexpand (4+1)x8\nstage cpt\n  data x\n  tokens 1B\n\nstage sft\n  data y\n';
     const { uri } = await show('fold.slayer', text);
-    const f = await c.conn.sendRequest(FoldingRangeRequest.type, { textDocument: { uri } });
+    const f = await ls.c.conn.sendRequest(FoldingRangeRequest.type, { textDocument: { uri } });
     assert.deepEqual(f!.map((r) => [r.startLine, r.endLine, r.kind ?? '']), [[0, 1, 'comment'], [4, 6, ''], [8, 9, '']]);
   });
 
   test('formatting: aligned columns and canonical notation, in one edit; nothing to do on formatted text', async () => {
     const text = 'model meta-llama/Llama-2-7b-hf\nexpand (2+1)×8   13|1<>\ntrain new, final  # t\nstage cpt\n    data x\n    tokens 1B\n';
     const { uri } = await show('format.slayer', text);
-    const edits = await c.conn.sendRequest(DocumentFormattingRequest.type, { textDocument: { uri }, options: { tabSize: 2, insertSpaces: true } });
+    const edits = await ls.c.conn.sendRequest(DocumentFormattingRequest.type, { textDocument: { uri }, options: { tabSize: 2, insertSpaces: true } });
     const formatted = applyEdits(text, edits!);
     assert.equal(formatted, 'model   meta-llama/Llama-2-7b-hf\nexpand  (2+1)x8 | 13 | 1◇\ntrain   new, final  # t\nstage cpt\n  data    x\n  tokens  1B\n');
     await show('format.slayer', formatted);
-    assert.deepEqual(await c.conn.sendRequest(DocumentFormattingRequest.type, { textDocument: { uri }, options: { tabSize: 2, insertSpaces: true } }), []);
+    assert.deepEqual(await ls.c.conn.sendRequest(DocumentFormattingRequest.type, { textDocument: { uri }, options: { tabSize: 2, insertSpaces: true } }), []);
   });
 
   test('code lenses on the expansion line call the registered commands with the document', async () => {
-    const uri = fx.uri('paper.slayer');
+    const uri = ls.fx.uri('paper.slayer');
     await show('paper.slayer', PAPER_PLAN);
-    const lenses = await c.conn.sendRequest(CodeLensRequest.type, { textDocument: { uri } });
+    const lenses = await ls.c.conn.sendRequest(CodeLensRequest.type, { textDocument: { uri } });
     assert.deepEqual(lenses!.map((l) => [l.range.start.line, l.command!.title, l.command!.command, l.command!.arguments]), [
       [2, '$(play) Run Expansion', 'slayer.runExpansion', [uri]],
       [2, '$(graph) Layer Importance', 'slayer.showImportance', [uri]],
@@ -289,16 +250,16 @@ describe('inlay hints, semantic tokens, symbols, folding, formatting, code lens'
 describe('settings', () => {
   test('a configuration change is read again: inlay hints turned off', async () => {
     const { uri } = await show('paper.slayer', PAPER_PLAN);
-    const hints = async (): Promise<number> => ((await c.conn.sendRequest(InlayHintRequest.type, { textDocument: { uri }, range: { start: { line: 0, character: 0 }, end: { line: 20, character: 0 } } })) ?? []).length;
+    const hints = async (): Promise<number> => ((await ls.c.conn.sendRequest(InlayHintRequest.type, { textDocument: { uri }, range: { start: { line: 0, character: 0 }, end: { line: 20, character: 0 } } })) ?? []).length;
     assert.equal(await hints(), 5);
-    c.settings['slayer.languageServer'] = { debounceMs: 0, inlayHints: false };
-    const asked = c.configurationRequests.length;
-    await c.conn.sendNotification(DidChangeConfigurationNotification.type, { settings: null });
+    ls.c.settings['slayer.languageServer'] = { debounceMs: 0, inlayHints: false };
+    const asked = ls.c.configurationRequests.length;
+    await ls.c.conn.sendNotification(DidChangeConfigurationNotification.type, { settings: null });
     const deadline = Date.now() + 5000;
-    while (c.configurationRequests.length === asked && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    while (ls.c.configurationRequests.length === asked && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
     await new Promise((r) => setTimeout(r, 50));
     assert.equal(await hints(), 0);
-    c.settings['slayer.languageServer'] = { debounceMs: 0 };
+    ls.c.settings['slayer.languageServer'] = { debounceMs: 0 };
   });
 });
 
@@ -309,17 +270,17 @@ describe('robustness', () => {
     const lines = text.split('\n');
     for (let line = 0; line < lines.length; line++) {
       for (let character = 0; character <= lines[line]!.length; character++) {
-        await c.conn.sendRequest(HoverRequest.type, { textDocument: { uri }, position: { line, character } });
+        await ls.c.conn.sendRequest(HoverRequest.type, { textDocument: { uri }, position: { line, character } });
         await complete(uri, { line, character });
       }
     }
     const whole = { start: { line: 0, character: 0 }, end: { line: lines.length, character: 0 } };
-    assert.ok(Array.isArray(await c.conn.sendRequest(InlayHintRequest.type, { textDocument: { uri }, range: whole })));
-    assert.ok((await c.conn.sendRequest(SemanticTokensRequest.type, { textDocument: { uri } }))!.data.length > 0);
-    assert.ok((await c.conn.sendRequest(DocumentSymbolRequest.type, { textDocument: { uri } }))!.length > 0);
-    assert.ok(Array.isArray(await c.conn.sendRequest(FoldingRangeRequest.type, { textDocument: { uri } })));
-    assert.ok(Array.isArray(await c.conn.sendRequest(CodeActionRequest.type, { textDocument: { uri }, range: whole, context: { diagnostics: [] } })));
-    assert.ok(Array.isArray(await c.conn.sendRequest(DocumentFormattingRequest.type, { textDocument: { uri }, options: { tabSize: 2, insertSpaces: true } })));
-    assert.deepEqual(await c.conn.sendRequest(CodeLensRequest.type, { textDocument: { uri } }).then((l) => l!.length), 3);
+    assert.ok(Array.isArray(await ls.c.conn.sendRequest(InlayHintRequest.type, { textDocument: { uri }, range: whole })));
+    assert.ok((await ls.c.conn.sendRequest(SemanticTokensRequest.type, { textDocument: { uri } }))!.data.length > 0);
+    assert.ok((await ls.c.conn.sendRequest(DocumentSymbolRequest.type, { textDocument: { uri } }))!.length > 0);
+    assert.ok(Array.isArray(await ls.c.conn.sendRequest(FoldingRangeRequest.type, { textDocument: { uri } })));
+    assert.ok(Array.isArray(await ls.c.conn.sendRequest(CodeActionRequest.type, { textDocument: { uri }, range: whole, context: { diagnostics: [] } })));
+    assert.ok(Array.isArray(await ls.c.conn.sendRequest(DocumentFormattingRequest.type, { textDocument: { uri }, options: { tabSize: 2, insertSpaces: true } })));
+    assert.deepEqual(await ls.c.conn.sendRequest(CodeLensRequest.type, { textDocument: { uri } }).then((l) => l!.length), 3);
   });
 });

@@ -4,10 +4,9 @@
 // names is gone while no diagnostic appears that was not there before. The paper's own plans
 // (Table 3 of the SLayer paper) carry no hint; `run on` an unknown host offers `slayer.addHost`.
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { pathToFileURL } from 'node:url';
+import { describe, test } from 'node:test';
 import { CodeActionRequest, DidChangeConfigurationNotification, DocumentDiagnosticRequest, type CodeAction, type Diagnostic } from 'vscode-languageserver-protocol';
-import { buildOnce, makeFixture, type Fixture } from './fixture';
+import { useWorkspaceServer } from './fixture';
 import { applyEdits, LspClient, PUSH_CAPABILITIES } from './lspClient';
 
 const MODEL = 'model meta-llama/Llama-2-7b-hf\n';
@@ -48,41 +47,11 @@ const PAPER_PLANS = [
   '(2+1)x8 | 16', '(2+1)x8 | 16◇', '(2+1)x6 | 17 | 1◇', '(2+1)x8 | 11 | 1◇', '(2+1)x8 | 12 | 1◇', '(2+1)x8 | 13 | 1◇',
 ];
 
-let fx: Fixture;
-let c: LspClient;
-let version = 0;
-const opened = new Set<string>();
-
-before(async () => {
-  buildOnce();
-  fx = makeFixture();
-  c = await LspClient.start({
-    env: { HOME: fx.home },
-    workspaceFolders: [{ uri: pathToFileURL(fx.workspace).href, name: 'ws' }],
-    settings: { 'slayer.languageServer': { debounceMs: 0 }, 'slayer.hosts': { 'lab-box': { python: 'python3' } } },
-  });
-  const deadline = Date.now() + 5000;
-  while (!c.configurationRequests.includes('slayer.hosts') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-  await new Promise((r) => setTimeout(r, 100));
-});
-after(async () => {
-  await c.stop();
-  fx.cleanup();
-});
-
-async function show(name: string, text: string): Promise<{ uri: string; diagnostics: Diagnostic[] }> {
-  const uri = fx.uri(name);
-  const v = ++version;
-  const p = c.diagnostics(uri, v);
-  if (!opened.has(uri)) {
-    opened.add(uri);
-    await c.open(uri, text, v);
-  } else await c.change(uri, v, [{ text }]);
-  return { uri, diagnostics: (await p).diagnostics };
-}
+const ls = useWorkspaceServer({ 'slayer.hosts': { 'lab-box': { python: 'python3' } } }, ['slayer.hosts']);
+const { show } = ls;
 
 async function actionsFor(uri: string, d: Diagnostic): Promise<CodeAction[]> {
-  const r = await c.conn.sendRequest(CodeActionRequest.type, { textDocument: { uri }, range: d.range, context: { diagnostics: [d] } });
+  const r = await ls.c.conn.sendRequest(CodeActionRequest.type, { textDocument: { uri }, range: d.range, context: { diagnostics: [d] } });
   return (r ?? []).filter((x): x is CodeAction => 'kind' in x);
 }
 
@@ -172,7 +141,7 @@ describe('run on an unknown host', () => {
 describe('unknown host in a pulling client (VS Code pulls)', () => {
   test('a host added to slayer.hosts clears the warning: the settings change gives a new report, not "unchanged"', async () => {
     const caps = { ...PUSH_CAPABILITIES, workspace: { ...PUSH_CAPABILITIES.workspace, diagnostics: { refreshSupport: true } }, textDocument: { ...PUSH_CAPABILITIES.textDocument, diagnostic: { dynamicRegistration: false } } };
-    const p = await LspClient.start({ env: { HOME: fx.home }, capabilities: caps, settings: { 'slayer.hosts': {} } });
+    const p = await LspClient.start({ env: { HOME: ls.fx.home }, capabilities: caps, settings: { 'slayer.hosts': {} } });
     try {
       let refreshes = 0;
       p.conn.onRequest('workspace/diagnostic/refresh', () => {
