@@ -6,7 +6,7 @@ in float32) so that what sharding saves shows next to torch's own ~300 MB per pr
 
 Reports per setting: tokens per CPU second (global tokens / CPU seconds of both processes inside
 the optimizer steps, the first step skipped) and the peak RSS of each process; then the ratios
-FSDP / DDP and new+final / all blocks.
+FSDP / DDP and new+final / all blocks. Shared set-up: bench/benchkit.py.
 
 Run: npm run bench -- distributed   (or PYTHONPATH=runner .venv/bin/python bench/distributed.bench.py)
 Env: SLAYER_BENCH_STEPS (per run, default 6), SLAYER_BENCH_ROUNDS (default 2), MALLOC_MMAP_THRESHOLD_
@@ -16,32 +16,19 @@ from __future__ import annotations
 
 import json
 import os
-import resource
-import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any, Dict, List
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "runner"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from benchkit import ROOT, compile_plan, cpu_seconds, env_int, median, peak_rss_bytes, ratio_line  # noqa: E402
 
-STEPS = int(os.environ.get("SLAYER_BENCH_STEPS", "6"))
-ROUNDS = int(os.environ.get("SLAYER_BENCH_ROUNDS", "2"))
+STEPS = env_int("SLAYER_BENCH_STEPS", 6)
+ROUNDS = env_int("SLAYER_BENCH_ROUNDS", 2)
 SPEC = {"num_layers": 8, "hidden_size": 384, "intermediate_size": 1536, "num_heads": 6, "num_kv_heads": 2,
         "vocab_size": 256, "seed": 0}
-PLAN = """model ./base
-expand (2+1)x2 | 2 | 1◇
-train {train}
-stage cpt
-  data sample
-  steps {steps}
-  lr 1e-3 constant
-  batch 4 x 64
-  precision fp32
-"""
 TRAIN_SETS = {"new+final": "new, final", "all blocks": "new, final, kept"}
 WRAPPERS = ("fsdp", "ddp")
 
@@ -58,11 +45,11 @@ def worker(layer_map_path: str, expanded: str, out: str, wrapper: str) -> None:
         steps, cpu, tokens = 0, 0.0, 0
 
         def _step(self, batch: Any, *args: Any) -> Any:  # type: ignore[override]
-            t = time.process_time()
+            t = cpu_seconds()
             result = super()._step(batch, *args)
             self.steps += 1
             if self.steps > 1:
-                self.cpu += time.process_time() - t
+                self.cpu += cpu_seconds() - t
                 self.tokens += batch.inputs.numel()
             return result
 
@@ -73,21 +60,11 @@ def worker(layer_map_path: str, expanded: str, out: str, wrapper: str) -> None:
     rank = t.d.rank
     Path(out, f"rank{rank}.json").write_text(json.dumps({
         "rank": rank, "cpu": t.cpu, "tokens": t.tokens,
-        "peak_rss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024}))
+        "peak_rss": peak_rss_bytes()}))
 
 
 # ---------------------------------------------------------------------------------------------
 # The driver
-
-def compile_plan(root: Path, name: str, train_set: str) -> Path:
-    plan = root / f"plan-{name.replace(' ', '_').replace('+', '_')}.slayer"
-    plan.write_text(PLAN.format(train=train_set, steps=STEPS))
-    out = subprocess.run(["node", str(ROOT / "bin" / "slayer.js"), "compile", str(plan)], capture_output=True,
-                         text=True, check=True)
-    path = plan.with_suffix(".json")
-    path.write_text(out.stdout)
-    return path
-
 
 def run_job(layer_map: Path, expanded: Path, out: Path, wrapper: str) -> List[Dict[str, Any]]:
     # A fixed mmap threshold: by default glibc raises it after each large free, so FSDP's per-unit
@@ -110,7 +87,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         base = make_tiny(SPEC, root / "base")
-        maps = {name: compile_plan(root, name, ts) for name, ts in TRAIN_SETS.items()}
+        maps = {name: compile_plan(root, name, train=ts, steps=STEPS, lr="1e-3 constant", batch="4 x 64")
+                for name, ts in TRAIN_SETS.items()}
         expanded = root / "expanded"
         apply_layer_map(json.loads(maps["new+final"].read_text()), base, expanded)
         per_cpu: Dict[tuple, List[float]] = {}
@@ -123,7 +101,7 @@ def main() -> None:
                     per_cpu.setdefault(key, []).append(sum(x["tokens"] for x in ranks[:1]) / sum(x["cpu"] for x in ranks))
                     rss.setdefault(key, []).extend(x["peak_rss"] for x in ranks)
         params = {name: json.loads(p.read_text())["params"] for name, p in maps.items()}
-        tps = {k: statistics.median(v) for k, v in per_cpu.items()}
+        tps = {k: median(v) for k, v in per_cpu.items()}
         mb = {k: max(v) / 2**20 for k, v in rss.items()}
         print(f"distributed.bench: 2 processes (gloo, 1 torch thread each), {ROUNDS} rounds x {STEPS} steps of 4x64 "
               f"tokens per setting; model {params['new+final']['total']:,} parameters")
@@ -131,11 +109,12 @@ def main() -> None:
             print(f"  {wrapper:<4} {name:<10} trainable {params[name]['trainable']:>10,}   {v:7.0f} tokens per CPU second   "
                   f"peak RSS per process {mb[(wrapper, name)]:6.0f} MB (max of {len(rss[(wrapper, name)])})")
         for name in TRAIN_SETS:
-            print(f"  ratio FSDP / DDP ({name}): {tps[('fsdp', name)] / tps[('ddp', name)]:.2f}x tokens per CPU second, "
-                  f"{mb[('fsdp', name)] / mb[('ddp', name)]:.2f}x peak RSS")
+            fsdp, ddp = ("fsdp", name), ("ddp", name)
+            print(ratio_line(f"FSDP / DDP ({name})", ((tps[fsdp], tps[ddp], "tokens per CPU second"),
+                                                      (mb[fsdp], mb[ddp], "peak RSS"))))
         for wrapper in WRAPPERS:
-            print(f"  ratio new+final / all blocks ({wrapper}): "
-                  f"{tps[(wrapper, 'new+final')] / tps[(wrapper, 'all blocks')]:.2f}x tokens per CPU second")
+            nf, every = (wrapper, "new+final"), (wrapper, "all blocks")
+            print(ratio_line(f"new+final / all blocks ({wrapper})", ((tps[nf], tps[every], "tokens per CPU second"),)))
 
 
 if __name__ == "__main__":

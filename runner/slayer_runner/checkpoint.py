@@ -22,28 +22,15 @@ import torch
 
 from .checkpoint_files import (CheckpointError, member_exists, member_path, parse_index, read_member_json)
 from .safetensors_io import StreamWriter, TensorInfo, TensorReader, TensorSpec, open_reader, spec_of
+from .units import DEFAULT_MAX_SHARD, parse_size  # noqa: F401 — torch-free in units.py, so make-tiny can refuse before importing torch
 
 INDEX_FILE = "model.safetensors.index.json"
 SINGLE_FILE = "model.safetensors"
 CONFIG_FILE = "config.json"
-DEFAULT_MAX_SHARD = 5 * 10**9  # "5GB", as the Hugging Face tools count it
 SHARD_METADATA = {"format": "pt"}
 # Weight files of other formats are never copied through as "extra" files.
 _WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".pth", ".ckpt", ".h5", ".msgpack", ".gguf")
 _WEIGHT_INDEXES = re.compile(r".*\.(safetensors|bin)\.index\.json$")
-
-
-def parse_size(text: str | int) -> int:
-    """``5GB`` → 5·10⁹, ``500MiB`` → 500·2²⁰, ``1234`` → 1234 bytes."""
-    if isinstance(text, int):
-        return text
-    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([KMGT]?I?B?)\s*", text.upper())
-    if not m:
-        raise CheckpointError(f"bad size {text!r} (examples: 5GB, 500MB, 2GiB, 1000000)")
-    unit = m.group(2).rstrip("B") or ""
-    scale = {"": 1, "K": 10**3, "M": 10**6, "G": 10**9, "T": 10**12,
-             "KI": 2**10, "MI": 2**20, "GI": 2**30, "TI": 2**40}[unit]
-    return int(float(m.group(1)) * scale)
 
 
 def shard_name(k: int, n: int) -> str:

@@ -7,9 +7,10 @@ still lie inside the checkpoint directory — or, for a Hugging Face cache snaps
 (``…/models--X/snapshots/REV/``), in that repository's ``blobs/``, where the cache keeps the bytes
 its snapshot symlinks point to. And it must be a regular file: a FIFO or a device would hang the
 reader or never end. ``src/modelfiles/members.ts`` applies the same rule on the TypeScript side;
-both are tested on the same corpus (test/contracts/checkpoint-corpus).
+both are tested on the same corpus (test/contracts/checkpointVerdicts.test.ts), messages included.
 
-Errors carry ``code`` as the TypeScript reader's ``SafetensorsError`` does.
+Errors carry ``code`` as the TypeScript reader's ``SafetensorsError`` does, and the same words
+(``not_regular_file``, ``leads_outside``, ``too_large`` here; ``src/modelfiles/regularFile.ts`` there).
 """
 from __future__ import annotations
 
@@ -19,7 +20,13 @@ import stat
 from pathlib import Path
 from typing import Any, Optional
 
-MAX_JSON_BYTES = 64 * 1024 * 1024   # config.json / index.json: a 70B model's index is ~60 KB
+from . import contracts
+from .units import memory_bytes
+
+# Sizes read unread past them, the TypeScript readers' too (contracts/limits.json, docs/limits.md).
+MAX_CONFIG_BYTES: int = contracts.load("limits.json")["configJsonBytes"]
+MAX_INDEX_BYTES: int = contracts.load("limits.json")["indexJsonBytes"]   # a 70B model's index is ~60 KB
+MAX_JSON_BYTES: int = contracts.load("limits.json")["runJsonBytes"]      # a LayerMap, run.json
 MAX_JSON_DEPTH = 64                 # a valid header, index or config nests 3-4 levels
 
 
@@ -61,8 +68,7 @@ def member_path(directory: str | os.PathLike[str], name: str) -> Path:
     real = Path(os.path.realpath(root / name))
     blobs = _hf_blobs(root)
     if not (_within(real, root) or (blobs is not None and _within(real, Path(os.path.realpath(blobs))))):
-        raise CheckpointError(f"{shown}: leads outside the checkpoint (to {real}); "
-                              f"refusing to read it as part of {directory}", "outside-checkpoint")
+        raise CheckpointError(f"{shown}: {leads_outside(directory, real)}", "outside-checkpoint")
     try:
         st = os.stat(real)
     except FileNotFoundError:
@@ -70,16 +76,30 @@ def member_path(directory: str | os.PathLike[str], name: str) -> Path:
     except OSError as err:
         raise CheckpointError(f"{shown}: {err.strerror}", "io") from None
     if not stat.S_ISREG(st.st_mode):
-        raise CheckpointError(f"{shown}: {_kind(st.st_mode)}, not a regular file", "not-a-file")
+        raise CheckpointError(f"{shown}: {not_regular_file(st.st_mode)}", "not-a-file")
     return real
 
 
-def _kind(mode: int) -> str:
+# The words of a refusal, one function per fact, for every reader of the runner; the TypeScript
+# readers say the same (src/modelfiles/regularFile.ts), and the shared corpus compares them.
+
+def not_regular_file(mode: int) -> str:
+    """``a FIFO, not a regular file``, ``a directory, not a regular file``, … for a ``st_mode``."""
     for test, what in ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO"), (stat.S_ISCHR, "a character device"),
                        (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket")):
         if test(mode):
-            return what
-    return "a special file"
+            return f"{what}, not a regular file"
+    return "a special file, not a regular file"
+
+
+def leads_outside(directory: str | os.PathLike[str], target: str | os.PathLike[str]) -> str:
+    """A member whose symlink resolves outside ``directory``, to ``target``."""
+    return f"leads outside the checkpoint (to {target}); refusing to read it as part of {directory}"
+
+
+def too_large(size: int, limit: int) -> str:
+    """``is 2.0 GiB, too large: at most 4.0 MiB is read (see docs/limits.md)``."""
+    return f"is {memory_bytes(size)}, too large: at most {memory_bytes(limit)} is read (see docs/limits.md)"
 
 
 def open_member(directory: str | os.PathLike[str], name: str) -> int:
@@ -90,7 +110,7 @@ def open_member(directory: str | os.PathLike[str], name: str) -> int:
     try:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
-            raise CheckpointError(f"{Path(directory) / name}: {_kind(st.st_mode)}, not a regular file", "not-a-file")
+            raise CheckpointError(f"{Path(directory) / name}: {not_regular_file(st.st_mode)}", "not-a-file")
         os.set_blocking(fd, True)
         return fd
     except BaseException:
@@ -107,10 +127,9 @@ def read_regular_file(path: str | os.PathLike[str], limit: int = MAX_JSON_BYTES,
     try:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
-            raise CheckpointError(f"{path}: {_kind(st.st_mode)}, not a regular file", "not-a-file")
+            raise CheckpointError(f"{path}: {not_regular_file(st.st_mode)}", "not-a-file")
         if st.st_size > limit:
-            raise CheckpointError(f"{path}: {st.st_size} bytes, larger than the {limit}-byte limit for a {what}",
-                                  "too-large")
+            raise CheckpointError(f"{path}: {too_large(st.st_size, limit)}", "too-large")
         os.set_blocking(fd, True)
         with os.fdopen(os.dup(fd), "rb") as f:
             return f.read(limit + 1)[:limit]
@@ -118,14 +137,16 @@ def read_regular_file(path: str | os.PathLike[str], limit: int = MAX_JSON_BYTES,
         os.close(fd)
 
 
-def read_member_bytes(directory: str | os.PathLike[str], name: str, limit: int = MAX_JSON_BYTES) -> bytes:
-    """The whole of a small member (config.json, the index), refused past ``limit`` bytes."""
+def read_member_bytes(directory: str | os.PathLike[str], name: str, limit: Optional[int] = None) -> bytes:
+    """The whole of a small member (config.json, the index), refused past ``limit`` bytes (by
+    default, config.json's limit for config.json, the index's for anything else)."""
+    if limit is None:
+        limit = MAX_CONFIG_BYTES if name == "config.json" else MAX_INDEX_BYTES
     fd = open_member(directory, name)
     try:
         size = os.fstat(fd).st_size
         if size > limit:
-            raise CheckpointError(f"{Path(directory) / name}: {size} bytes, larger than the {limit}-byte limit",
-                                  "too-large")
+            raise CheckpointError(f"{Path(directory) / name}: {too_large(size, limit)}", "too-large")
         with os.fdopen(os.dup(fd), "rb") as f:
             return f.read(limit + 1)[:limit]
     finally:

@@ -11,7 +11,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from .schema import Schema
+from .schema import Schema, SchemaError
 
 _HERE = Path(__file__).resolve().parent
 PLACES = (_HERE / "contracts", _HERE.parent.parent / "contracts")
@@ -33,6 +33,29 @@ def load(name: str) -> Any:
 @lru_cache(maxsize=None)
 def schema(name: str) -> Schema:
     return Schema(load(f"{name}.schema.json"))
+
+
+class VersionError(SchemaError):
+    """A value whose ``v`` is not the version this build reads; ``shown`` is that ``v`` as
+    JavaScript's String() prints it (``undefined`` when absent), for the caller's message."""
+
+    def __init__(self, shown: str) -> None:
+        super().__init__("v", f"unsupported version {shown}")
+        self.shown = shown
+
+
+def validate(name: str, value: Any, version: int) -> dict[str, Any]:
+    """Checks a decoded value against ``contracts/<name>.schema.json``: an object (else SchemaError
+    at the root, "not an object"), whose ``v`` is ``version`` (else VersionError), then the schema
+    (SchemaError naming the first bad value). The one wrapper every validator of a versioned
+    contract goes through; each turns the error into its own message, as its TypeScript twin does."""
+    if not isinstance(value, dict):
+        raise SchemaError("", "not an object")
+    v = value.get("v")
+    if isinstance(v, bool) or v != version:
+        raise VersionError("undefined" if "v" not in value else "null" if v is None else str(v))
+    schema(name).validate(value)
+    return value
 
 
 def enum_of(schema_name: str, definition: str) -> tuple[str, ...]:

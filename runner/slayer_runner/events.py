@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 from . import contracts
+from .checkpoint_files import not_regular_file
 from .schema import SchemaError
 
 EVENTS_VERSION = 1
@@ -31,21 +32,18 @@ class EventError(ValueError):
 
 def validate_event(value: Any) -> dict[str, Any]:
     """Checks one decoded JSON value against the v1 schema; returns it or raises EventError."""
-    if not isinstance(value, dict):
-        raise EventError("event is not an object")
-    v = value.get("v")
-    if isinstance(v, bool) or v != EVENTS_VERSION:
-        shown = "undefined" if "v" not in value else "null" if v is None else v
-        raise EventError(f"unsupported event version {shown} (this build reads {EVENTS_VERSION})")
     try:
-        contracts.schema("runner-events").validate(value)
+        return contracts.validate("runner-events", value, EVENTS_VERSION)
+    except contracts.VersionError as err:
+        raise EventError(f"unsupported event version {err.shown} (this build reads {EVENTS_VERSION})") from None
     except SchemaError as err:
+        if not isinstance(value, dict):
+            raise EventError("event is not an object") from None
         kind = value["kind"] if isinstance(value.get("kind"), str) else "?"
         if err.path == "kind":
             raise EventError(f'unknown event kind "{kind}"') from None
         field = re.match(r"[^.\[]*", err.path).group(0)  # type: ignore[union-attr]
         raise EventError(f'{kind} event: bad or missing field "{field}"') from None
-    return value
 
 
 IMPORTANCE_FILE_VERSION = 1
@@ -54,15 +52,12 @@ IMPORTANCE_SERIES = ("angular_all", "angular_last", "removal_drop", "insert_copy
 
 def validate_importance_file(value: Any) -> dict[str, Any]:
     """Checks importance.json (contracts/importance.schema.json, and every series holds num_layers values)."""
-    if not isinstance(value, dict):
-        raise EventError("importance.json: not an object")
-    v = value.get("v")
-    if isinstance(v, bool) or v != IMPORTANCE_FILE_VERSION:
-        raise EventError(f"importance.json: unsupported version {'undefined' if 'v' not in value else 'null' if v is None else v}")
     try:
-        contracts.schema("importance").validate(value)
+        contracts.validate("importance", value, IMPORTANCE_FILE_VERSION)
+    except contracts.VersionError as err:
+        raise EventError(f"importance.json: {err.detail}") from None
     except SchemaError as err:
-        raise EventError(f"importance.json: {err}") from None
+        raise EventError(f"importance.json: {err.detail if not isinstance(value, dict) else err}") from None
     for k in IMPORTANCE_SERIES:
         if value[k] is not None and len(value[k]) != value["num_layers"]:
             raise EventError(f'importance.json: "{k}" must hold {value["num_layers"]} numbers')
@@ -122,11 +117,11 @@ def _next_seq(path: Path) -> int:
     except FileNotFoundError:
         return 0
     except IsADirectoryError:
-        raise EventError(f"{path}: is a directory; cannot append events to it") from None
+        raise EventError(f"{path}: {not_regular_file(stat.S_IFDIR)}; cannot append events to it") from None
     try:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
-            raise EventError(f"{path}: not a regular file (a FIFO, device or directory); cannot append events to it")
+            raise EventError(f"{path}: {not_regular_file(st.st_mode)}; cannot append events to it")
         size = st.st_size
         last_nl = _last_newline(fd, size, max(0, size - MAX_EVENT_LINE - 1))
         tail = size - (last_nl + 1)

@@ -58,15 +58,12 @@ class RunConfigError(ValueError):
 
 def validate_run_config(value: Any) -> RunConfig:
     """Checks a decoded run.json; raises RunConfigError naming the first bad field."""
-    if not isinstance(value, dict):
-        raise RunConfigError("not an object")
-    v = value.get("v")
-    if isinstance(v, bool) or v != RUN_CONFIG_VERSION:
-        raise RunConfigError(f"unsupported version {'undefined' if 'v' not in value else 'null' if v is None else v}")
     try:
-        contracts.schema("run-config").validate(value)
+        contracts.validate("run-config", value, RUN_CONFIG_VERSION)
+    except contracts.VersionError as err:
+        raise RunConfigError(err.detail) from None
     except SchemaError as err:
-        raise RunConfigError(f'bad or missing "{err.path}": {err.detail}') from None
+        raise RunConfigError(err.detail if not isinstance(value, dict) else f'bad or missing "{err.path}": {err.detail}') from None
     if value["source_model"] is None and value["tiny_model"] is None:
         raise RunConfigError("needs source_model or tiny_model")
     return value  # type: ignore[return-value]

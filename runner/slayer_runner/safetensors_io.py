@@ -26,7 +26,7 @@ from typing import Any, Iterable, Iterator, Mapping, Optional, Protocol
 
 import torch
 
-from .checkpoint_files import StrictJsonError, parse_strict_json
+from .checkpoint_files import StrictJsonError, not_regular_file, parse_strict_json
 
 MAX_HEADER_BYTES = 100 * 1024 * 1024  # the reference implementation's limit
 
@@ -111,7 +111,7 @@ def _open_regular(path: Path) -> int:
     st = os.fstat(fd)
     if not stat.S_ISREG(st.st_mode):
         os.close(fd)
-        raise SafetensorsError(f"{path}: not a regular file (a FIFO, device or directory)", "not-a-file")
+        raise SafetensorsError(f"{path}: {not_regular_file(st.st_mode)}", "not-a-file")
     os.set_blocking(fd, True)
     return fd
 

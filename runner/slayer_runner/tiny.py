@@ -9,27 +9,33 @@ checkpoints larger than memory can be made (the surgery benchmark makes one of o
 The tokenizer is a byte-level vocabulary described by ``slayer_tokenizer.json``
 (``{"type": "bytes", ...}``): token id = UTF-8 byte value (0–255); ids 256 and 257, when the
 vocabulary has room, are BOS and EOS. No tokenizer library is needed to use it.
+
+torch is imported only once the request is known to be good: a refusal (bad arguments, a non-empty
+output, too little disk) costs a bare Python process, not torch's few hundred megabytes.
 """
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import shutil
 from pathlib import Path
-from typing import Any, Iterator, Mapping, Optional
+from typing import TYPE_CHECKING, Any, Iterator, Mapping, Optional
 
-import torch
-
-from .checkpoint import DEFAULT_MAX_SHARD, ShardWriter, parse_size, write_config
 from .outputs import OutputError, check_output, move_into_place, remove_stale, temp_dir_for
-from .units import human_bytes
-from .safetensors_io import TensorSpec
+from .units import DEFAULT_MAX_SHARD, human_bytes, parse_size
+
+if TYPE_CHECKING:
+    import torch
+
+    from .safetensors_io import TensorSpec
 
 TOKENIZER_FILE = "slayer_tokenizer.json"
-DTYPE_ALIASES = {"bf16": torch.bfloat16, "bfloat16": torch.bfloat16, "fp16": torch.float16, "float16": torch.float16,
-                 "half": torch.float16, "fp32": torch.float32, "float32": torch.float32, "float": torch.float32}
-DTYPE_CONFIG_NAMES = {torch.bfloat16: "bfloat16", torch.float16: "float16", torch.float32: "float32"}
+# dtype alias → the name config.json uses (and torch's attribute), with its bytes per element.
+DTYPE_ALIASES = {"bf16": "bfloat16", "bfloat16": "bfloat16", "fp16": "float16", "float16": "float16",
+                 "half": "float16", "fp32": "float32", "float32": "float32", "float": "float32"}
+DTYPE_BYTES = {"bfloat16": 2, "float16": 2, "float32": 4}
 
 # Upper bounds checked before anything is written (a "tiny" model that overflows is a typo).
 MAX_DIM = {"num_layers": 4096, "max_shard_bytes": 1 << 50}
@@ -43,11 +49,11 @@ DEFAULTS: dict[str, Any] = {
 }
 
 
-def resolve_dtype(name: str | torch.dtype) -> torch.dtype:
-    if isinstance(name, torch.dtype):
-        return name
+def dtype_name(name: Any) -> str:
+    """``bf16``, ``torch.bfloat16``, … → ``bfloat16`` (config.json's name)."""
+    key = str(name).removeprefix("torch.").lower()
     try:
-        return DTYPE_ALIASES[name.lower()]
+        return DTYPE_ALIASES[key]
     except KeyError:
         raise ValueError(f"unsupported dtype {name!r} (bf16, fp16, fp32)") from None
 
@@ -74,18 +80,18 @@ def full_spec(spec: Mapping[str, Any]) -> dict[str, Any]:
     if s["num_heads"] % s["num_kv_heads"]:
         raise ValueError("num_heads must be a multiple of num_kv_heads")
     s.setdefault("head_dim", s["hidden_size"] // s["num_heads"])
-    s["dtype"] = DTYPE_CONFIG_NAMES[resolve_dtype(s["dtype"])]
-    if s["shards"] is not None and s["shards"] > len(tensor_specs(s)):
-        raise ValueError(f"shards must be at most the number of tensors ({len(tensor_specs(s))}), got {s['shards']}")
+    s["dtype"] = dtype_name(s["dtype"])
+    if s["shards"] is not None and s["shards"] > len(tensor_shapes(s)):
+        raise ValueError(f"shards must be at most the number of tensors ({len(tensor_shapes(s))}), got {s['shards']}")
     return s
 
 
-def tensor_specs(s: Mapping[str, Any]) -> list[TensorSpec]:
-    """All tensors of the checkpoint, in storage order (embeddings, blocks, final norm, head)."""
-    dt = resolve_dtype(s["dtype"])
+def tensor_shapes(s: Mapping[str, Any]) -> list[tuple[str, tuple[int, ...]]]:
+    """Name and shape of every tensor of the checkpoint, in storage order (embeddings, blocks, final
+    norm, head)."""
     h, i, v, d = s["hidden_size"], s["intermediate_size"], s["vocab_size"], s["head_dim"]
     q, kv = s["num_heads"] * d, s["num_kv_heads"] * d
-    out = [TensorSpec("model.embed_tokens.weight", dt, (v, h))]
+    out: list[tuple[str, tuple[int, ...]]] = [("model.embed_tokens.weight", (v, h))]
     for n in range(s["num_layers"]):
         p = f"model.layers.{n}."
         block = [("input_layernorm.weight", (h,)),
@@ -100,11 +106,20 @@ def tensor_specs(s: Mapping[str, Any]) -> list[TensorSpec]:
                   ("mlp.gate_proj.weight", (i, h)), ("mlp.up_proj.weight", (i, h)), ("mlp.down_proj.weight", (h, i))]
         if s["mlp_bias"]:
             block += [("mlp.gate_proj.bias", (i,)), ("mlp.up_proj.bias", (i,)), ("mlp.down_proj.bias", (h,))]
-        out += [TensorSpec(p + name, dt, shape) for name, shape in block]
-    out.append(TensorSpec("model.norm.weight", dt, (h,)))
+        out += [(p + name, shape) for name, shape in block]
+    out.append(("model.norm.weight", (h,)))
     if not s["tie_embeddings"]:
-        out.append(TensorSpec("lm_head.weight", dt, (v, h)))
+        out.append(("lm_head.weight", (v, h)))
     return out
+
+
+def tensor_specs(s: Mapping[str, Any]) -> list[TensorSpec]:
+    """``tensor_shapes`` with the dtype, as the shard writer takes them."""
+    import torch
+
+    from .safetensors_io import TensorSpec
+    dt = getattr(torch, dtype_name(s["dtype"]))
+    return [TensorSpec(name, dt, shape) for name, shape in tensor_shapes(s)]
 
 
 def config_json(s: Mapping[str, Any]) -> dict[str, Any]:
@@ -129,6 +144,7 @@ def config_json(s: Mapping[str, Any]) -> dict[str, Any]:
 
 def random_tensors(s: Mapping[str, Any]) -> Iterator[tuple[TensorSpec, torch.Tensor]]:
     """The tensors of ``tensor_specs(s)``, one at a time, deterministic in the seed."""
+    import torch
     g = torch.Generator().manual_seed(int(s["seed"]))
     for spec in tensor_specs(s):
         t = torch.randn(spec.shape, generator=g, dtype=torch.float32)
@@ -154,10 +170,12 @@ def make_tiny(spec: Mapping[str, Any], out: str | os.PathLike[str]) -> Path:
     except OutputError:
         raise FileExistsError(f"{out} already exists and is not empty: make-tiny writes only into a new or "
                               f"empty directory") from None
-    specs = tensor_specs(s)
-    need, free = sum(t.nbytes for t in specs), shutil.disk_usage(out.parent).free
+    need = sum(math.prod(shape) for _, shape in tensor_shapes(s)) * DTYPE_BYTES[s["dtype"]]
+    free = shutil.disk_usage(out.parent).free
     if need > free:
         raise ValueError(f"the checkpoint needs {human_bytes(need)}, {out.parent} has {human_bytes(free)} free")
+    from .checkpoint import ShardWriter, write_config  # torch, now that the request is known to be good
+    specs = tensor_specs(s)
     tmp = temp_dir_for(out)
     tmp.mkdir()
     try:

@@ -1,7 +1,24 @@
 """Byte counts, on disk and for people (torch-free, so doctor can report on a host without torch)."""
 from __future__ import annotations
 
+import re
 from pathlib import Path
+
+DEFAULT_MAX_SHARD = 5 * 10**9  # "5GB", as the Hugging Face tools count it
+
+
+def parse_size(text: str | int) -> int:
+    """``5GB`` → 5·10⁹, ``500MiB`` → 500·2²⁰, ``1234`` → 1234 bytes."""
+    if isinstance(text, int):
+        return text
+    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([KMGT]?I?B?)\s*", text.upper())
+    if not m:
+        from .checkpoint_files import CheckpointError
+        raise CheckpointError(f"bad size {text!r} (examples: 5GB, 500MB, 2GiB, 1000000)")
+    unit = m.group(2).rstrip("B") or ""
+    scale = {"": 1, "K": 10**3, "M": 10**6, "G": 10**9, "T": 10**12,
+             "KI": 2**10, "MI": 2**20, "GI": 2**30, "TI": 2**40}[unit]
+    return int(float(m.group(1)) * scale)
 
 
 def human_bytes(n: float) -> str:

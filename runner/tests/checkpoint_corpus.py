@@ -9,7 +9,9 @@ or the reason code both readers must give. ``python_verdict(dir)`` is the runner
 The TypeScript side is test/contracts/checkpointVerdicts.test.ts, which runs this file:
     python runner/tests/checkpoint_corpus.py write ROOT     → prints the case table as JSON
     python runner/tests/checkpoint_corpus.py verdicts ROOT  → prints {case: runner verdict}
-and fails unless its own verdicts, the runner's and ``expect`` are one and the same.
+    python runner/tests/checkpoint_corpus.py messages ROOT  → prints {case: runner message} (refusals)
+and fails unless its own verdicts, the runner's and ``expect`` are one and the same — and, for a
+file that is not a regular file or a symlink leading out, the very same words.
 """
 from __future__ import annotations
 
@@ -271,15 +273,27 @@ def python_verdict(directory: str | os.PathLike[str]) -> str:
     return problems[0][0] if problems else "accept"
 
 
+def python_message(directory: str | os.PathLike[str]) -> str | None:
+    """The runner's refusal message for the checkpoint (None when it reads it)."""
+    from slayer_runner.checkpoint import Checkpoint, CheckpointError
+    from slayer_runner.safetensors_io import SafetensorsError
+    try:
+        with Checkpoint(directory):
+            return None
+    except (CheckpointError, SafetensorsError) as err:
+        return str(err)
+
+
 if __name__ == "__main__":
     cmd, where = sys.argv[1], Path(sys.argv[2])
     if cmd == "write":
         table = write_corpus(where)
         (where / "cases.json").write_text(json.dumps(table, indent=1))
         print(json.dumps(table))
-    elif cmd == "verdicts":
+    elif cmd in ("verdicts", "messages"):
         table = json.loads((where / "cases.json").read_text()) if (where / "cases.json").exists() else None
         paths = {k: v["path"] for k, v in table.items()} if table else {p.name: str(p) for p in where.iterdir()}
-        print(json.dumps({k: python_verdict(p) for k, p in paths.items()}))
+        judge = python_verdict if cmd == "verdicts" else python_message
+        print(json.dumps({k: judge(p) for k, p in paths.items()}))
     else:
-        raise SystemExit(f"usage: {sys.argv[0]} write|verdicts ROOT")
+        raise SystemExit(f"usage: {sys.argv[0]} write|verdicts|messages ROOT")

@@ -104,30 +104,47 @@ class Bounded:
         self.seconds, self.peak_rss_mb = seconds, peak_rss_mb
 
 
+# A child's ru_maxrss includes the image it was forked from (Linux keeps the old image's high-water
+# mark across exec), so a test process holding torch and transformers would be measured, not the
+# command. This torch-free launcher (python -S) starts the command itself and writes that
+# grandchild's own peak RSS, in bytes, to the file named by its first argument.
+_MEASURE = """
+import os, subprocess, sys
+p = subprocess.Popen(sys.argv[2:])
+_pid, status, usage = os.wait4(p.pid, 0)
+with open(sys.argv[1], "w") as f:
+    f.write(str(usage.ru_maxrss * 1024))
+sys.exit(os.waitstatus_to_exitcode(status))
+"""
+
+
+def measured(cmd: Sequence[str], rss_file: Path) -> list[str]:
+    """``cmd`` started through the launcher above, which writes its peak RSS to ``rss_file``."""
+    import sys
+    return [sys.executable, "-S", "-c", _MEASURE, str(rss_file), *cmd]
+
+
 def run_bounded(args: Sequence[str], timeout: float = 60.0, cwd: Optional[Path] = None) -> Bounded:
     """``python -m slayer_runner ARGS`` as a process, killed after ``timeout`` seconds (a hang fails
-    the test instead of stalling it). The peak RSS is this child's alone (``os.wait4``), not the
-    maximum over every child the test process ever had, as RUSAGE_CHILDREN would give."""
+    the test instead of stalling it), with its own peak RSS (see ``measured``)."""
     import os
+    import signal
     import sys
     import time
     env = {**os.environ, "PYTHONPATH": str(ROOT / "runner")}
     start = time.monotonic()
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        p = subprocess.Popen([sys.executable, "-m", "slayer_runner", *args], stdout=out, stderr=err,
-                             stdin=subprocess.DEVNULL, env=env, cwd=cwd)
-        while True:
-            pid, status, usage = os.wait4(p.pid, os.WNOHANG)
-            if pid:
-                break
-            if time.monotonic() - start > timeout:
-                p.kill()
-                os.wait4(p.pid, 0)
-                raise AssertionError(f"{' '.join(args)}: still running after {timeout} s (killed)")
-            time.sleep(0.02)
-        p.returncode = os.waitstatus_to_exitcode(status)
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err, tempfile.TemporaryDirectory() as tmp:
+        rss_file = Path(tmp) / "rss"
+        p = subprocess.Popen(measured([sys.executable, "-m", "slayer_runner", *args], rss_file), stdout=out,
+                             stderr=err, stdin=subprocess.DEVNULL, env=env, cwd=cwd, start_new_session=True)
+        try:
+            p.wait(timeout=max(0.0, timeout - (time.monotonic() - start)))
+        except subprocess.TimeoutExpired:
+            os.killpg(p.pid, signal.SIGKILL)  # the launcher and the command it started
+            p.wait()
+            raise AssertionError(f"{' '.join(args)}: still running after {timeout} s (killed)") from None
         seconds = time.monotonic() - start
         out.seek(0)
         err.seek(0)
         return Bounded(p.returncode, out.read().decode("utf-8", "replace"), err.read().decode("utf-8", "replace"),
-                       seconds, usage.ru_maxrss / 1024)
+                       seconds, int(rss_file.read_text()) / 2**20)

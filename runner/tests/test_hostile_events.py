@@ -90,7 +90,7 @@ class EventsScan(TempDirTest):
         self.assertIn("cannot continue after its last line, which is not an event", r.stderr)
         self.assertIn("garbage that is not JSON", r.stderr)
         self.assertNotIn("Traceback", r.stderr)
-        self.assertLess(r.peak_rss_mb, 1000)  # torch + transformers imports: ~640 MB
+        self.assertLess(r.peak_rss_mb, 600)  # the command alone; importing torch is ~220 MB
 
 
 if __name__ == "__main__":

@@ -39,7 +39,7 @@ class MakeTiny(TempDirTest):
                 self.assertIn(why, r.stdout)
                 self.assertNotIn("Traceback", r.stdout + r.stderr)
                 self.assertEqual(list(self.dir.iterdir()), [], "nothing written, no leftovers")
-                self.assertLess(r.peak_rss_mb, 1000)  # torch + transformers imports: ~640 MB
+                self.assertLess(r.peak_rss_mb, 100)  # refused before torch is imported (that alone is ~220 MB)
         base = {"num_layers": 2, "hidden_size": 16, "intermediate_size": 24, "num_heads": 2, "num_kv_heads": 1}
         for spec, why in (({"num_heads": 0}, "num_heads must be an integer from 1"),
                           ({"shards": 0}, "shards must be an integer from 1"),
@@ -101,7 +101,7 @@ class SurgeryOutputs(TempDirTest):
         self.assertIn("is not a checkpoint directory", r.stderr)
         self.assertIn("--force", r.stderr)
         self.assertEqual(tree_hash(home), before)
-        self.assertLess(r.peak_rss_mb, 1000)  # torch + transformers imports: ~640 MB
+        self.assertLess(r.peak_rss_mb, 600)  # the command alone; importing torch is ~220 MB
         r = self.surgery(home, "--force")
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertFalse((home / "projects").exists())

@@ -20,7 +20,7 @@ from slayer_runner.modelconfig import read_config
 from slayer_runner.events import EventWriter, parse_event_line
 from slayer_runner.layermap import LayerMapError
 from slayer_runner.surgery import SurgeryError, Terminated, apply_layer_map, remove_stale_temp_dirs, sigterm_raises
-from tests.support import (ROOT, TempDirTest, block, cli_available, compile_plan, layer_map, tiny, tree_hash,
+from tests.support import (ROOT, TempDirTest, block, cli_available, compile_plan, layer_map, measured, tiny, tree_hash,
                            zero_suffixes)
 
 BLOCK_SUFFIXES = ["input_layernorm.weight", "self_attn.q_proj.weight", "self_attn.k_proj.weight",
@@ -298,23 +298,14 @@ class Surgery(TempDirTest):
         self.assertEqual((events[-2]["kind"], events[-1]["status"]), ("error", "failed"))
 
 
-# A child's ru_maxrss includes the image it was forked from; this torch-free launcher forks the
-# measured command itself and prints that grandchild's own peak RSS.
-_MEASURE = """
-import os, subprocess, sys
-p = subprocess.Popen(sys.argv[1:], stdout=subprocess.DEVNULL)
-_pid, status, usage = os.wait4(p.pid, 0)
-print(usage.ru_maxrss * 1024)
-sys.exit(os.waitstatus_to_exitcode(status))
-"""
-
-
 def peak_rss(cmd: list[str]) -> int:
     env = {**os.environ, "PYTHONPATH": str(ROOT / "runner")}
-    r = subprocess.run([sys.executable, "-S", "-c", _MEASURE, *cmd], env=env, capture_output=True, text=True)
-    if r.returncode != 0:
-        raise AssertionError(r.stderr)
-    return int(r.stdout.split()[-1])
+    with tempfile.TemporaryDirectory() as tmp:
+        r = subprocess.run(measured(cmd, Path(tmp) / "rss"), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                           text=True)
+        if r.returncode != 0:
+            raise AssertionError(r.stderr)
+        return int((Path(tmp) / "rss").read_text())
 
 
 class OutOfCore(unittest.TestCase):

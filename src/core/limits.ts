@@ -1,6 +1,8 @@
 // What the tools accept, in one place (docs/limits.md is the table users read). Every limit is
 // checked before anything of that size is built, and going past one is a diagnostic or a refusal
-// that names the limit, never a hang or an out-of-memory abort.
+// that names the limit, never a hang or an out-of-memory abort. Sizes the runner checks too are
+// defined once, in contracts/limits.json.
+import sharedLimits from '../../contracts/limits.json';
 
 /** A plan file (or open document) longer than this is not analysed. */
 export const MAX_PLAN_CHARS = 1024 * 1024;
@@ -14,11 +16,13 @@ export const MAX_DIAGNOSTICS_PER_LINE = 20;
 export const MAX_DIAGNOSTICS = 1000;
 /** A diagnostic message longer than this is cut (it quotes user text). */
 export const MAX_MESSAGE_CHARS = 400;
-/** config.json larger than this is refused unread ("too large"). */
-export const MAX_CONFIG_BYTES = 4 * 1024 * 1024;
+/** config.json larger than this is refused unread ("too large"), by the runner too. */
+export const MAX_CONFIG_BYTES: number = sharedLimits.configJsonBytes;
+/** model.safetensors.index.json larger than this is refused unread (a 70B model's index is ~60 KB), by the runner too. */
+export const MAX_INDEX_BYTES: number = sharedLimits.indexJsonBytes;
 /** events.jsonl larger than this is refused by `slayer report`; layermap.json / importance.json likewise. */
 export const MAX_EVENTS_BYTES = 256 * 1024 * 1024;
-export const MAX_RUN_JSON_BYTES = 64 * 1024 * 1024;
+export const MAX_RUN_JSON_BYTES: number = sharedLimits.runJsonBytes;
 
 /** Sizes read from a config.json: the largest value accepted for each. */
 export const CONFIG_LIMITS: Readonly<Record<string, number>> = {

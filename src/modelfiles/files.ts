@@ -1,8 +1,9 @@
 // Local file access: headers read with two small positional reads (8 bytes, then N bytes) so a
 // 140 GB checkpoint costs a few hundred kilobytes of I/O; tensor data streamed only on request.
-import { constants as fsConstants, createReadStream, promises as fsp } from 'node:fs';
+import { createReadStream, promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
+import { MAX_INDEX_BYTES } from '../core/limits';
 import { assembleCheckpoint, INDEX_FILE, indexShards, parseIndex, unindexedShards, type Checkpoint, type CheckpointIndex, type CheckpointTensor, type ShardHeader } from './checkpoint';
 import { FileRefusedError, openRegularFile } from './regularFile';
 import { memberExists, memberPath } from './members';
@@ -11,7 +12,7 @@ import { parseHeaderJson, parseHeaderPrefix, SafetensorsError, type SafetensorsH
 function ioError(file: string, e: unknown): SafetensorsError {
   const err = e as NodeJS.ErrnoException;
   if (err instanceof SafetensorsError) return err;
-  if (err instanceof FileRefusedError) return new SafetensorsError('io', file, err.message);
+  if (err instanceof FileRefusedError) return new SafetensorsError(err.reason === 'too-large' ? 'too-large' : 'not-a-file', file, err.message);
   return new SafetensorsError(err.code === 'ENOENT' ? 'missing-shard' : 'io', file, err.code === 'ENOENT' ? 'no such file' : err.message);
 }
 
@@ -48,9 +49,6 @@ export async function readSafetensorsHeader(path: string): Promise<{ size: numbe
   }
 }
 
-/** index.json and config.json above this are refused (a 70B model's index is ~60 KB); the runner's limit too. */
-export const MAX_JSON_FILE_BYTES = 64 * 1024 * 1024;
-
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /** The index, read through the member rule: a regular file inside the checkpoint, UTF-8, size-capped. */
@@ -58,12 +56,9 @@ async function readIndexText(dir: string): Promise<string | null> {
   if (!(await memberExists(dir, INDEX_FILE))) return null;
   const path = join(dir, INDEX_FILE);
   const real = await memberPath(dir, INDEX_FILE);
-  const fh = await fsp.open(real, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK).catch((e: unknown) => { throw ioError(path, e); });
+  const { fh, size } = await openRegularFile(real, MAX_INDEX_BYTES).catch((e: unknown) => { throw ioError(path, e); });
   try {
-    const st = await fh.stat();
-    if (!st.isFile()) throw new SafetensorsError('not-a-file', path, 'not a regular file');
-    if (st.size > MAX_JSON_FILE_BYTES) throw new SafetensorsError('too-large', path, `${st.size} bytes, larger than the ${MAX_JSON_FILE_BYTES}-byte limit`);
-    const bytes = await readExactly(fh, st.size, 0, path);
+    const bytes = await readExactly(fh, size, 0, path);
     try {
       return strictUtf8.decode(bytes);
     } catch {

@@ -13,7 +13,7 @@ export type { Checkpoint, CheckpointIndex, CheckpointTensor, ShardHeader } from 
 export { createTensorStream, readCheckpoint, readSafetensorsHeader, ShardReader } from './files';
 export { decodeToFloat32, encodeFromFloat32 } from './dtype';
 export { inspect } from './inspect';
-export { FileRefusedError, fileKind, openRegularFile, readRegularFile, readRegularFileSync } from './regularFile';
+export { FileRefusedError, kindOf, notRegularFile, openRegularFile, readRegularFile, readRegularFileSync } from './regularFile';
 export type { AttentionLayout, CheckpointDiagnostic, CheckpointReport, CheckpointSeverity, DtypeSummary, LayerReport } from './inspect';
 export { loadAndInspect, LocalCheckpointCache } from './inspectDir';
 export type { InspectedCheckpoint } from './inspectDir';

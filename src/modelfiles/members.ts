@@ -8,6 +8,7 @@
 import { promises as fsp } from 'node:fs';
 import { basename, dirname, join, sep } from 'node:path';
 import { isMemberName } from './checkpoint';
+import { kindOf, leadsOutside, notRegularFile } from './regularFile';
 import { SafetensorsError } from './safetensors';
 
 function within(path: string, parent: string): boolean {
@@ -47,19 +48,16 @@ export async function memberPath(dir: string, name: string, where = dir): Promis
     // Absent, or a dangling symlink: where would it lead? Refuse a way out before "missing".
     const target = await fsp.readlink(join(root, name)).catch(() => null);
     if (target !== null && !within(target.startsWith('/') ? target : join(dirname(join(root, name)), target), root)) {
-      throw new SafetensorsError('outside-checkpoint', shown, `leads outside the checkpoint (to ${target}); refusing to read it as part of ${dir}`);
+      throw new SafetensorsError('outside-checkpoint', shown, leadsOutside(dir, target));
     }
     throw new SafetensorsError('missing-shard', shown, 'no such file');
   }
   const blobs = hfBlobs(root);
   if (!within(real, root) && !(blobs !== null && within(real, await realpathOrSelf(blobs)))) {
-    throw new SafetensorsError('outside-checkpoint', shown, `leads outside the checkpoint (to ${real}); refusing to read it as part of ${dir}`);
+    throw new SafetensorsError('outside-checkpoint', shown, leadsOutside(dir, real));
   }
   const st = await fsp.stat(real);
-  if (!st.isFile()) {
-    const kind = st.isDirectory() ? 'a directory' : st.isFIFO() ? 'a FIFO' : st.isCharacterDevice() ? 'a character device' : st.isBlockDevice() ? 'a block device' : st.isSocket() ? 'a socket' : 'a special file';
-    throw new SafetensorsError('not-a-file', shown, `${kind}, not a regular file`);
-  }
+  if (!st.isFile()) throw new SafetensorsError('not-a-file', shown, notRegularFile(kindOf(st)));
   return real;
 }
 

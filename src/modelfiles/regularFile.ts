@@ -16,21 +16,43 @@ export class FileRefusedError extends Error {
   }
 }
 
-/** "a directory", "a FIFO (named pipe)", … — what a path is when it is not a regular file. */
-export function fileKind(st: Stats): string {
-  if (st.isDirectory()) return 'a directory';
-  if (st.isFIFO()) return 'a FIFO (named pipe)';
-  if (st.isCharacterDevice()) return 'a character device';
-  if (st.isBlockDevice()) return 'a block device';
-  if (st.isSocket()) return 'a socket';
-  return 'not a regular file';
+/** What a path is when it is not a regular file (the runner's checkpoint_files.py names the same kinds). */
+export type NotRegularKind = 'dir' | 'fifo' | 'chardev' | 'blockdev' | 'socket' | 'other';
+
+const KIND_TEXT: Readonly<Record<NotRegularKind, string>> = {
+  dir: 'a directory', fifo: 'a FIFO', chardev: 'a character device', blockdev: 'a block device', socket: 'a socket', other: 'a special file',
+};
+
+export function kindOf(st: Stats): NotRegularKind {
+  if (st.isDirectory()) return 'dir';
+  if (st.isFIFO()) return 'fifo';
+  if (st.isCharacterDevice()) return 'chardev';
+  if (st.isBlockDevice()) return 'blockdev';
+  if (st.isSocket()) return 'socket';
+  return 'other';
+}
+
+// The words of a refusal, one function per fact, for every reader here (local, over SSH) and the
+// same as the runner's (checkpoint_files.py): test/contracts/checkpointVerdicts.test.ts compares them.
+
+/** "a FIFO, not a regular file", "a directory, not a regular file", … */
+export function notRegularFile(kind: NotRegularKind): string {
+  return `${KIND_TEXT[kind]}, not a regular file`;
+}
+
+/** A member whose symlink resolves outside `dir` (to `target`, when known). */
+export function leadsOutside(dir: string, target?: string): string {
+  return `leads outside the checkpoint${target === undefined ? '' : ` (to ${target})`}; refusing to read it as part of ${dir}`;
+}
+
+/** "is 2.0 GiB, too large: at most 4.0 MiB is read (see docs/limits.md)". */
+export function tooLarge(size: number, maxBytes: number): string {
+  return `is ${formatBytes(size)}, too large: at most ${formatBytes(maxBytes)} is read (see docs/limits.md)`;
 }
 
 function check(st: Stats, path: string, maxBytes: number | undefined): void {
-  if (!st.isFile()) throw new FileRefusedError('not-regular', path, `is ${fileKind(st)}, not a regular file`);
-  if (maxBytes !== undefined && st.size > maxBytes) {
-    throw new FileRefusedError('too-large', path, `is ${formatBytes(st.size)}, too large: at most ${formatBytes(maxBytes)} is read (see docs/limits.md)`);
-  }
+  if (!st.isFile()) throw new FileRefusedError('not-regular', path, `is ${notRegularFile(kindOf(st))}`);
+  if (maxBytes !== undefined && st.size > maxBytes) throw new FileRefusedError('too-large', path, tooLarge(st.size, maxBytes));
 }
 
 const OPEN_FLAGS = constants.O_RDONLY | (constants.O_NONBLOCK ?? 0);

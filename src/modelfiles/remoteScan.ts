@@ -5,6 +5,7 @@
 import { shPath } from '../shared/shellQuote';
 import { assembleCheckpoint, INDEX_FILE, indexShards, parseIndex, unindexedShards, type Checkpoint, type ShardHeader } from './checkpoint';
 import { inspect, type CheckpointReport } from './inspect';
+import { leadsOutside, notRegularFile, type NotRegularKind } from './regularFile';
 import { MAX_HEADER_BYTES, parseSafetensors, SafetensorsError } from './safetensors';
 
 const MAGIC = 'SLAYER-SCAN 1';
@@ -25,7 +26,7 @@ export interface RemoteScanOutput {
    */
   /** The index's bytes were not valid UTF-8 (`indexJson` is then a lossy decoding): refused as locally. */
   indexNotUtf8?: boolean;
-  refused?: { file: string; why: 'outside' | 'fifo' | 'dir' | 'chardev' | 'blockdev' | 'socket' | 'other' }[];
+  refused?: { file: string; why: 'outside' | NotRegularKind; target?: string }[];
 }
 
 /** The remote answer: config.json text for the plan core, and the inspection of the headers. */
@@ -50,7 +51,8 @@ export function scanCommand(path: string): string {
     // The member rule (members.ts): P = the physical directory, B = its HF cache blobs/ if a snapshot.
     'P=$(pwd -P); B=; R=$(dirname "$P")',
     'if [ "$(basename "$R")" = snapshots ]; then case $(basename "$(dirname "$R")") in models--*|datasets--*) B=$(cd -P "$(dirname "$R")/blobs" 2>/dev/null && pwd -P);; esac; fi',
-    // refuse NAME: prints "refused <len> <why>" when NAME is not a regular file inside, else returns 1.
+    // refuse NAME: prints "refused <len> <why>" (+ " <len>" and where it leads, for outside) when NAME
+    // is not a regular file inside, else returns 1.
     'refuse() {',
     '  w=',
     '  if [ -L "$1" ]; then',
@@ -61,7 +63,7 @@ export function scanCommand(path: string): string {
     '    w=other; [ -p "$1" ] && w=fifo; [ -d "$1" ] && w=dir; [ -c "$1" ] && w=chardev; [ -b "$1" ] && w=blockdev; [ -S "$1" ] && w=socket',
     '  fi',
     `  [ -n "$w" ] || return 1`,
-    `  printf 'refused %s %s\\n%s' "\${#1}" "$w" "$1"`,
+    `  if [ "$w" = outside ]; then printf 'refused %s outside %s\\n%s%s' "\${#1}" "\${#r}" "$1" "$r"; else printf 'refused %s %s\\n%s' "\${#1}" "$w" "$1"; fi`,
     '}',
     'for k in config:config.json index:model.safetensors.index.json; do',
     '  f=${k#*:}',
@@ -141,14 +143,17 @@ export function parseScanOutput(out: Buffer): RemoteScanOutput {
   const refusedLine = (parts: string[]): void => {
     const why = parts[2] as NonNullable<RemoteScanOutput['refused']>[number]['why'];
     if (!['outside', 'fifo', 'dir', 'chardev', 'blockdev', 'socket', 'other'].includes(why)) throw new Error(`malformed scan output: refused "${why}"`);
-    refused.push({ file: c.bytes(int(parts[1], 'name length')).toString('utf8'), why });
+    const file = c.bytes(int(parts[1], 'name length')).toString('utf8');
+    const target = why === 'outside' && parts.length === 4 ? c.bytes(int(parts[3], 'target length')).toString('utf8') : '';
+    refused.push(target ? { file, why, target } : { file, why });
   };
+  const isRefusedLine = (parts: string[]): boolean => parts[0] === 'refused' && (parts.length === 3 || (parts.length === 4 && parts[2] === 'outside'));
   const configJson = optional('config');
   let indexJson: string | null;
   {
     const at = c.at;
     const parts = c.line().split(' ');
-    if (parts[0] === 'refused' && parts.length === 3) {
+    if (isRefusedLine(parts)) {
       refusedLine(parts);
       indexJson = optional('index');
     } else {
@@ -160,7 +165,7 @@ export function parseScanOutput(out: Buffer): RemoteScanOutput {
   for (;;) {
     const parts = c.line().split(' ');
     if (parts[0] === 'end' && parts.length === 1) break;
-    if (parts[0] === 'refused' && parts.length === 3) {
+    if (isRefusedLine(parts)) {
       refusedLine(parts);
       continue;
     }
@@ -174,13 +179,9 @@ export function parseScanOutput(out: Buffer): RemoteScanOutput {
   return { dir, configJson, indexJson, files, refused, indexNotUtf8 };
 }
 
-const REFUSED_DETAIL: Record<NonNullable<RemoteScanOutput['refused']>[number]['why'], string> = {
-  outside: 'leads outside the checkpoint; refusing to read it as part of it', fifo: 'a FIFO, not a regular file', dir: 'a directory, not a regular file',
-  chardev: 'a character device, not a regular file', blockdev: 'a block device, not a regular file', socket: 'a socket, not a regular file', other: 'a special file, not a regular file',
-};
-
 function refusedError(label: string, r: NonNullable<RemoteScanOutput['refused']>[number]): SafetensorsError {
-  return new SafetensorsError(r.why === 'outside' ? 'outside-checkpoint' : 'not-a-file', `${label}/${r.file}`, REFUSED_DETAIL[r.why]);
+  const shown = `${label}/${r.file}`;
+  return r.why === 'outside' ? new SafetensorsError('outside-checkpoint', shown, leadsOutside(label, r.target)) : new SafetensorsError('not-a-file', shown, notRegularFile(r.why));
 }
 
 /** The Checkpoint the scanned headers describe (same rules as the local reader). */

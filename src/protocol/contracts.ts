@@ -8,6 +8,7 @@ import runnerEventsJson from '../../contracts/runner-events.schema.json';
 import importanceJson from '../../contracts/importance.schema.json';
 import runDirectoryJson from '../../contracts/run-directory.json';
 import trainingMemoryJson from '../../contracts/training-memory.json';
+import limitsJson from '../../contracts/limits.json';
 import { Schema, type JsonSchema } from './jsonSchema';
 
 export const LAYER_MAP_SCHEMA = new Schema(layerMapJson as unknown as JsonSchema);
@@ -32,6 +33,7 @@ export const CONTRACT_FILES: Readonly<Record<string, unknown>> = {
   'importance.schema.json': importanceJson,
   'run-directory.json': runDirectoryJson,
   'training-memory.json': trainingMemoryJson,
+  'limits.json': limitsJson,
 };
 
 /** The strings of an `enum` under `$defs/name` (phases, importance metrics). */

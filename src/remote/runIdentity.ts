@@ -4,16 +4,16 @@
 // dispatch, and stored in the run's record, so they never change under the user's eyes.
 import { basename } from 'node:path';
 
-/** Tableau-10-like colours, each with the emoji circle that stands for it where text has no colour. */
-export const RUN_COLORS: readonly { hex: string; emoji: string; name: string }[] = [
-  { hex: '#1f77b4', emoji: '🔵', name: 'blue' },
-  { hex: '#ff7f0e', emoji: '🟠', name: 'orange' },
-  { hex: '#2ca02c', emoji: '🟢', name: 'green' },
-  { hex: '#d62728', emoji: '🔴', name: 'red' },
-  { hex: '#9467bd', emoji: '🟣', name: 'purple' },
-  { hex: '#8c564b', emoji: '🟤', name: 'brown' },
-  { hex: '#e6b800', emoji: '🟡', name: 'yellow' },
-  { hex: '#7f7f7f', emoji: '⚫', name: 'grey' },
+/** Tableau-10-like colours, each with the name that stands for it where text has no colour. */
+export const RUN_COLORS: readonly { hex: string; name: string }[] = [
+  { hex: '#1f77b4', name: 'blue' },
+  { hex: '#ff7f0e', name: 'orange' },
+  { hex: '#2ca02c', name: 'green' },
+  { hex: '#d62728', name: 'red' },
+  { hex: '#9467bd', name: 'purple' },
+  { hex: '#8c564b', name: 'brown' },
+  { hex: '#e6b800', name: 'yellow' },
+  { hex: '#7f7f7f', name: 'grey' },
 ];
 
 export interface RunIdentity {

@@ -4,9 +4,11 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after, before } from 'node:test';
 import { pathToFileURL } from 'node:url';
+import { CompletionRequest, HoverRequest, type CompletionItem, type Diagnostic, type MarkupContent, type Position } from 'vscode-languageserver-protocol';
 import { shapeToHfConfig, lookupCatalogue } from '../../src/core';
-import { ROOT } from './lspClient';
+import { LspClient, ROOT } from './lspClient';
 
 export const PAPER_PLAN = `# SLayer-8B
 model   meta-llama/Llama-2-7b-hf
@@ -66,5 +68,76 @@ export function makeFixture(): Fixture {
     workspace,
     uri: (name) => pathToFileURL(join(workspace, name)).href,
     cleanup: () => rmSync(base, { recursive: true, force: true }),
+  };
+}
+
+/** The spawned server on a fixture workspace, as the editor-feature tests share it. */
+export interface WorkspaceServer {
+  readonly fx: Fixture;
+  readonly c: LspClient;
+  /** Opens (or replaces) a document and waits for its diagnostics. */
+  show(name: string, text: string): Promise<{ uri: string; diagnostics: Diagnostic[] }>;
+  hoverText(uri: string, position: Position): Promise<string>;
+  complete(uri: string, position: Position): Promise<CompletionItem[]>;
+}
+
+/**
+ * Registers the suite's set-up: build, a fixture workspace (HOME and one workspace folder), the
+ * server started on it with push diagnostics and `debounceMs` 0 plus `settings` — and, after the
+ * suite, stopped and cleaned up. When `awaitSections` are given, the set-up waits until the server
+ * has asked for each (settings it reads after initialisation, e.g. `slayer.hosts`).
+ */
+export function useWorkspaceServer(settings: Record<string, unknown> = {}, awaitSections: string[] = []): WorkspaceServer {
+  let fx: Fixture | undefined;
+  let c: LspClient | undefined;
+  let version = 0;
+  const opened = new Set<string>();
+  before(async () => {
+    buildOnce();
+    fx = makeFixture();
+    c = await LspClient.start({
+      env: { HOME: fx.home },
+      workspaceFolders: [{ uri: pathToFileURL(fx.workspace).href, name: 'ws' }],
+      settings: { 'slayer.languageServer': { debounceMs: 0 }, ...settings },
+    });
+    if (awaitSections.length === 0) return;
+    const deadline = Date.now() + 5000;
+    while (!awaitSections.every((s) => c!.configurationRequests.includes(s)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    await new Promise((r) => setTimeout(r, 100)); // the answer is applied after the request
+  });
+  after(async () => {
+    await c?.stop();
+    fx?.cleanup();
+  });
+  const started = (): { fx: Fixture; c: LspClient } => {
+    if (!fx || !c) throw new Error('the workspace server is used outside its suite (before it started)');
+    return { fx, c };
+  };
+  return {
+    get fx() {
+      return started().fx;
+    },
+    get c() {
+      return started().c;
+    },
+    async show(name, text) {
+      const { fx, c } = started();
+      const uri = fx.uri(name);
+      const v = ++version;
+      const p = c.diagnostics(uri, v);
+      if (!opened.has(uri)) {
+        opened.add(uri);
+        await c.open(uri, text, v);
+      } else await c.change(uri, v, [{ text }]);
+      return { uri, diagnostics: (await p).diagnostics };
+    },
+    async hoverText(uri, position) {
+      const h = await started().c.conn.sendRequest(HoverRequest.type, { textDocument: { uri }, position });
+      return h ? (h.contents as MarkupContent).value : '';
+    },
+    async complete(uri, position) {
+      const r = await started().c.conn.sendRequest(CompletionRequest.type, { textDocument: { uri }, position });
+      return Array.isArray(r) ? r : (r?.items ?? []);
+    },
   };
 }

@@ -4,9 +4,9 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { CodeActionRequest, CodeLensRequest, DidChangeConfigurationNotification, DocumentFormattingRequest, DocumentSymbolRequest, FoldingRangeRequest, HoverRequest, InlayHintRequest, SemanticTokensRequest } from 'vscode-languageserver-protocol';
 import { PAPER_PLAN } from './fixture';
-import { editorSession } from './session';
+import { useWorkspaceServer } from './fixture';
 
-const s = editorSession();
+const s = useWorkspaceServer();
 
 test('a configuration change is read again: inlay hints turned off', async () => {
   const { uri } = await s.show('paper.slayer', PAPER_PLAN);

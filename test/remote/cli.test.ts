@@ -1,50 +1,29 @@
 // `slayer run PLAN --on HOST`, `slayer runs`, `slayer attach`, `slayer cancel` through the real
 // RunService: on localhost and over the test sshd.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { runCommand, type CliIo } from '../../src/cli/commands/run';
-import { killLeftoverRuns } from './harness/remoteFixture';
-import { missingTools, SSHD, TestSshd } from './harness/sshd';
+import { runCommand } from '../../src/cli/commands/run';
+import { Capture, startCliRig, type CliRig } from './harness/cliRig';
+import { missingTools, SSHD } from './harness/sshd';
 import { FAKE_RUNNER_DIR, tinyLayerMap } from './fixtures/tinyPlan';
 import { PROJECT_PYTHON } from '../helpers/python';
-
-class Capture implements CliIo {
-  stdout = '';
-  stderr = '';
-  isTty = false;
-  out(t: string): void {
-    this.stdout += t;
-  }
-  err(t: string): void {
-    this.stderr += t;
-  }
-}
 
 const skip = missingTools([SSHD, '/usr/bin/ssh', PROJECT_PYTHON]);
 
 describe('slayer run / runs / attach / cancel', { timeout: 120_000 }, () => {
+  let rig: CliRig;
   let dir: string;
   let common: string[];
   let plan: string;
-  let sshd: TestSshd | null = null;
   before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'slayer-cli-'));
+    rig = await startCliRig('slayer-cli-', { runner: FAKE_RUNNER_DIR, sshd: !skip, hosts: () => ({ localhost: {}, 'slayer-test': {} }) });
+    ({ dir, common } = rig);
     plan = join(dir, 'plan.layermap.json');
     writeFileSync(plan, JSON.stringify(tinyLayerMap()));
-    if (!skip) sshd = await TestSshd.start();
-    const hostSettings = { python: PROJECT_PYTHON, workDir: join(dir, 'work') };
-    writeFileSync(join(dir, 'hosts.json'), JSON.stringify({ localhost: hostSettings, 'slayer-test': hostSettings }));
-    common = ['--hosts', join(dir, 'hosts.json'), '--store', join(dir, 'store'), '--runner', FAKE_RUNNER_DIR,
-      ...(sshd ? ['--ssh-config', sshd.clientConfig] : [])];
   });
-  after(async () => {
-    killLeftoverRuns(join(dir, 'work'));
-    await sshd?.stop();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  after(() => rig?.stop());
 
   test('run on localhost streams metrics to the terminal and exits 0', async () => {
     const io = new Capture();

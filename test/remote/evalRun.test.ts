@@ -4,30 +4,17 @@
 // the host cache, `slayer compare` renders the comparison, `slayer report` includes it.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { compareCommand } from '../../src/cli/commands/compare';
 import { reportCommand } from '../../src/cli/commands/report';
-import { runCommand, type CliIo } from '../../src/cli/commands/run';
+import { runCommand } from '../../src/cli/commands/run';
 import { compilePlanFile } from '../../src/modelfiles/planFile';
 import { parseEventLine, type EvalEvent } from '../../src/protocol/runnerEvents';
 import { PROJECT_PYTHON } from '../helpers/python';
-import { killLeftoverRuns } from './harness/remoteFixture';
-import { missingTools, SSHD, TestSshd } from './harness/sshd';
-
-class Capture implements CliIo {
-  stdout = '';
-  stderr = '';
-  isTty = false;
-  out(t: string): void {
-    this.stdout += t;
-  }
-  err(t: string): void {
-    this.stderr += t;
-  }
-}
+import { Capture, startCliRig, type CliRig } from './harness/cliRig';
+import { missingTools, SSHD } from './harness/sshd';
 
 const ROOT = join(__dirname, '..', '..');
 
@@ -54,22 +41,21 @@ const scoresOf = (dir: string): EvalEvent[] => readFileSync(join(dir, 'events.js
   .map(parseEventLine).filter((e): e is EvalEvent => e.kind === 'eval');
 
 describe('slayer eval / run with an eval section / compare / report, on localhost', { timeout: 900_000 }, () => {
+  let rig: CliRig;
   let dir: string;
   let common: string[];
   let plan: string;
   const savedCache = process.env.XDG_CACHE_HOME;
-  before(() => {
-    dir = mkdtempSync(join(tmpdir(), 'slayer-eval-'));
+  before(async () => {
+    rig = await startCliRig('slayer-eval-', { runner: join(ROOT, 'runner', 'slayer_runner'), sshd: false, hosts: () => ({ localhost: {} }) });
+    ({ dir, common } = rig);
     plan = makeEvalFixture(dir).plan;
     process.env.XDG_CACHE_HOME = join(dir, 'cache'); // the host cache of base scores (localhost inherits it)
-    writeFileSync(join(dir, 'hosts.json'), JSON.stringify({ localhost: { python: PROJECT_PYTHON, workDir: join(dir, 'work') } }));
-    common = ['--hosts', join(dir, 'hosts.json'), '--store', join(dir, 'store'), '--runner', join(ROOT, 'runner', 'slayer_runner')];
   });
-  after(() => {
+  after(async () => {
     if (savedCache === undefined) delete process.env.XDG_CACHE_HOME;
     else process.env.XDG_CACHE_HOME = savedCache;
-    killLeftoverRuns(join(dir, 'work'));
-    rmSync(dir, { recursive: true, force: true });
+    await rig?.stop();
   });
 
   test('eval scores the base; run trains, takes the base from the cache and scores the final model; compare and report', async () => {
@@ -123,24 +109,18 @@ describe('slayer eval / run with an eval section / compare / report, on localhos
 const noSshd = missingTools([SSHD, '/usr/bin/ssh', PROJECT_PYTHON]);
 
 describe('slayer run with an eval section over the real sshd', { skip: noSshd ?? false, timeout: 900_000 }, () => {
+  let rig: CliRig;
   let dir: string;
-  let sshd: TestSshd;
   let common: string[];
   let plan: string;
   before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'slayer-eval-ssh-'));
+    rig = await startCliRig('slayer-eval-ssh-', { runner: join(ROOT, 'runner', 'slayer_runner'), sshd: true, hosts: (d) => ({ 'slayer-test': { activate: join(d, 'activate.sh') } }) });
+    ({ dir, common } = rig);
     plan = makeEvalFixture(dir).plan;
-    sshd = await TestSshd.start();
     // The host's cache of base scores, set the documented way: the host's activate script.
     writeFileSync(join(dir, 'activate.sh'), `export XDG_CACHE_HOME='${join(dir, 'host-cache')}'\n`);
-    writeFileSync(join(dir, 'hosts.json'), JSON.stringify({ 'slayer-test': { python: PROJECT_PYTHON, workDir: join(dir, 'work'), activate: join(dir, 'activate.sh') } }));
-    common = ['--hosts', join(dir, 'hosts.json'), '--store', join(dir, 'store'), '--runner', join(ROOT, 'runner', 'slayer_runner'), '--ssh-config', sshd.clientConfig];
   });
-  after(async () => {
-    killLeftoverRuns(join(dir, 'work'));
-    await sshd?.stop();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  after(() => rig?.stop());
 
   test('dispatch over SSH: doctor, surgery, train, eval; base and final scores stream back; the host cache fills', async () => {
     const io = new Capture();

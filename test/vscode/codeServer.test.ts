@@ -47,12 +47,25 @@ describe('packaged extension in code-server', { timeout: 420_000 }, () => {
   });
 });
 
-describe('workbench UI: Chromium on code-server', { timeout: 300_000 }, () => {
+/**
+ * The tiny plan with an eval section: held-out perplexity of the base and the trained model (real
+ * runner output; the file is given by its absolute path, as files on a host are). It says `run on
+ * localhost`, so the gpu1 host added by a test is not offered.
+ */
+function writeEvaluatedPlan(workspace: string): void {
+  const heldout = join(workspace, 'heldout.txt');
+  writeFileSync(heldout, 'the cat sat on the mat. two plus two is four. paris is in france. '.repeat(8));
+  const tiny = readFileSync(join(workspace, 'tiny.slayer'), 'utf8');
+  writeFileSync(join(workspace, 'evaluated.slayer'), `${tiny.trimEnd()}\n\nrun on localhost\n\neval\n  when base, final\n  perplexity domain ${heldout}\n  seq 32\n  batch 2\n`);
+}
+
+describe('workbench UI: Chromium on code-server', { timeout: 900_000 }, () => {
   let ui: WorkbenchSession;
   before(async () => {
     ensureCodeServer();
     pkg ??= packageVsix(join(tmp, 'slayer-studio.vsix'));
     ui = await openWorkbench(pkg.vsix, { steps: DOC_IMAGES ? 60 : 3 });
+    writeEvaluatedPlan(ui.workspace); // now, so that Quick Open has indexed it by the time it is run
   });
   after(async () => {
     await ui?.close();
@@ -149,5 +162,28 @@ describe('workbench UI: Chromium on code-server', { timeout: 300_000 }, () => {
     await wb.page.keyboard.press('Escape');
     await picker.waitFor({ state: 'hidden', timeout: 10_000 });
     assert.match(await gpuHost.innerText(), /no runs/, 'dismissing the picker dispatched something');
+  });
+
+  test('a plan with an eval section runs on localhost and "SLayer: Show Evaluation" shows its held-out perplexity, base and final', async () => {
+    const wb = ui.workbench;
+    await wb.openFile('evaluated.slayer');
+    await wb.command('SLayer: Run Expansion', { opensPicker: true });
+    // The phase picker: a plan with an eval section gets the eval phase ticked.
+    await wb.page.locator('.quick-input-widget .quick-input-list .monaco-list-row', { hasText: 'surgery' }).waitFor({ timeout: 30_000 });
+    await wb.page.keyboard.press('Enter');
+    await wb.command('SLayer: Show Evaluation');
+    const frame = await wb.webviewFrame('evaluation');
+    const row = frame.locator('#scores tr[data-task="heldout.txt"]'); // a perplexity set is named by its file
+    await waitUntil(async () => (await row.count()) > 0 && /\d/.test((await row.first().locator('td.delta').allInnerTexts()).join(' ')), 300_000,
+      'the held-out perplexity of base and final in the Evaluation view').catch(async (e: Error) => {
+      await wb.screenshot('workbench-evaluation-failed');
+      throw e;
+    });
+    const cells = await row.first().locator('td').allInnerTexts();
+    assert.equal(cells[0], 'domain');
+    assert.ok(cells.filter((c) => /\d+\.\d{3}/.test(c)).length >= 3, `the base score, the final model's and the difference: ${JSON.stringify(cells)}`);
+    await wb.command('View: Hide Panel');
+    await row.first().scrollIntoViewIfNeeded();
+    await wb.screenshot('workbench-evaluation');
   });
 });

@@ -114,7 +114,7 @@ describe('the run path in code-server, as a person walks it', { timeout: 900_000
     // File decorations (the colour) arrive after the row itself: poll for it.
     const colour = () => runRow('demo-1').locator('.label-name').evaluate((el) => getComputedStyle(el).color).catch(() => '');
     await waitFor(async () => (await colour()) === 'rgb(31, 119, 180)', 30_000, 'demo-1 to be drawn in its colour');
-    await shot('channel', waitFor(async () => (await outputChannels()).some((n) => /SLayer run: \S+ demo-1/.test(n)), 120_000, 'demo-1 to have its output channel'));
+    await shot('channel', waitFor(async () => (await outputChannels()).some((n) => /SLayer run: demo-1 \(\w+\)/.test(n)), 120_000, 'demo-1 to have its output channel'));
     await wb.command('SLayer: Show Training Curves');
     await wb.screenshot('run-path-running');
 
@@ -126,7 +126,7 @@ describe('the run path in code-server, as a person walks it', { timeout: 900_000
     await wb.page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
     await wb.page.locator('.tabs-container .tab', { hasText: 'demo.slayer' }).first().waitFor({ timeout: 60_000 });
     await runsView();
-    await shot('after-reload', waitFor(async () => (await outputChannels()).some((n) => /SLayer run: \S+ demo-1/.test(n)), 180_000, 'the channel of demo-1 after the reload'));
+    await shot('after-reload', waitFor(async () => (await outputChannels()).some((n) => /SLayer run: demo-1 \(\w+\)/.test(n)), 180_000, 'the channel of demo-1 after the reload'));
     const frame = await wb.webviewFrame('curves', 60_000);
     await shot('reload-curves', waitFor(async () => frame.evaluate(() => {
       const view = (window as unknown as { slayerView?: { charts: Map<string, { data: { datasets: { data: unknown[] }[] } }> } }).slayerView;

@@ -8,9 +8,12 @@ import { runDisplayName, type RunRecord } from '../../remote/runStore';
 import { LossLineThrottle, lossLine, runSummaryLines } from '../../remote/runSummary';
 import type { RunRegistry } from './runRegistry';
 
-/** `SLayer run: 🔵 demo-3` — the emoji stands for the run's colour in the Output dropdown. */
+/**
+ * `SLayer run: demo-3 (blue)` — plain text: the Output dropdown is a native <select> whose fonts may
+ * lack colour emoji (headless Chromium draws a box), so the run's colour is named instead.
+ */
 export function channelName(r: RunRecord | undefined, runId: string): string {
-  return r ? `SLayer run: ${colorOf(r.color).emoji} ${runDisplayName(r)}` : `SLayer run: ${runId}`;
+  return r ? `SLayer run: ${runDisplayName(r)} (${colorOf(r.color).name})` : `SLayer run: ${runId}`;
 }
 
 interface OpenProgress {

@@ -5,10 +5,9 @@
 // names is gone while no diagnostic appears that was not there before. The paper's own plans
 // (Table 3 of the SLayer paper) carry no hint; `run on` an unknown host offers `slayer.addHost`.
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { pathToFileURL } from 'node:url';
+import { describe, test } from 'node:test';
 import { CodeActionRequest, DidChangeConfigurationNotification, DocumentDiagnosticRequest, type CodeAction, type Diagnostic } from 'vscode-languageserver-protocol';
-import { buildOnce, makeFixture, type Fixture } from '../fixture';
+import { useWorkspaceServer } from '../fixture';
 import { applyEdits, LspClient, PUSH_CAPABILITIES } from '../lspClient';
 
 const MODEL = 'model meta-llama/Llama-2-7b-hf\n';
@@ -49,41 +48,11 @@ const PAPER_PLANS = [
   '(2+1)x8 | 16', '(2+1)x8 | 16◇', '(2+1)x6 | 17 | 1◇', '(2+1)x8 | 11 | 1◇', '(2+1)x8 | 12 | 1◇', '(2+1)x8 | 13 | 1◇',
 ];
 
-let fx: Fixture;
-let c: LspClient;
-let version = 0;
-const opened = new Set<string>();
-
-before(async () => {
-  buildOnce();
-  fx = makeFixture();
-  c = await LspClient.start({
-    env: { HOME: fx.home },
-    workspaceFolders: [{ uri: pathToFileURL(fx.workspace).href, name: 'ws' }],
-    settings: { 'slayer.languageServer': { debounceMs: 0 }, 'slayer.hosts': { 'lab-box': { python: 'python3' } } },
-  });
-  const deadline = Date.now() + 5000;
-  while (!c.configurationRequests.includes('slayer.hosts') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-  await new Promise((r) => setTimeout(r, 100));
-});
-after(async () => {
-  await c.stop();
-  fx.cleanup();
-});
-
-async function show(name: string, text: string): Promise<{ uri: string; diagnostics: Diagnostic[] }> {
-  const uri = fx.uri(name);
-  const v = ++version;
-  const p = c.diagnostics(uri, v);
-  if (!opened.has(uri)) {
-    opened.add(uri);
-    await c.open(uri, text, v);
-  } else await c.change(uri, v, [{ text }]);
-  return { uri, diagnostics: (await p).diagnostics };
-}
+const ls = useWorkspaceServer({ 'slayer.hosts': { 'lab-box': { python: 'python3' } } }, ['slayer.hosts']);
+const { show } = ls;
 
 async function actionsFor(uri: string, d: Diagnostic): Promise<CodeAction[]> {
-  const r = await c.conn.sendRequest(CodeActionRequest.type, { textDocument: { uri }, range: d.range, context: { diagnostics: [d] } });
+  const r = await ls.c.conn.sendRequest(CodeActionRequest.type, { textDocument: { uri }, range: d.range, context: { diagnostics: [d] } });
   return (r ?? []).filter((x): x is CodeAction => 'kind' in x);
 }
 
@@ -92,12 +61,12 @@ const codes = (ds: Diagnostic[]): string[] => ds.map((d) => String(d.code)).sort
 
 describe('code actions', () => {
   async function fixesAt(uri: string, d: Diagnostic): Promise<CodeAction[]> {
-    const r = await c.conn.sendRequest(CodeActionRequest.type, { textDocument: { uri }, range: d.range, context: { diagnostics: [d] } });
+    const r = await ls.c.conn.sendRequest(CodeActionRequest.type, { textDocument: { uri }, range: d.range, context: { diagnostics: [d] } });
     return (r ?? []).filter((x): x is CodeAction => 'kind' in x);
   }
   /** Applies the action's edit, sends the new text, and returns the new diagnostics. */
   async function apply(name: string, text: string, action: CodeAction): Promise<{ text: string; diagnostics: Diagnostic[] }> {
-    const uri = fx.uri(name);
+    const uri = ls.fx.uri(name);
     const next = applyEdits(text, action.edit!.changes![uri]!);
     return { text: next, diagnostics: (await show(name, next)).diagnostics };
   }
@@ -127,7 +96,7 @@ describe('code actions', () => {
     const text = 'modle meta-llama/Llama-2-7b-hf\nexpand (2+1)×8 | 13 | 1◇\ntrain new,fnal\ntokens 30B\nstage cpt\n  data x\n  tokns 1B\n';
     const { uri, diagnostics } = await show('fixall.slayer', text);
     assert.deepEqual(diagnostics.map((d) => d.code).filter((x) => x !== 'SL023').sort(), ['SL002', 'SL002', 'SL004', 'SL005', 'SL010', 'SL031']);
-    const r = await c.conn.sendRequest(CodeActionRequest.type, { textDocument: { uri }, range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } }, context: { diagnostics: [], only: ['source.fixAll'] } });
+    const r = await ls.c.conn.sendRequest(CodeActionRequest.type, { textDocument: { uri }, range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } }, context: { diagnostics: [], only: ['source.fixAll'] } });
     const all = (r ?? []) as CodeAction[];
     assert.deepEqual(all.map((a) => [a.title, a.kind]), [['Fix all safe SLayer problems', 'source.fixAll.slayer']]);
     const after = await apply('fixall.slayer', text, all[0]!);
@@ -220,7 +189,7 @@ describe('run on an unknown host', () => {
 describe('unknown host in a pulling client (VS Code pulls)', () => {
   test('a host added to slayer.hosts clears the warning: the settings change gives a new report, not "unchanged"', async () => {
     const caps = { ...PUSH_CAPABILITIES, workspace: { ...PUSH_CAPABILITIES.workspace, diagnostics: { refreshSupport: true } }, textDocument: { ...PUSH_CAPABILITIES.textDocument, diagnostic: { dynamicRegistration: false } } };
-    const p = await LspClient.start({ env: { HOME: fx.home }, capabilities: caps, settings: { 'slayer.hosts': {} } });
+    const p = await LspClient.start({ env: { HOME: ls.fx.home }, capabilities: caps, settings: { 'slayer.hosts': {} } });
     try {
       let refreshes = 0;
       p.conn.onRequest('workspace/diagnostic/refresh', () => {

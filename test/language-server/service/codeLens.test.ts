@@ -3,9 +3,9 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { CodeLensRequest } from 'vscode-languageserver-protocol';
 import { PAPER_PLAN } from '../fixture';
-import { editorSession } from '../session';
+import { useWorkspaceServer } from '../fixture';
 
-const s = editorSession();
+const s = useWorkspaceServer();
 
 test('code lenses on the expansion line call the registered commands with the document', async () => {
   const uri = s.fx.uri('paper.slayer');

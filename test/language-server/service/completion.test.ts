@@ -5,9 +5,9 @@ import { test } from 'node:test';
 import { type MarkupContent, type TextEdit } from 'vscode-languageserver-protocol';
 import { PAPER_PLAN } from '../fixture';
 import { posOf } from '../lspClient';
-import { editorSession } from '../session';
+import { useWorkspaceServer } from '../fixture';
 
-const s = editorSession();
+const s = useWorkspaceServer();
 
 const PLAN = `model meta-llama/Llama-2-7b-hf
 expand (2+1)x8 | 13 | 1◇

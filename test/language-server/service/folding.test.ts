@@ -2,9 +2,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { FoldingRangeRequest } from 'vscode-languageserver-protocol';
-import { editorSession } from '../session';
+import { useWorkspaceServer } from '../fixture';
 
-const s = editorSession();
+const s = useWorkspaceServer();
 
 test('folding: stage blocks and runs of comments', async () => {
   const text = '# a\n# b\nmodel meta-llama/Llama-2-7b-hf\nexpand (4+1)x8\nstage cpt\n  data x\n  tokens 1B\n\nstage sft\n  data y\n';

@@ -3,9 +3,9 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { DocumentFormattingRequest } from 'vscode-languageserver-protocol';
 import { applyEdits } from '../lspClient';
-import { editorSession } from '../session';
+import { useWorkspaceServer } from '../fixture';
 
-const s = editorSession();
+const s = useWorkspaceServer();
 
 test('formatting: aligned columns and canonical notation, in one edit; nothing to do on formatted text', async () => {
   const text = 'model meta-llama/Llama-2-7b-hf\nexpand (2+1)×8   13|1<>\ntrain new, final  # t\nstage cpt\n    data x\n    tokens 1B\n';

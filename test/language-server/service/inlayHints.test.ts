@@ -5,9 +5,9 @@ import { test } from 'node:test';
 import { InlayHintRequest, type Position } from 'vscode-languageserver-protocol';
 import { PAPER_PLAN } from '../fixture';
 import { posOf } from '../lspClient';
-import { editorSession } from '../session';
+import { useWorkspaceServer } from '../fixture';
 
-const s = editorSession();
+const s = useWorkspaceServer();
 
 test('inlay hints: output ranges per segment, the implied deletion, steps per stage', async () => {
   const { uri } = await s.show('paper.slayer', PAPER_PLAN);

@@ -4,9 +4,9 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { SemanticTokensRequest } from 'vscode-languageserver-protocol';
 import { PAPER_PLAN } from '../fixture';
-import { editorSession } from '../session';
+import { useWorkspaceServer } from '../fixture';
 
-const s = editorSession();
+const s = useWorkspaceServer();
 
 test('semantic tokens: keys, numbers and operators of the expression, comments, values', async () => {
   const { uri } = await s.show('paper.slayer', PAPER_PLAN);

@@ -3,9 +3,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { type TextEdit } from 'vscode-languageserver-protocol';
-import { editorSession } from '../session';
+import { useWorkspaceServer } from '../fixture';
 
-const s = editorSession();
+const s = useWorkspaceServer();
 
 const PLAN = `model meta-llama/Llama-2-7b-hf
 expand (2+1)x8 | 13 | 1◇

@@ -3,9 +3,9 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { DocumentSymbolRequest, type DocumentSymbol } from 'vscode-languageserver-protocol';
 import { PAPER_PLAN } from '../fixture';
-import { editorSession } from '../session';
+import { useWorkspaceServer } from '../fixture';
 
-const s = editorSession();
+const s = useWorkspaceServer();
 
 test('symbols: model, expansion with its segments, stages with settings, run', async () => {
   const { uri } = await s.show('paper.slayer', PAPER_PLAN);

@@ -11,6 +11,8 @@ import { Workbench } from './workbench';
 export interface WorkbenchSession {
   workbench: Workbench;
   extensionDir: string;
+  /** The workspace folder the window has open (a copy of test/vscode/fixtures/workspace). */
+  workspace: string;
   /** The profile's User and Machine settings.json (a remote window reads machine-scoped keys from the latter). */
   settingsFiles: string[];
   /** Commands the packaged manifest contributes. */
@@ -42,7 +44,7 @@ export async function openWorkbench(vsix: string, opts: { steps?: number } = {})
     const workbench = new Workbench(page);
     await workbench.ready('tiny.slayer');
     return {
-      workbench, extensionDir, close,
+      workbench, extensionDir, close, workspace: profile.workspace,
       settingsFiles: ['User', 'Machine'].map((d) => join(profile!.userDataDir, d, 'settings.json')),
       commands: new Set(manifest.contributes.commands.map((c) => c.command)),
     };
