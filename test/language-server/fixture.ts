@@ -85,9 +85,10 @@ export interface WorkspaceServer {
  * Registers the suite's set-up: build, a fixture workspace (HOME and one workspace folder), the
  * server started on it with push diagnostics and `debounceMs` 0 plus `settings` — and, after the
  * suite, stopped and cleaned up. When `awaitSections` are given, the set-up waits until the server
- * has asked for each (settings it reads after initialisation, e.g. `slayer.hosts`).
+ * has asked for each (settings it reads after initialisation, e.g. `slayer.hosts`). `prepare` writes
+ * into the fixture before the server starts.
  */
-export function useWorkspaceServer(settings: Record<string, unknown> = {}, awaitSections: string[] = []): WorkspaceServer {
+export function useWorkspaceServer(settings: Record<string, unknown> = {}, awaitSections: string[] = [], prepare?: (fx: Fixture) => void): WorkspaceServer {
   let fx: Fixture | undefined;
   let c: LspClient | undefined;
   let version = 0;
@@ -95,6 +96,7 @@ export function useWorkspaceServer(settings: Record<string, unknown> = {}, await
   before(async () => {
     buildOnce();
     fx = makeFixture();
+    prepare?.(fx); // files the server must find when it starts (e.g. a run's importance.json)
     c = await LspClient.start({
       env: { HOME: fx.home },
       workspaceFolders: [{ uri: pathToFileURL(fx.workspace).href, name: 'ws' }],
@@ -141,3 +143,16 @@ export function useWorkspaceServer(settings: Record<string, unknown> = {}, await
     },
   };
 }
+
+/** A plan with an eval section holding an unknown task and off-protocol shots (the eval service tests share it). */
+export const EVAL_PLAN = `model meta-llama/Llama-2-7b-hf
+expand (2+1)x8 | 13 | 1◇
+eval
+  when base, final
+  domain gsm8k shots 5
+  general hellaswagg
+  general arc_challenge shots 0
+  domain ./tasks/legal.yaml
+  perplexity domain heldout.txt
+  
+`;

@@ -2,41 +2,13 @@
 // variant line (their codes linking to the docs), a variant's fix applied and the plan re-checked
 // clean, the hover on a variant's name (what it compiles to), completion on a variant line.
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { pathToFileURL } from 'node:url';
+import { describe, test } from 'node:test';
 import { CodeActionRequest, CompletionRequest, HoverRequest, type CodeAction, type CompletionItem, type Diagnostic, type MarkupContent, type Position } from 'vscode-languageserver-protocol';
-import { buildOnce, makeFixture, type Fixture } from './fixture';
-import { applyEdits, LspClient, posOf } from './lspClient';
+import { useWorkspaceServer } from './fixture';
+import { applyEdits, posOf } from './lspClient';
 
-let fx: Fixture;
-let c: LspClient;
-let version = 0;
-const opened = new Set<string>();
-
-before(async () => {
-  buildOnce();
-  fx = makeFixture();
-  c = await LspClient.start({
-    env: { HOME: fx.home },
-    workspaceFolders: [{ uri: pathToFileURL(fx.workspace).href, name: 'ws' }],
-    settings: { 'slayer.languageServer': { debounceMs: 0 } },
-  });
-});
-after(async () => {
-  await c.stop();
-  fx.cleanup();
-});
-
-async function show(name: string, text: string): Promise<{ uri: string; diagnostics: Diagnostic[] }> {
-  const uri = fx.uri(name);
-  const v = ++version;
-  const p = c.diagnostics(uri, v);
-  if (!opened.has(uri)) {
-    opened.add(uri);
-    await c.open(uri, text, v);
-  } else await c.change(uri, v, [{ text }]);
-  return { uri, diagnostics: (await p).diagnostics };
-}
+const ls = useWorkspaceServer({}, []);
+const { show } = ls;
 
 const range = (text: string, needle: string, n = 0) => ({ start: posOf(text, needle, 0, n), end: posOf(text, needle, needle.length, n) });
 const msg = (d: Diagnostic): string => (typeof d.message === 'string' ? d.message : d.message.value);
@@ -80,7 +52,7 @@ describe('sweep section over JSON-RPC', () => {
     const text = PLAN.replace('  deep         16 (2+1)x8|q  train new\n', '').replace('trian', 'train').replace('(2+1)x8 | 40', '(2+1)x8 | 40  train new');
     const { uri, diagnostics } = await show('sweep-fix.slayer', text);
     const d = diagnostics.find((x) => x.code === 'SL022')!;
-    const r = await c.conn.sendRequest(CodeActionRequest.type, { textDocument: { uri }, range: d.range, context: { diagnostics: [d] } });
+    const r = await ls.c.conn.sendRequest(CodeActionRequest.type, { textDocument: { uri }, range: d.range, context: { diagnostics: [d] } });
     const fix = (r ?? []).filter((x): x is CodeAction => 'kind' in x).find((a) => /Keep 16 blocks/.test(a.title))!;
     assert.ok(fix, JSON.stringify(r));
     const fixed = applyEdits(text, fix.edit!.changes![uri]!);
@@ -92,7 +64,7 @@ describe('sweep section over JSON-RPC', () => {
   test('hover on a variant\'s name: what it compiles to; completion on a variant line', async () => {
     const text = PLAN.replace('  deep         16 (2+1)x8|q  train new\n', '').replace('trian', 'train');
     const { uri } = await show('sweep-hover.slayer', text);
-    const hover = async (p: Position): Promise<string> => ((await c.conn.sendRequest(HoverRequest.type, { textDocument: { uri }, position: p }))?.contents as MarkupContent | undefined)?.value ?? '';
+    const hover = async (p: Position): Promise<string> => ((await ls.c.conn.sendRequest(HoverRequest.type, { textDocument: { uri }, position: p }))?.contents as MarkupContent | undefined)?.value ?? '';
     const pro = await hover(posOf(text, 'interleaved', 2));
     assert.match(pro, /\*\*variant interleaved\*\* of sweep placement: runs as `placement-interleaved`/);
     assert.match(pro, /`\(4\+1\)x8`: 32 → 40 blocks, 8 new, 0 deleted/);
@@ -101,7 +73,7 @@ describe('sweep section over JSON-RPC', () => {
     const full = await hover(posOf(text, 'full', 1));
     assert.match(full, /trainable 6,738,415,616 \(100\.0%\)/);
     const complete = async (p: Position): Promise<string[]> => {
-      const r = await c.conn.sendRequest(CompletionRequest.type, { textDocument: { uri }, position: p });
+      const r = await ls.c.conn.sendRequest(CompletionRequest.type, { textDocument: { uri }, position: p });
       return (Array.isArray(r) ? r : (r?.items ?? [])).map((i: CompletionItem) => i.label);
     };
     const lastLine = text.split('\n').length - 2;

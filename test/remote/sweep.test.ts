@@ -10,37 +10,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { sweepCommand, sweepTableCommand } from '../../src/cli/commands/sweep';
-import type { CliIo } from '../../src/cli/io';
 import { parseEventLine, type EvalEvent, type MetricEvent, type RunnerEvent } from '../../src/protocol/runnerEvents';
 import { validateRunConfig } from '../../src/protocol/runConfig';
 import { RunStore } from '../../src/remote/runStore';
 import { runSweep } from '../../src/remote/sweepRunner';
 import { listSweeps } from '../../src/remote/sweepStore';
 import { PROJECT_PYTHON } from '../helpers/python';
+import { Capture } from './harness/cliRig';
 import { killLeftoverRuns, makeRig } from './harness/remoteFixture';
 import { SLURM_TOOLS, TestSlurm } from './harness/slurm';
 import { missingTools, SSHD, TestSshd } from './harness/sshd';
-import { tinyLayerMap, tinyRunConfig } from './fixtures/tinyPlan';
-
-class Capture implements CliIo {
-  stdout = '';
-  stderr = '';
-  isTty = false;
-  out(t: string): void {
-    this.stdout += t;
-  }
-  err(t: string): void {
-    this.stderr += t;
-  }
-}
+import { TINY_CONFIG, tinyLayerMap, tinyRunConfig } from './fixtures/tinyPlan';
 
 const ROOT = join(__dirname, '..', '..');
 const RUNNER_DIR = join(ROOT, 'runner', 'slayer_runner');
-const TINY_CONFIG = {
-  model_type: 'llama', num_hidden_layers: 4, hidden_size: 64, intermediate_size: 128, num_attention_heads: 4,
-  num_key_value_heads: 2, vocab_size: 256, max_position_embeddings: 256, rms_norm_eps: 1e-5, rope_theta: 10000,
-  tie_word_embeddings: false, torch_dtype: 'float32',
-};
 
 const eventsOf = (dir: string): RunnerEvent[] => readFileSync(join(dir, 'events.jsonl'), 'utf8').split('\n').filter((l) => l.trim()).map(parseEventLine);
 

@@ -3,23 +3,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { type MarkupContent, type TextEdit } from 'vscode-languageserver-protocol';
-import { PAPER_PLAN } from '../fixture';
+import { EVAL_PLAN, PAPER_PLAN, useWorkspaceServer } from '../fixture';
 import { posOf } from '../lspClient';
-import { useWorkspaceServer } from '../fixture';
 
 const s = useWorkspaceServer();
 
-const PLAN = `model meta-llama/Llama-2-7b-hf
-expand (2+1)x8 | 13 | 1◇
-eval
-  when base, final
-  domain gsm8k shots 5
-  general hellaswagg
-  general arc_challenge shots 0
-  domain ./tasks/legal.yaml
-  perplexity domain heldout.txt
-  
-`;
 
 test('hosts after "run on": ~/.ssh/config aliases without wildcards, following Include, and localhost', async () => {
   const text = 'model meta-llama/Llama-2-7b-hf\nexpand (4+1)x8\nrun on \n';
@@ -59,19 +47,19 @@ test('dataset names used in the workspace after "data", keys at the start of lin
 });
 
 test('eval completion: keys, the catalogue (own group first), task options, metric and when values', async () => {
-  const { uri } = await s.show('eval.slayer', PLAN);
+  const { uri } = await s.show('eval.slayer', EVAL_PLAN);
   const keys = (await s.complete(uri, { line: 9, character: 2 })).map((i) => i.label);
   assert.deepEqual(keys, ['domain', 'general', 'perplexity', 'when', 'limit', 'chat-template', 'batch', 'seq', 'seed']);
-  const tasks = (await s.complete(uri, posOf(PLAN, 'gsm8k')));
+  const tasks = (await s.complete(uri, posOf(EVAL_PLAN, 'gsm8k')));
   const byGroup = [...tasks].sort((x, y) => x.sortText!.localeCompare(y.sortText!)).map((i) => i.label);
   assert.deepEqual(byGroup.slice(0, 4), ['gsm8k', 'humaneval', 'mbpp', 'minerva_math']);
   for (const t of ['arc_challenge', 'hellaswag', 'mmlu', 'truthfulqa_mc2', 'winogrande']) assert.ok(byGroup.includes(t), t);
   const arc = tasks.find((i) => i.label === 'arc_challenge')!;
   assert.equal(arc.detail, 'ARC: 25-shot, acc_norm (general)');
   assert.match((arc.documentation as MarkupContent).value, /LLaMA Pro 8\.3B 54\.10, LLaMA2-7B 53\.07/);
-  const { uri: u1 } = await s.show('eval.slayer', PLAN.replace('  \n', '  domain mmlu shots 5 \n'));
+  const { uri: u1 } = await s.show('eval.slayer', EVAL_PLAN.replace('  \n', '  domain mmlu shots 5 \n'));
   assert.deepEqual((await s.complete(u1, { line: 9, character: 22 })).map((i) => i.label), ['metric', 'limit', 'chat-template']);
-  const text2 = PLAN.replace('  \n', '  domain gsm8k metric \n');
+  const text2 = EVAL_PLAN.replace('  \n', '  domain gsm8k metric \n');
   const { uri: u2 } = await s.show('eval.slayer', text2);
   const metrics = (await s.complete(u2, { line: 9, character: 22 })).map((i) => i.label);
   assert.equal(metrics[0], 'exact_match,strict-match');

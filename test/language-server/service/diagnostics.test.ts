@@ -10,7 +10,7 @@ import { DiagnosticSeverity, DiagnosticTag, DidChangeWatchedFilesNotification, D
 import { writeCheckpoint } from '../../helpers/safetensorsWriter';
 import { RemoteModelConfigRequest, type RemoteModelConfigParams } from '../../../src/protocol/languageServer';
 import { llamaConfig, llamaTensors } from '../../modelfiles/helpers';
-import { buildOnce, makeFixture, PAPER_PLAN, smolConfig, type Fixture } from '../fixture';
+import { buildOnce, EVAL_PLAN, type Fixture, makeFixture, PAPER_PLAN, smolConfig } from '../fixture';
 import { LspClient, posOf, PUSH_CAPABILITIES } from '../lspClient';
 
 const codes = (ds: Diagnostic[]): string[] => ds.map((d) => String(d.code)).sort();
@@ -31,18 +31,6 @@ async function remoteModelError(answer: unknown): Promise<string> {
   }
 }
 
-/** An eval section with an unknown task and off-protocol shots. */
-const EVAL_PLAN = `model meta-llama/Llama-2-7b-hf
-expand (2+1)x8 | 13 | 1◇
-eval
-  when base, final
-  domain gsm8k shots 5
-  general hellaswagg
-  general arc_challenge shots 0
-  domain ./tasks/legal.yaml
-  perplexity domain heldout.txt
-  
-`;
 
 let fx: Fixture;
 before(() => {

@@ -2,23 +2,11 @@
 // memory; a segment's original blocks; keys, values, the model; eval tasks with their protocol.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { PAPER_PLAN } from '../fixture';
+import { EVAL_PLAN, PAPER_PLAN, useWorkspaceServer } from '../fixture';
 import { posOf } from '../lspClient';
-import { useWorkspaceServer } from '../fixture';
 
 const s = useWorkspaceServer();
 
-const PLAN = `model meta-llama/Llama-2-7b-hf
-expand (2+1)x8 | 13 | 1◇
-eval
-  when base, final
-  domain gsm8k shots 5
-  general hellaswagg
-  general arc_challenge shots 0
-  domain ./tasks/legal.yaml
-  perplexity domain heldout.txt
-  
-`;
 
 test('the expansion: depth L + N − D, parameters with and without the head, memory per GPU, the table of blocks', async () => {
   const { uri } = await s.show('paper.slayer', PAPER_PLAN);
@@ -61,11 +49,11 @@ test('keys, values and the model have documentation', async () => {
 });
 
 test('eval hovers: a catalogue task shows its protocol and published scores; keys their eval meaning', async () => {
-  const { uri } = await s.show('eval.slayer', PLAN);
-  const gsm = await s.hoverText(uri, posOf(PLAN, 'gsm8k', 2));
+  const { uri } = await s.show('eval.slayer', EVAL_PLAN);
+  const gsm = await s.hoverText(uri, posOf(EVAL_PLAN, 'gsm8k', 2));
   assert.match(gsm, /GSM8K/);
   assert.match(gsm, /5-shot, metric `exact_match,strict-match`/);
   assert.match(gsm, /LLaMA Pro 8\.3B 17\.89, LLaMA2-7B 14\.48/);
-  assert.match(await s.hoverText(uri, posOf(PLAN, 'legal.yaml')), /local lm-evaluation-harness task config/);
-  assert.match(await s.hoverText(uri, posOf(PLAN, 'perplexity')), /token-weighted loss/);
+  assert.match(await s.hoverText(uri, posOf(EVAL_PLAN, 'legal.yaml')), /local lm-evaluation-harness task config/);
+  assert.match(await s.hoverText(uri, posOf(EVAL_PLAN, 'perplexity')), /token-weighted loss/);
 });

@@ -3,21 +3,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { type TextEdit } from 'vscode-languageserver-protocol';
-import { useWorkspaceServer } from '../fixture';
+import { EVAL_PLAN, useWorkspaceServer } from '../fixture';
 
 const s = useWorkspaceServer();
 
-const PLAN = `model meta-llama/Llama-2-7b-hf
-expand (2+1)x8 | 13 | 1◇
-eval
-  when base, final
-  domain gsm8k shots 5
-  general hellaswagg
-  general arc_challenge shots 0
-  domain ./tasks/legal.yaml
-  perplexity domain heldout.txt
-  
-`;
 
 test('snippets for a whole plan and the paper\'s plans at the start of a top-level line', async () => {
   const { uri } = await s.show('empty.slayer', '\n');
@@ -36,7 +25,7 @@ test('snippets for a whole plan and the paper\'s plans at the start of a top-lev
 });
 
 test("the paper's protocol snippet at the start of a top-level line", async () => {
-  const { uri } = await s.show('eval.slayer', PLAN);
+  const { uri } = await s.show('eval.slayer', EVAL_PLAN);
   const items = await s.complete(uri, { line: 2, character: 0 });
   const snip = items.find((i) => i.label === "eval: the paper's protocol")!;
   const body = (snip.textEdit as TextEdit).newText;

@@ -5,12 +5,12 @@
 import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { pathToFileURL } from 'node:url';
-import { CodeActionRequest, DidChangeWatchedFilesNotification, FileChangeType, type CodeAction, type Diagnostic } from 'vscode-languageserver-protocol';
+import { CodeActionRequest, DidChangeWatchedFilesNotification, FileChangeType, type CodeAction } from 'vscode-languageserver-protocol';
 import { analyzePlan } from '../../../src/core';
-import { buildOnce, makeFixture, type Fixture } from '../fixture';
-import { applyEdits, LspClient } from '../lspClient';
+import { useWorkspaceServer } from '../fixture';
+import { applyEdits } from '../lspClient';
 
 const L = 32;
 // removal_drop: falling with depth, with the shallow blocks 2, 5, 6, 9, 10, 12, 13, 14 standing out.
@@ -21,40 +21,14 @@ const importanceJson = (model: string): string => JSON.stringify({
   angular_all: removal.map((x) => x / 10), angular_last: removal.map((x) => x / 10), removal_drop: removal, insert_copy_drop: null, insert_average_drop: null,
 });
 
-let fx: Fixture;
-let c: LspClient;
-let version = 0;
-
-before(async () => {
-  buildOnce();
-  fx = makeFixture();
+const ls = useWorkspaceServer({}, [], (fx) => {
   mkdirSync(join(fx.workspace, '.slayer', 'runs', 'r-1', 'out'), { recursive: true });
   writeFileSync(join(fx.workspace, '.slayer', 'runs', 'r-1', 'out', 'importance.json'), importanceJson('/data/models/Llama-2-7b-hf'));
-  c = await LspClient.start({
-    env: { HOME: fx.home },
-    workspaceFolders: [{ uri: pathToFileURL(fx.workspace).href, name: 'ws' }],
-    settings: { 'slayer.languageServer': { debounceMs: 0 } },
-  });
 });
-after(async () => {
-  await c.stop();
-  fx.cleanup();
-});
-
-async function show(name: string, text: string): Promise<{ uri: string; diagnostics: Diagnostic[] }> {
-  const uri = fx.uri(name);
-  const v = ++version;
-  const p = c.diagnostics(uri, v);
-  if (v === 1 || !shown.has(uri)) {
-    shown.add(uri);
-    await c.open(uri, text, v);
-  } else await c.change(uri, v, [{ text }]);
-  return { uri, diagnostics: (await p).diagnostics };
-}
-const shown = new Set<string>();
+const { show } = ls;
 
 async function suggestionsOnLine(uri: string, line: number): Promise<CodeAction[]> {
-  const r = await c.conn.sendRequest(CodeActionRequest.type, { textDocument: { uri }, range: { start: { line, character: 0 }, end: { line, character: 0 } }, context: { diagnostics: [] } });
+  const r = await ls.c.conn.sendRequest(CodeActionRequest.type, { textDocument: { uri }, range: { start: { line, character: 0 }, end: { line, character: 0 } }, context: { diagnostics: [] } });
   return (r ?? []).filter((x): x is CodeAction => 'kind' in x && x.kind === 'refactor.rewrite.slayer.suggest');
 }
 
@@ -107,9 +81,9 @@ describe('suggestion code actions on the expand line', () => {
     // Once the measurement is gone (the watched file deleted), no suggestion remains.
     const { uri: llama } = await show('llama.slayer', 'model meta-llama/Llama-2-7b-hf\nexpand (4+1)x8\n');
     assert.ok((await suggestionsOnLine(llama, 1)).length > 0);
-    const file = join(fx.workspace, '.slayer', 'runs', 'r-1', 'out', 'importance.json');
+    const file = join(ls.fx.workspace, '.slayer', 'runs', 'r-1', 'out', 'importance.json');
     writeFileSync(file, '{"v": 1, "truncated');
-    await c.conn.sendNotification(DidChangeWatchedFilesNotification.type, { changes: [{ uri: pathToFileURL(file).href, type: FileChangeType.Changed }] });
+    await ls.c.conn.sendNotification(DidChangeWatchedFilesNotification.type, { changes: [{ uri: pathToFileURL(file).href, type: FileChangeType.Changed }] });
     assert.deepEqual(await suggestionsOnLine(llama, 1), [], 'a malformed importance.json is skipped');
   });
 });
