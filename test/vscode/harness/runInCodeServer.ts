@@ -50,6 +50,7 @@ export async function runSuiteInCodeServer(vsix: string, opts: { grep?: string; 
         resolve();
       });
     });
+    page.setDefaultNavigationTimeout(120_000); // a shared, loaded machine serves the workbench slowly
     await page.goto(server.workbenchUrl(profile.workspace, [
       ['extensionDevelopmentPath', server.remoteUri(extensionDir)],
       ['extensionTestsPath', server.remoteUri(join(suiteIndex, '..'))],

@@ -10,8 +10,9 @@ export class Workbench {
 
   /** The workbench is up and the explorer shows the workspace's files. */
   async ready(file: string): Promise<void> {
-    await this.page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
-    await this.explorerRow(file).waitFor({ timeout: 60_000 });
+    // Bounds for a loaded machine, where the first paint and the explorer can each take a minute or more.
+    await this.page.locator('.monaco-workbench').waitFor({ timeout: 120_000 });
+    await this.explorerRow(file).waitFor({ timeout: 120_000 });
   }
 
   explorerRow(name: string): Locator {

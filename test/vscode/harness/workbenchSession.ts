@@ -40,6 +40,7 @@ export async function openWorkbench(vsix: string, opts: { steps?: number } = {})
     server = await startCodeServer(profile);
     browser = await launchChromium();
     const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    page.setDefaultNavigationTimeout(120_000); // a shared, loaded machine serves the workbench slowly
     await page.goto(server.workbenchUrl(profile.workspace));
     const workbench = new Workbench(page);
     await workbench.ready('tiny.slayer');
