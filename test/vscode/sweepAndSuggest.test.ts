@@ -20,8 +20,8 @@ import { PROJECT_PYTHON } from '../helpers/python';
 
 /** Steps of each variant's stage (the bundled sweep trains 100; a shared CI core is slow). */
 const STEPS = 6;
-/** The variants kept from the bundled sweep: the plan as written and a control without expansion. */
-const VARIANTS = ['slayer', 'last2'];
+/** The bundled sweep's variants, in its order: LLaMA Pro's placements and both controls. */
+const VARIANTS = ['slayer', 'interleaved', 'bottom', 'top', 'last2', 'full'];
 
 /**
  * A measurement of the demo's 8-block model as `slayer_runner importance` writes it (the schema's
@@ -51,13 +51,11 @@ describe('sweeps and suggested expansions in code-server, as a person walks them
     const { vsix } = packageVsix(join(tmp, 'slayer-studio.vsix'));
     const examples = join(tmp, 'examples');
     cpSync(join(ROOT, 'examples'), examples, { recursive: true });
-    // The bundled sweep with fewer steps and two of its variants.
+    // The bundled sweep with fewer steps.
     const sweep = readFileSync(join(examples, 'placement-sweep.slayer'), 'utf8');
     assert.match(sweep, /^run on localhost weights random$/m, 'the bundled sweep says it uses random weights');
-    const kept = sweep.replace(/^(\s+steps\s+)\d+$/m, `$1${STEPS}`).split('\n')
-      .filter((l) => !/^\s+(interleaved|bottom|top|full)\s/.test(l)).join('\n');
-    for (const v of VARIANTS) assert.match(kept, new RegExp(`^\\s+${v}\\b`, 'm'), `the bundled sweep has the variant ${v}`);
-    writeFileSync(join(examples, 'placement-sweep.slayer'), kept);
+    for (const v of VARIANTS) assert.match(sweep, new RegExp(`^\\s+${v}\\b`, 'm'), `the bundled sweep has the variant ${v}`);
+    writeFileSync(join(examples, 'placement-sweep.slayer'), sweep.replace(/^(\s+steps\s+)\d+$/m, `$1${STEPS}`));
     profile = makeProfile(() => ({}), examples);
     symlinkSync(dirname(dirname(PROJECT_PYTHON)), join(dirname(profile.workspace), '.venv'));
     // A fetched run's measurement of the demo's model, where the importance index looks.
@@ -102,7 +100,7 @@ describe('sweeps and suggested expansions in code-server, as a person walks them
     await wb.openFile('placement-sweep.slayer');
     await paletteCommand('SLayer: Run Sweep');
     // The plan names localhost: nothing to answer, the variants run one after another.
-    const end = toast(/sweep placement: \d of 2 variants succeeded/);
+    const end = toast(new RegExp(`sweep placement: \\d of ${VARIANTS.length} variants succeeded`));
     await shot('sweep-end', end.waitFor({ timeout: 1_200_000 }));
     const endText = await end.innerText();
     for (const action of ['Export Table…', 'Compare Curves']) assert.ok(await end.locator('.monaco-button', { hasText: action }).count(), `the end notification offers ${action}`);
@@ -112,7 +110,7 @@ describe('sweeps and suggested expansions in code-server, as a person walks them
     const host = wb.page.locator('.monaco-list-row[aria-expanded="false"]', { hasText: 'localhost' });
     if (await host.count()) await host.first().click();
     const sweepRow = row(/sweep placement/);
-    await shot('sweep-node', waitFor(async () => /2 variants · .*(succeeded|failed)/.test(await sweepRow.innerText().catch(() => '')), 60_000, 'the sweep node to count its ended variants'));
+    await shot('sweep-node', waitFor(async () => new RegExp(`${VARIANTS.length} variants · .*(succeeded|failed)`).test(await sweepRow.innerText().catch(() => '')), 60_000, 'the sweep node to count its ended variants'));
     const level = Number(await sweepRow.getAttribute('aria-level'));
     const runs = VARIANTS.map((v) => row(`placement-${v}`));
     for (const [i, r] of runs.entries()) {
@@ -120,11 +118,11 @@ describe('sweeps and suggested expansions in code-server, as a person walks them
       assert.equal(Number(await r.getAttribute('aria-level')), level + 1, `placement-${VARIANTS[i]} sits under the sweep node`);
     }
     const indexes = await Promise.all(runs.map((r) => r.getAttribute('data-index')));
-    assert.ok(Number(indexes[0]) < Number(indexes[1]), 'the variants are in the plan\'s order');
+    for (let i = 1; i < indexes.length; i++) assert.ok(Number(indexes[i - 1]) < Number(indexes[i]), 'the variants are in the plan\'s order');
     // A variant that failed says why (the end notification names it; its tooltip has the reason).
     const states = await Promise.all(runs.map((r) => r.innerText()));
     const succeeded = states.filter((s) => /succeeded/.test(s)).length;
-    assert.match(endText, new RegExp(`${succeeded} of 2 variants succeeded`));
+    assert.match(endText, new RegExp(`${succeeded} of ${VARIANTS.length} variants succeeded`));
     for (const [i, s] of states.entries()) if (/failed/.test(s)) assert.match(endText, new RegExp(`not: .*${VARIANTS[i]}`));
     await wb.screenshot('sweep-runs');
 
@@ -148,8 +146,9 @@ describe('sweeps and suggested expansions in code-server, as a person walks them
       assert.match(rows[i]!, new RegExp(`^\\| ${v} \\|`), `row ${i + 1} is the variant ${v}`);
       assert.match(rows[i]!, /succeeded|failed/, `row ${i + 1} says how ${v} ended`);
     }
-    // The control keeps all eight blocks: `none` in the plan, the notation's `8` in the table.
-    assert.match(rows[1]!, /^\| last2 \| 8 \| last 2 \| 8 \|/, 'the control has no new block');
+    // The controls keep all eight blocks: `none` in the plan, the notation's `8` in the table.
+    assert.match(rows[VARIANTS.indexOf('last2')]!, /^\| last2 \| 8 \| last 2 \| 8 \|/, 'the control has no new block');
+    assert.match(rows[VARIANTS.indexOf('full')]!, /^\| full \| 8 \| all \| 8 \|/, 'full fine-tuning has no new block');
   });
 
   test('Suggest Expansion…: budget, deletions, strategy; the preview over the importance charts; Apply to plan rewrites the expand line', async () => {
