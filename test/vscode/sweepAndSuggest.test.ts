@@ -104,6 +104,8 @@ describe('sweeps and suggested expansions in code-server, as a person walks them
     await shot('sweep-end', end.waitFor({ timeout: 1_200_000 }));
     const endText = await end.innerText();
     for (const action of ['Export Table…', 'Compare Curves']) assert.ok(await end.locator('.monaco-button', { hasText: action }).count(), `the end notification offers ${action}`);
+    // One notification for the sweep: a variant that succeeded adds no toast of its own.
+    assert.equal(await wb.page.locator('.notification-toast', { hasText: /placement-\S+ succeeded/ }).count(), 0, 'no per-variant toasts');
 
     // The Runs view: the sweep under localhost, its two runs below it in variant order.
     await wb.showContainer('SLayer');

@@ -33,6 +33,9 @@ export function previousRunOfPlan(runs: readonly RunRecord[], r: RunRecord): Run
 }
 
 async function announce(registry: RunRegistry, r: RunRecord): Promise<void> {
+  // A sweep ends with one notification of its own naming every variant; a variant that succeeded
+  // adds nothing to it (six toasts for six variants buried the sweep's). Failures still speak up.
+  if (r.sweep && r.state === 'succeeded') return;
   const text = `SLayer: ${endMessage(r, registry.events(r.id))}`;
   const previous = previousRunOfPlan(registry.list(), r);
   const actions = [CURVES, REPORT, ...(previous ? [COMPARE] : []), ...(r.state === 'cancelled' || r.state === 'failed' ? [RESUME] : [])];
