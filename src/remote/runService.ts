@@ -103,6 +103,7 @@ export class RunService {
       lastStep: null, lastLoss: null, etaS: null, message: `uploaded to ${up.stdout.toString('utf8').trim()}`,
       name: req.name ?? identity.name, color: identity.color, model: req.layerMap.plan.model, phases: [...config.phases],
       ...(config.sweep ? { sweep: config.sweep } : {}),
+      endSeen: false,
     };
     this.store.put(record);
 

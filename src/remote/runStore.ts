@@ -43,6 +43,11 @@ export interface RunRecord {
   phases?: string[] | null;
   /** The sweep this run is a variant of (run.json's `sweep`); the Runs view groups by its id. */
   sweep?: SweepRef | null;
+  /**
+   * False until a window has told the user how the run ended (older records: absent). A run that
+   * ends while no window shows it — during a reload, say — is announced by the next window.
+   */
+  endSeen?: boolean | null;
 }
 
 /** The name a run is shown by: its own name, or the label of records from before names existed. */

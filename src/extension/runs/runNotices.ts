@@ -33,6 +33,7 @@ export function previousRunOfPlan(runs: readonly RunRecord[], r: RunRecord): Run
 }
 
 async function announce(registry: RunRegistry, r: RunRecord): Promise<void> {
+  registry.service.store.update(r.id, { endSeen: true }); // told here: no other window repeats it
   // A sweep ends with one notification of its own naming every variant; a variant that succeeded
   // adds nothing to it (six toasts for six variants buried the sweep's). Failures still speak up.
   if (r.sweep && r.state === 'succeeded') return;

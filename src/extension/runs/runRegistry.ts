@@ -92,11 +92,25 @@ export class RunRegistry implements vscode.Disposable {
    */
   private sync(): void {
     if (this.service.store.reload()) this.changed.fire();
+    this.announceUnseenEnds();
     for (const r of this.list()) {
       if (isFinal(r.state) && !this.cache.has(r.id)) continue;
       if (this.service.isAttached(r.id)) continue;
       if (this.cache.has(r.id)) this.catchUp(r.id, true);
       if (!isFinal(r.state) && !dispatching(r)) this.attach(r.id);
+    }
+  }
+
+  /**
+   * Runs that ended in the last few minutes with no window to say so (the one streaming them was
+   * reloading or closing): announced here, once. Older ones are only shown in the Runs view.
+   */
+  private announceUnseenEnds(now = Date.now()): void {
+    for (const r of this.list()) {
+      if (!isFinal(r.state) || r.endSeen !== false || this.announced.has(r.id)) continue;
+      if (r.finishedAt !== null && now - r.finishedAt > UNSEEN_END_WINDOW_MS) continue;
+      this.announced.add(r.id);
+      this.ended.fire(r);
     }
   }
 
@@ -186,6 +200,9 @@ export class RunRegistry implements vscode.Disposable {
  * A run still being uploaded and checked by the window that dispatches it: its host directory has
  * no launch yet, so a monitor would read "queued". Left alone unless its dispatch is long dead.
  */
+/** How long after its end a run nobody was told about is still announced (a reload, a restart). */
+const UNSEEN_END_WINDOW_MS = 10 * 60_000;
+
 function dispatching(r: RunRecord, now = Date.now()): boolean {
   return r.state === 'uploading' && now - r.createdAt < 15 * 60_000;
 }
