@@ -127,7 +127,8 @@ export class RunService {
       return this.store.update(id, { state: 'running', pid: Number.isInteger(pid) ? pid : null, startedAt: Date.now(), message: null })!;
     } catch (e) {
       const exitCode = e instanceof DoctorError ? e.exitCode : null;
-      this.store.update(id, { state: 'failed', finishedAt: Date.now(), exitCode, message: (e as Error).message });
+      // The dispatcher reports this failure to whoever asked (it throws): no window announces it as a run's end.
+      this.store.update(id, { state: 'failed', finishedAt: Date.now(), exitCode, message: (e as Error).message, endSeen: true });
       throw e;
     }
   }
