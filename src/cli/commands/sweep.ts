@@ -45,25 +45,26 @@ export function sweepRunsFrom(store: RunStore): (runId: string) => SweepRun | un
   };
 }
 
-function parse(argv: string[], io: CliIo): Args | null {
+/** The arguments, or the exit code when there is nothing to run: 2 for a usage error, 0 after --help. */
+function argsOrExit(argv: string[], io: CliIo): Args | number {
+  let args: Args;
   try {
-    return parseArgs(argv);
+    args = parseArgs(argv);
   } catch (e) {
     io.err(`${(e as Error).message}\n${USAGE}\n`);
-    return null;
+    return 2;
   }
+  if (!args.flags.has('--help')) return args;
+  io.out(`${USAGE}\n`);
+  return 0;
 }
 
 export const sweepCommand: CliCommand = {
   name: 'sweep',
   summary: 'run a plan\'s sweep section as one group of runs: slayer sweep PLAN --host HOST',
   async run(argv, io) {
-    const args = parse(argv, io);
-    if (!args) return 2;
-    if (args.flags.has('--help')) {
-      io.out(`${USAGE}\n`);
-      return 0;
-    }
+    const args = argsOrExit(argv, io);
+    if (typeof args === 'number') return args;
     try {
       return await dispatchSweep(args, io);
     } catch (e) {
@@ -160,12 +161,8 @@ export const sweepTableCommand: CliCommand = {
   name: 'sweep-table',
   summary: 'a sweep\'s results, one row per variant: slayer sweep-table SWEEP --format md|csv',
   async run(argv, io) {
-    const args = parse(argv, io);
-    if (!args) return 2;
-    if (args.flags.has('--help')) {
-      io.out(`${USAGE}\n`);
-      return 0;
-    }
+    const args = argsOrExit(argv, io);
+    if (typeof args === 'number') return args;
     const which = args.positional[0];
     const format = (str(args, '--format') ?? 'table') as SweepTableFormat;
     if (!which || !FORMATS.includes(format)) {
